@@ -1,0 +1,3 @@
+"""sentimon: streaming financial-sentiment monitor."""
+
+__version__ = "0.1.0"

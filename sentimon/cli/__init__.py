@@ -1,0 +1,1 @@
+"""The ``sentimon`` command line."""

@@ -1,0 +1,186 @@
+"""The one typed, validated settings object.
+
+Values come, highest priority first, from: explicit keyword arguments, ``SENTIMON_*``
+environment variables, an optional TOML file (``SENTIMON_CONFIG`` or ``sentimon.toml`` in
+the working directory), then the defaults below, which point at the embedded stack.
+Secrets are ``SecretStr``: they never appear in ``repr``, logs or ``sentimon config show``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from sentimon.errors import ConfigError
+
+DEFAULT_KAFKA_PORT = 19092
+DEFAULT_REDIS_PORT = 16379
+_NAMESPACE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("SENTIMON_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"SENTIMON_CONFIG points at {path}, which is not a file")
+        return path
+    local = Path("sentimon.toml")
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Field ``foo`` is read from ``SENTIMON_FOO``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SENTIMON_", extra="forbid", validate_default=True, frozen=True
+    )
+
+    # --- connections ---------------------------------------------------------------
+    kafka_bootstrap: str = f"127.0.0.1:{DEFAULT_KAFKA_PORT}"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+    #: "kafka" uses Kafka-safe group timeouts; "embedded" the fast ones Tansu allows.
+    kafka_profile: Literal["kafka", "embedded"] = "kafka"
+    redis_url: SecretStr = SecretStr(f"redis://127.0.0.1:{DEFAULT_REDIS_PORT}/0")
+
+    # --- topics and data contract ----------------------------------------------------
+    topics: list[str] = Field(default_factory=lambda: ["news", "social"])
+    partitions: int = Field(default=4, ge=1, le=1024)
+    group: str = "sentimon"
+    namespace: str = "live"
+    max_message_bytes: int = Field(default=64 * 1024, ge=256)
+    max_text_chars: int = Field(default=2000, ge=16)
+    max_tickers: int = Field(default=20, ge=1)
+    dedup_horizon_s: int = Field(default=24 * 3600, ge=0)
+
+    # --- batching --------------------------------------------------------------------
+    max_batch: int = Field(default=64, ge=1, le=4096)
+    max_wait_ms: int = Field(default=50, ge=0)
+
+    # --- model -----------------------------------------------------------------------
+    model: str = "default"
+    backend: Literal["auto", "onnx", "torch"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    max_length: int = Field(default=128, ge=8, le=512)
+    token_budget: int = Field(default=8192, ge=128)
+    label_map: dict[str, str] = Field(default_factory=dict)
+    model_cache: Path = Path("models")
+
+    # --- aggregates --------------------------------------------------------------------
+    windows: list[str] = Field(default_factory=lambda: ["5m", "1h", "24h"])
+    retention_s: int = Field(default=7 * 24 * 3600, ge=3600)
+    recent_posts: int = Field(default=50, ge=1)
+
+    # --- alerts ------------------------------------------------------------------------
+    alert_rules: Path | None = None
+    webhook_urls: list[str] = Field(default_factory=list)
+    webhook_secret: SecretStr | None = None
+    webhook_format: Literal["json", "slack"] = "json"
+
+    # --- dashboard ---------------------------------------------------------------------
+    dashboard_refresh_s: float = Field(default=2.0, gt=0)
+    dashboard_allow_writes: bool = False
+
+    # --- operations ----------------------------------------------------------------------
+    log_level: str = "INFO"
+    state_dir: Path = Path(".sentimon")
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _check_bootstrap(cls, value: str) -> str:
+        for part in value.split(","):
+            host, sep, port = part.strip().rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"expected host:port[,host:port...], got {part.strip()!r}")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _check_namespace(cls, value: str) -> str:
+        if not _NAMESPACE_RE.match(value):
+            raise ValueError("use 1-64 characters from A-Z a-z 0-9 _ . : -")
+        return value
+
+    @field_validator("topics")
+    @classmethod
+    def _check_topics(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one topic is required")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    # --- derived -------------------------------------------------------------------------
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [part.strip() for part in self.kafka_bootstrap.split(",")]
+
+    def masked(self) -> dict[str, Any]:
+        """All settings as plain data, secrets replaced by ``**********``."""
+        out: dict[str, Any] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                out[name] = "**********"
+            elif isinstance(value, Path):
+                out[name] = str(value)
+            else:
+                out[name] = value
+        return out
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into a ConfigError naming the field."""
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(part) for part in err["loc"]) or "settings"
+            env = f"SENTIMON_{field.split('.')[0].upper()}"
+            problems.append(f"{field} ({env}): {err['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read once."""
+    return load_settings()

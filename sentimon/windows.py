@@ -1,0 +1,142 @@
+"""Event-time bucket and window arithmetic (pure).
+
+Buckets are event-time minutes. A window of W seconds ending at ``end_ms`` covers the
+W/60 minute buckets up to and including the minute that contains ``end_ms``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from sentimon.errors import ConfigError
+
+MINUTE = 60
+HOUR = 3600
+_WINDOW_RE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT = {"s": 1, "m": MINUTE, "h": HOUR, "d": 86400}
+
+
+def parse_window(text: str) -> int:
+    """``'5m'`` -> 300. Windows are whole minutes: 1m ... 30d."""
+    match = _WINDOW_RE.match(text)
+    if not match:
+        raise ConfigError(f"window {text!r}: use a number and a unit, like 5m, 1h or 24h")
+    seconds = int(match.group(1)) * _UNIT[match.group(2)]
+    if seconds < MINUTE or seconds % MINUTE or seconds > 30 * 86400:
+        raise ConfigError(f"window {text!r}: must be whole minutes between 1m and 30d")
+    return seconds
+
+
+def format_window(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", HOUR), ("m", MINUTE)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def minute_of(ts_ms: int) -> int:
+    """Epoch second at which the minute containing ``ts_ms`` starts."""
+    return (ts_ms // 1000) // MINUTE * MINUTE
+
+
+def hour_of(ts_s: int) -> int:
+    return ts_s // HOUR * HOUR
+
+
+@dataclass(frozen=True)
+class HourSpan:
+    """Part of a window inside one hour: minutes ``first..last`` (0-59) of ``hour_s``."""
+
+    hour_s: int
+    first: int
+    last: int
+
+    @property
+    def full(self) -> bool:
+        return self.first == 0 and self.last == 59
+
+
+def window_spans(end_ms: int, seconds: int) -> list[HourSpan]:
+    """Hour spans covering the window, oldest first."""
+    last_minute = minute_of(end_ms)
+    first_minute = last_minute - seconds + MINUTE
+    spans = []
+    hour = hour_of(first_minute)
+    while hour <= last_minute:
+        lo = max(first_minute, hour)
+        hi = min(last_minute, hour + HOUR - MINUTE)
+        spans.append(HourSpan(hour, (lo - hour) // MINUTE, (hi - hour) // MINUTE))
+        hour += HOUR
+    return spans
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts and score moments of a bucket or a window."""
+
+    count: int = 0
+    positive: int = 0
+    neutral: int = 0
+    negative: int = 0
+    score_sum: float = 0.0
+    score_sumsq: float = 0.0
+
+    def __add__(self, other: Stats) -> Stats:
+        return Stats(
+            self.count + other.count,
+            self.positive + other.positive,
+            self.neutral + other.neutral,
+            self.negative + other.negative,
+            self.score_sum + other.score_sum,
+            self.score_sumsq + other.score_sumsq,
+        )
+
+    @property
+    def mean_score(self) -> float | None:
+        return self.score_sum / self.count if self.count else None
+
+    @property
+    def std_score(self) -> float | None:
+        """Population standard deviation of the score."""
+        if not self.count:
+            return None
+        mean = self.score_sum / self.count
+        return math.sqrt(max(self.score_sumsq / self.count - mean * mean, 0.0))
+
+    @property
+    def stderr(self) -> float | None:
+        std = self.std_score
+        return None if std is None else std / math.sqrt(self.count)
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.negative / self.count if self.count else None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {
+            "count": self.count,
+            "positive": self.positive,
+            "neutral": self.neutral,
+            "negative": self.negative,
+            "mean_score": _round(self.mean_score),
+            "std_score": _round(self.std_score),
+            "negative_share": _round(self.negative_share),
+        }
+
+    @classmethod
+    def from_fields(cls, data: dict[str, str], prefix: str = "") -> Stats:
+        """Read ``n pos neu neg s ss`` (optionally ``<prefix>n`` ...) from a Redis hash."""
+
+        def num(name: str) -> float:
+            raw = data.get(prefix + name)
+            return float(raw) if raw is not None else 0.0
+
+        return cls(
+            int(num("n")), int(num("pos")), int(num("neu")), int(num("neg")), num("s"), num("ss")
+        )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
