@@ -14,7 +14,6 @@ from sentimon.contract import Post
 from sentimon.keys import MARKET, kind_entity, ticker_entity
 from sentimon.windows import Stats, minute_of
 
-_LABEL_FIELD = {"positive": "positive", "neutral": "neutral", "negative": "negative"}
 
 
 @dataclass(frozen=True)
@@ -29,17 +28,6 @@ class ScoredPost:
     def entities(self) -> list[str]:
         """Every aggregate this post counts toward: market, its source kind, its tickers."""
         return [MARKET, kind_entity(self.post.kind), *map(ticker_entity, self.post.tickers)]
-
-
-def post_stats(label: str, score: float) -> Stats:
-    return Stats(
-        count=1,
-        positive=int(label == "positive"),
-        neutral=int(label == "neutral"),
-        negative=int(label == "negative"),
-        score_sum=score,
-        score_sumsq=score * score,
-    )
 
 
 @dataclass
@@ -65,7 +53,7 @@ def aggregate(scored: Iterable[ScoredPost]) -> AggregateUpdate:
     max_ms: int | None = None
     for item in scored:
         minute = minute_of(item.post.ts_ms)
-        delta = post_stats(item.label, item.score)
+        delta = Stats.of_post(item.label, item.score)
         for entity in item.entities():
             buckets[(entity, minute)] = buckets[(entity, minute)] + delta
         for symbol in item.post.tickers:

@@ -176,8 +176,7 @@ def _span_fields(first: int, last: int) -> list[str]:
 
 
 def _stats_of(values: list[Any]) -> Stats:
-    n, pos, neu, neg, s, ss = (float(v) if v is not None else 0.0 for v in values)
-    return Stats(int(n), int(pos), int(neu), int(neg), s, ss)
+    return Stats.from_values(values)
 
 
 def _sum_fields(values: list[Any]) -> Stats:

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
 
     # --- topics and data contract ----------------------------------------------------
     topics: list[str] = Field(default_factory=lambda: ["news", "social"])
+    #: Source kind of each topic; unlisted topics named ``news*``/``social*`` get that kind.
+    topic_kinds: dict[str, str] = Field(default_factory=dict)
     partitions: int = Field(default=4, ge=1, le=1024)
     group: str = "sentimon"
     namespace: str = "live"
@@ -152,6 +154,15 @@ class Settings(BaseSettings):
     @property
     def bootstrap_servers(self) -> list[str]:
         return [part.strip() for part in self.kafka_bootstrap.split(",")]
+
+    def kind_of(self, topic: str) -> str:
+        """The source kind (``news``, ``social``) aggregates of ``topic`` count toward."""
+        if topic in self.topic_kinds:
+            return self.topic_kinds[topic]
+        for kind in ("news", "social"):
+            if topic.startswith(kind):
+                return kind
+        return topic
 
     def masked(self) -> dict[str, Any]:
         """All settings as plain data, secrets replaced by ``**********``."""

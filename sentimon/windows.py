@@ -72,16 +72,38 @@ def window_spans(end_ms: int, seconds: int) -> list[HourSpan]:
     return spans
 
 
+#: Scores are stored as integer micro-units, so sums are exact and order-independent
+#: (a replay batched differently gives bit-identical aggregates).
+SCORE_SCALE = 1_000_000
+
+
+def quantize(score: float) -> int:
+    """A score in [-1, 1] as integer micro-units."""
+    return round(score * SCORE_SCALE)
+
+
 @dataclass(frozen=True)
 class Stats:
-    """Counts and score moments of a bucket or a window."""
+    """Counts and score moments of a bucket or a window (sums in micro-units)."""
 
     count: int = 0
     positive: int = 0
     neutral: int = 0
     negative: int = 0
-    score_sum: float = 0.0
-    score_sumsq: float = 0.0
+    s_micro: int = 0
+    ss_micro: int = 0
+
+    @classmethod
+    def of_post(cls, label: str, score: float) -> Stats:
+        q = quantize(score)
+        return cls(
+            count=1,
+            positive=int(label == "positive"),
+            neutral=int(label == "neutral"),
+            negative=int(label == "negative"),
+            s_micro=q,
+            ss_micro=round(q * q / SCORE_SCALE),
+        )
 
     def __add__(self, other: Stats) -> Stats:
         return Stats(
@@ -89,9 +111,17 @@ class Stats:
             self.positive + other.positive,
             self.neutral + other.neutral,
             self.negative + other.negative,
-            self.score_sum + other.score_sum,
-            self.score_sumsq + other.score_sumsq,
+            self.s_micro + other.s_micro,
+            self.ss_micro + other.ss_micro,
         )
+
+    @property
+    def score_sum(self) -> float:
+        return self.s_micro / SCORE_SCALE
+
+    @property
+    def score_sumsq(self) -> float:
+        return self.ss_micro / SCORE_SCALE
 
     @property
     def mean_score(self) -> float | None:
@@ -126,16 +156,10 @@ class Stats:
         }
 
     @classmethod
-    def from_fields(cls, data: dict[str, str], prefix: str = "") -> Stats:
-        """Read ``n pos neu neg s ss`` (optionally ``<prefix>n`` ...) from a Redis hash."""
-
-        def num(name: str) -> float:
-            raw = data.get(prefix + name)
-            return float(raw) if raw is not None else 0.0
-
-        return cls(
-            int(num("n")), int(num("pos")), int(num("neu")), int(num("neg")), num("s"), num("ss")
-        )
+    def from_values(cls, values: list[object]) -> Stats:
+        """From Redis replies for fields ``n pos neu neg s ss`` (missing fields are 0)."""
+        n, pos, neu, neg, s, ss = (int(v) if v is not None else 0 for v in values)  # type: ignore[call-overload]
+        return cls(n, pos, neu, neg, s, ss)
 
 
 def _round(value: float | None) -> float | None:

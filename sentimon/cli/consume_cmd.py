@@ -1,2 +1,35 @@
-def register(subparsers):
-    pass
+"""``sentimon consume``: run a consumer-group member until stopped or idle."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "consume", help="consume the topics, score, write aggregates to Redis, commit"
+    )
+    parser.add_argument("--group", default=None, help="consumer group (default SENTIMON_GROUP)")
+    parser.add_argument(
+        "--until-idle", type=float, default=None, metavar="SECONDS",
+        help="exit 0 after this many seconds without new records",
+    )
+    parser.add_argument("--namespace", default=None, help="Redis namespace (default live)")
+    parser.add_argument("--metrics-port", type=int, default=None, help="serve /metrics, /healthz")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from consumers.service import run_consumer
+    from sentimon.settings import get_settings
+
+    return run_consumer(
+        get_settings(),
+        group=args.group,
+        until_idle_s=args.until_idle,
+        namespace=args.namespace,
+        metrics_port=args.metrics_port,
+    )

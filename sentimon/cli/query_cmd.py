@@ -1,2 +1,68 @@
-def register(subparsers):
-    pass
+"""``sentimon query ticker|market|top|posts|dlq``: read aggregates through sentimon.query."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("query", help="read windows, top tickers, posts, DLQ counts")
+    actions = parser.add_subparsers(dest="action", metavar="WHAT", required=True)
+    ticker = actions.add_parser("ticker", help="window stats of one ticker")
+    ticker.add_argument("symbol")
+    market = actions.add_parser("market", help="window stats of the whole market")
+    kind = actions.add_parser("kind", help="window stats of a source kind (news, social)")
+    kind.add_argument("kind")
+    top = actions.add_parser("top", help="tickers by volume in the window")
+    top.add_argument("--limit", type=int, default=20)
+    posts = actions.add_parser("posts", help="latest scored posts (of a ticker, or all)")
+    posts.add_argument("symbol", nargs="?")
+    posts.add_argument("--limit", type=int, default=20)
+    dlq = actions.add_parser("dlq", help="dead-lettered messages per topic")
+    for sub in (ticker, market, kind, top):
+        sub.add_argument("--window", default="1h", help="5m, 1h, 24h, ... (default 1h)")
+        sub.add_argument("--at", type=int, default=None, help="window end, epoch ms (default: watermark)")
+    for sub in (ticker, market, kind, top, posts, dlq):
+        sub.add_argument("--namespace", default=None, help="default SENTIMON_NAMESPACE (live)")
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        sub.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sentimon.cli.output import emit_json, emit_mapping, emit_table
+    from sentimon.keys import kind_entity
+    from sentimon.query import Query
+    from sentimon.redis_client import connect
+    from sentimon.settings import get_settings
+    from sentimon.windows import parse_window
+
+    settings = get_settings()
+    query = Query(connect(settings), args.namespace or settings.namespace)
+    data: Any
+    if args.action in ("ticker", "market", "kind", "top"):
+        seconds = parse_window(args.window)
+        end = query.resolve_end(args.at)
+        if args.action == "top":
+            data = [{"ticker": t, **s.as_dict()} for t, s in query.top(seconds, args.limit, end)]
+        else:
+            entity = {
+                "ticker": lambda: f"ticker:{args.symbol.upper()}",
+                "market": lambda: "market",
+                "kind": lambda: kind_entity(args.kind),
+            }[args.action]()
+            data = {"entity": entity, "window": args.window, "end_ms": end,
+                    **query.window(entity, seconds, end).as_dict()}
+    elif args.action == "posts":
+        data = query.recent_posts(args.symbol, args.limit)
+    else:
+        data = query.dlq_counts()
+    if args.json:
+        emit_json(data)
+    elif args.action == "top":
+        emit_table(data, ["ticker", "count", "mean_score", "std_score", "negative_share"])
+    elif args.action == "posts":
+        emit_table(data, ["ts", "source", "label", "score", "text"])
+    else:
+        emit_mapping(data)
+    return 0

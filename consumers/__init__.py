@@ -1,0 +1,1 @@
+"""Consumers: Kafka source, micro-batching, the batch pipeline and the Redis sink."""

@@ -1,0 +1,92 @@
+"""Dead letters: invalid records go to ``<topic>.dlq`` with the reason in headers.
+
+The original bytes are kept unchanged as the value (and the original key as the key), so
+nothing is lost; headers say where the record came from and why it was rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from consumers.records import SourceRecord
+from sentimon.errors import SinkError
+from sentimon.topics import dlq_topic
+
+log = logging.getLogger(__name__)
+
+REASON_HEADER = "sentimon-dlq-reason"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: SourceRecord
+    reason: str
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        rec = self.record
+        return [
+            (REASON_HEADER, self.reason.encode("utf-8")),
+            ("sentimon-source-topic", rec.topic.encode()),
+            ("sentimon-source-partition", str(rec.partition).encode()),
+            ("sentimon-source-offset", str(rec.offset).encode()),
+            ("sentimon-source-timestamp", str(rec.timestamp_ms).encode()),
+        ]
+
+
+class DeadLetterSink(Protocol):
+    def publish(self, letters: Sequence[DeadLetter]) -> None: ...
+
+
+class KafkaDeadLetters:
+    """Publishes to the dead-letter topics and waits until the broker acknowledged them."""
+
+    def __init__(self, producer_factory: Callable[[], Any], timeout_s: float = 30.0) -> None:
+        self._factory = producer_factory
+        self._producer: Any = None
+        self.timeout_s = timeout_s
+
+    def publish(self, letters: Sequence[DeadLetter]) -> None:
+        if not letters:
+            return
+        try:
+            producer = self._producer or self._factory()
+            self._producer = producer
+            futures = [
+                producer.send(
+                    dlq_topic(letter.record.topic),
+                    value=letter.record.value or b"",
+                    key=letter.record.key,
+                    headers=letter.headers(),
+                )
+                for letter in letters
+            ]
+            producer.flush(timeout=self.timeout_s)
+            for future in futures:
+                future.get(timeout=self.timeout_s)
+        except Exception as exc:
+            # A fatal producer error (e.g. after a broker restart) poisons the producer:
+            # drop it and build a fresh one on the next try.
+            self.close()
+            raise SinkError(f"publishing {len(letters)} dead letters failed: {exc}") from exc
+        log.info("sent %d invalid records to dead-letter topics", len(letters))
+
+    def close(self) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=2)
+            except Exception:  # closing a broken producer must not mask the real error
+                log.debug("closing dead-letter producer failed", exc_info=True)
+            self._producer = None
+
+
+class CollectingDeadLetters:
+    """Keeps dead letters in memory (backtests from files, tests)."""
+
+    def __init__(self) -> None:
+        self.letters: list[DeadLetter] = []
+
+    def publish(self, letters: Sequence[DeadLetter]) -> None:
+        self.letters.extend(letters)

@@ -1,0 +1,251 @@
+"""One batch, start to finish: fence-filter -> validate -> score -> dead-letter -> one
+atomic Redis write. The caller commits the returned offsets only after this returns.
+
+Source-agnostic: the live Kafka consumer, the replay and the file backtest all feed
+batches of ``SourceRecord`` through the same ``BatchProcessor``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from consumers.dlq import DeadLetter, DeadLetterSink
+from consumers.faults import fault_point
+from consumers.records import SourceRecord
+from consumers.sink import ApplyResult, RedisSink
+from consumers.writeplan import Fence, WritePlan, plan_aggregates
+from inference.scorer import Scorer
+from sentimon.aggregate import AggregateUpdate, ScoredPost, aggregate
+from sentimon.contract import Invalid, Limits, Post, validate
+from sentimon.errors import SinkError
+from sentimon.keys import Keys
+
+log = logging.getLogger(__name__)
+
+_MAX_ATTEMPTS = 20
+
+
+class BatchHook(Protocol):
+    """Extends a batch's atomic write (e.g. alert evaluation adds outbox commands)."""
+
+    def before_write(self, plan: WritePlan, update: AggregateUpdate) -> None: ...
+
+    def after_write(self, update: AggregateUpdate) -> None: ...
+
+
+@dataclass
+class BatchResult:
+    """What one batch did. ``commit`` maps (topic, partition) to the next offset to read."""
+
+    commit: dict[tuple[str, int], int] = field(default_factory=dict)
+    records: int = 0
+    skipped: int = 0
+    scored: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    update: AggregateUpdate | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Prepared:
+    records: list[SourceRecord]
+    posts: list[tuple[SourceRecord, Post]]
+    invalid: list[DeadLetter]
+    duplicates: int
+
+
+class BatchProcessor:
+    """Processes batches for one namespace; safe against redelivery and crashes."""
+
+    def __init__(
+        self,
+        scorer: Scorer,
+        sink: RedisSink,
+        dead_letters: DeadLetterSink,
+        *,
+        keys: Keys,
+        limits: Limits,
+        retention_s: int,
+        recent_posts: int,
+        kind_of: dict[str, str] | None = None,
+        hooks: Sequence[BatchHook] = (),
+    ) -> None:
+        self.scorer = scorer
+        self.sink = sink
+        self.dead_letters = dead_letters
+        self.keys = keys
+        self.limits = limits
+        self.retention_s = retention_s
+        self.recent_posts = recent_posts
+        self.kind_of = kind_of or {}
+        self.hooks = list(hooks)
+        self._fences: dict[str, int] = {}
+
+    # --- fences ------------------------------------------------------------------------
+    def forget_partitions(self, fields: Sequence[str]) -> None:
+        """Drop cached fences (after a revoke: another consumer may advance them)."""
+        for name in fields:
+            self._fences.pop(name, None)
+
+    def _refresh_fences(self, records: Sequence[SourceRecord], *, force: bool = False) -> None:
+        wanted = sorted({r.fence_field for r in records})
+        missing = wanted if force else [f for f in wanted if f not in self._fences]
+        if missing:
+            loaded = self.sink.load_fences(missing)
+            for name in missing:
+                self._fences[name] = loaded.get(name, -1)
+
+    def _unapplied(self, records: Sequence[SourceRecord]) -> list[SourceRecord]:
+        return [r for r in records if r.offset > self._fences.get(r.fence_field, -1)]
+
+    # --- the batch ---------------------------------------------------------------------
+    def process(self, records: Sequence[SourceRecord]) -> BatchResult:
+        """Apply a batch. Raises SinkError (nothing committed) when Redis or the DLQ fail."""
+        result = BatchResult(records=len(records), commit=_next_offsets(records))
+        if not records:
+            return result
+        started = time.perf_counter()
+        self._refresh_fences(records)
+        prepared = self._prepare(self._unapplied(records))
+        result.timings["validate"] = time.perf_counter() - started
+        if not prepared.records:
+            result.skipped = len(records)
+            return result
+        scored = self._score(prepared, result)
+        fault_point("after_score")
+        self.dead_letters.publish(prepared.invalid)
+        began_write = time.perf_counter()
+        update = self._write(prepared, scored, records)
+        result.timings["write"] = time.perf_counter() - began_write
+        for hook in self.hooks:
+            hook.after_write(update)
+        result.update = update
+        result.skipped = len(records) - len(prepared.records)
+        result.scored = len(update.posts)
+        result.invalid = len(prepared.invalid)
+        result.duplicates = prepared.duplicates + (len(scored) - len(update.posts))
+        return result
+
+    def _prepare(self, records: list[SourceRecord]) -> _Prepared:
+        posts: list[tuple[SourceRecord, Post]] = []
+        invalid: list[DeadLetter] = []
+        seen: set[str] = set()
+        duplicates = 0
+        for record in records:
+            kind = self.kind_of.get(record.topic, record.topic)
+            outcome = validate(
+                record.value, kind=kind, record_ts_ms=record.timestamp_ms, limits=self.limits
+            )
+            if isinstance(outcome, Invalid):
+                invalid.append(DeadLetter(record, outcome.reason))
+            elif outcome.id in seen:
+                duplicates += 1
+            else:
+                seen.add(outcome.id)
+                posts.append((record, outcome))
+        return _Prepared(records, posts, invalid, duplicates)
+
+    def _score(self, prepared: _Prepared, result: BatchResult) -> list[ScoredPost]:
+        if not prepared.posts:
+            return []
+        began = time.perf_counter()
+        batch = self.scorer.score([post.text for _, post in prepared.posts])
+        result.timings["score"] = time.perf_counter() - began
+        labels, scores = batch.labels, batch.scores.tolist()
+        return [
+            ScoredPost(post, label, score, batch.model_id)
+            for (_, post), label, score in zip(prepared.posts, labels, scores, strict=True)
+        ]
+
+    def _write(
+        self, prepared: _Prepared, scored: list[ScoredPost], records: Sequence[SourceRecord]
+    ) -> AggregateUpdate:
+        dropped_ids: set[str] = set()
+        for _attempt in range(_MAX_ATTEMPTS):
+            live = [s for s in scored if s.post.id not in dropped_ids]
+            update = aggregate(live)
+            plan = self._plan(prepared, update, records)
+            for hook in self.hooks:
+                hook.before_write(plan, update)
+            outcome = self.sink.apply(plan)
+            if outcome.ok:
+                for fence in plan.fences:
+                    self._fences[fence.field] = fence.last
+                return update
+            prepared, scored = self._resolve(outcome, prepared, scored, records, dropped_ids)
+        raise SinkError(f"batch could not be applied after {_MAX_ATTEMPTS} attempts")
+
+    def _resolve(
+        self,
+        outcome: ApplyResult,
+        prepared: _Prepared,
+        scored: list[ScoredPost],
+        records: Sequence[SourceRecord],
+        dropped_ids: set[str],
+    ) -> tuple[_Prepared, list[ScoredPost]]:
+        if outcome.status == "dup":
+            dropped_ids.update(outcome.detail)
+            return prepared, scored
+        if outcome.status == "fenced":
+            log.warning("partition %s was advanced by another writer; re-filtering", outcome.detail)
+            self._refresh_fences(records, force=True)
+            keep = set(map(id, self._unapplied(prepared.records)))
+            prepared = _Prepared(
+                [r for r in prepared.records if id(r) in keep],
+                [(r, p) for r, p in prepared.posts if id(r) in keep],
+                [d for d in prepared.invalid if id(d.record) in keep],
+                prepared.duplicates,
+            )
+            kept_posts = {id(p) for _, p in prepared.posts}
+            return prepared, [s for s in scored if id(s.post) in kept_posts]
+        log.info("write guard conflict on %s; re-evaluating", outcome.detail)
+        return prepared, scored
+
+    def _plan(
+        self, prepared: _Prepared, update: AggregateUpdate, records: Sequence[SourceRecord]
+    ) -> WritePlan:
+        plan = WritePlan(ids=[s.post.id for s in update.posts])
+        plan.fences = _fences_of(prepared.records)
+        plan_aggregates(
+            plan, self.keys, update, retention_s=self.retention_s, recent=self.recent_posts
+        )
+        stats = self.keys.stats
+        plan.add("HINCRBY", stats, "records", len(prepared.records))
+        plan.add("HINCRBY", stats, "scored", len(update.posts))
+        plan.add("HINCRBY", stats, "batches", 1)
+        if prepared.invalid:
+            plan.add("HINCRBY", stats, "dlq", len(prepared.invalid))
+            per_topic: dict[str, int] = {}
+            for letter in prepared.invalid:
+                per_topic[letter.record.topic] = per_topic.get(letter.record.topic, 0) + 1
+            for topic, count in sorted(per_topic.items()):
+                plan.add("HINCRBY", self.keys.dlq, topic, count)
+        duplicates = prepared.duplicates + len(
+            {s.post.id for s in update.posts} ^ {p.id for _, p in prepared.posts}
+        )
+        if duplicates:
+            plan.add("HINCRBY", stats, "duplicates", duplicates)
+        if update.posts:
+            plan.add("HSET", self.keys.meta, "model", update.posts[0].model_id)
+        return plan
+
+
+def _fences_of(records: Sequence[SourceRecord]) -> list[Fence]:
+    spans: dict[str, tuple[int, int]] = {}
+    for r in records:
+        lo, hi = spans.get(r.fence_field, (r.offset, r.offset))
+        spans[r.fence_field] = (min(lo, r.offset), max(hi, r.offset))
+    return [Fence(name, lo, hi) for name, (lo, hi) in sorted(spans.items())]
+
+
+def _next_offsets(records: Sequence[SourceRecord]) -> dict[tuple[str, int], int]:
+    out: dict[tuple[str, int], int] = {}
+    for r in records:
+        key = (r.topic, r.partition)
+        out[key] = max(out.get(key, 0), r.offset + 1)
+    return out

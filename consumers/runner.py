@@ -1,0 +1,224 @@
+"""The consume loop: poll -> micro-batch -> process on a worker thread -> commit.
+
+The Kafka consumer is only touched on the loop's thread (kafka-python is not thread-safe).
+Batches are scored and written on one worker thread, so polling, decoding and the next
+batch's assembly overlap with inference. While a batch is in flight and another is
+queued, all partitions are paused but ``poll`` keeps being called, so long inference never
+gets the member evicted from its group. Offsets are committed after the Redis write.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from consumers.batching import MicroBatcher
+from consumers.faults import fault_point
+from consumers.pipeline import BatchProcessor, BatchResult
+from consumers.records import SourceRecord
+from sentimon.errors import SentimonError
+
+log = logging.getLogger(__name__)
+
+_IDLE_POLL_S = 0.1
+_BUSY_POLL_S = 0.005
+_MAX_BACKOFF_S = 10.0
+
+
+class Source(Protocol):
+    def poll(self, timeout_s: float) -> list[SourceRecord]: ...
+    def commit(self, offsets: dict[tuple[str, int], int]) -> None: ...
+    def pause_all(self) -> None: ...
+    def resume_all(self) -> None: ...
+    def close(self, timeout_s: float = 5.0) -> None: ...
+
+
+@dataclass
+class LoopStats:
+    started: float = field(default_factory=time.monotonic)
+    records: int = 0
+    scored: int = 0
+    invalid: int = 0
+    batches: int = 0
+    retries: int = 0
+    first_poll: float | None = None
+    last_commit: float | None = None
+    last_batch_wall: float | None = None
+
+
+class ConsumeLoop:
+    """Runs until stopped (signal, ``stop()``) or idle for ``until_idle_s``."""
+
+    def __init__(
+        self,
+        processor: BatchProcessor,
+        *,
+        max_batch: int,
+        max_wait_ms: int,
+        until_idle_s: float | None = None,
+        on_batch: Callable[[BatchResult], None] | None = None,
+        on_tick: Callable[[], None] | None = None,
+    ) -> None:
+        self.processor = processor
+        self.batcher = MicroBatcher(max_batch, max_wait_ms)
+        self.until_idle_s = until_idle_s
+        self.on_batch = on_batch
+        self.on_tick = on_tick
+        self.stats = LoopStats()
+        self.source: Source | None = None
+        self._queue: deque[list[SourceRecord]] = deque()
+        self._in_flight: tuple[list[SourceRecord], Future[BatchResult]] | None = None
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="sentimon-batch")
+        self._stop = threading.Event()
+        self._last_record = time.monotonic()
+        self._backoff = 0.0
+
+    # --- control -----------------------------------------------------------------------
+    def stop(self, *_: Any) -> None:
+        if not self._stop.is_set():
+            log.info("stopping: finishing the current batch, then leaving the group")
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    # --- rebalance callbacks (called inside poll, on the loop thread) ------------------
+    def on_assigned(self, partitions: list[tuple[str, int]]) -> None:
+        log.info("assigned %d partitions: %s", len(partitions), partitions)
+
+    def on_revoked(self, partitions: list[tuple[str, int]]) -> None:
+        """Finish the in-flight batch (we still own its partitions) and commit it; drop
+        queued and buffered records of revoked partitions uncommitted: the next owner
+        re-reads them from the committed offset, and the fence skips any already applied."""
+        if not partitions:
+            return
+        revoked = set(partitions)
+        self._finish_in_flight(block=True)
+        keep: Callable[[SourceRecord], bool] = lambda r: (r.topic, r.partition) not in revoked  # noqa: E731
+        dropped = len(self.batcher.drop(keep))
+        for i, batch in enumerate(self._queue):
+            kept = [r for r in batch if keep(r)]
+            dropped += len(batch) - len(kept)
+            self._queue[i] = kept
+        self._queue = deque(b for b in self._queue if b)
+        self.processor.forget_partitions([f"{t}:{p}" for t, p in partitions])
+        log.info("revoked %d partitions; dropped %d uncommitted records", len(partitions), dropped)
+
+    # --- the loop ----------------------------------------------------------------------
+    def run(self, source: Source) -> int:
+        self.source = source
+        try:
+            while not self._stop.is_set():
+                self._step(source)
+                if self._idle_expired():
+                    log.info("idle for %.1fs: exiting", self.until_idle_s)
+                    break
+            self._drain(source)
+        finally:
+            self._worker.shutdown(wait=True)
+            source.close()
+        return 0
+
+    def _step(self, source: Source) -> None:
+        self._finish_in_flight(block=False)
+        self._submit_next()
+        busy = self._in_flight is not None
+        if busy and self._queue:
+            source.pause_all()
+        else:
+            source.resume_all()
+        left = self.batcher.time_left()
+        timeout = _BUSY_POLL_S if busy else min(_IDLE_POLL_S, left if left is not None else 1.0)
+        records = source.poll(timeout)
+        if records:
+            fault_point("after_poll")
+            self._last_record = time.monotonic()
+            self.stats.first_poll = self.stats.first_poll or self._last_record
+            self._queue.extend(self.batcher.add(records))
+        due = self.batcher.take_due()
+        if due:
+            self._queue.append(due)
+        if self.on_tick:
+            self.on_tick()
+
+    def _idle_expired(self) -> bool:
+        if self.until_idle_s is None or self._in_flight or self._queue or len(self.batcher):
+            return False
+        return time.monotonic() - self._last_record >= self.until_idle_s
+
+    def _submit_next(self) -> None:
+        if self._in_flight is not None or not self._queue:
+            return
+        if self._backoff and time.monotonic() < self._backoff:
+            return
+        batch = self._queue.popleft()
+        self._in_flight = (batch, self._worker.submit(self.processor.process, batch))
+
+    def _finish_in_flight(self, *, block: bool) -> None:
+        while self._in_flight is not None:
+            batch, future = self._in_flight
+            if not block and not future.done():
+                return
+            try:
+                result = future.result()
+            except SentimonError as exc:
+                self._retry_later(batch, exc)
+                if block:
+                    self._wait_backoff()
+                    self._submit_next()
+                    continue
+                return
+            self._in_flight = None
+            self._backoff = 0.0
+            self._commit(result)
+
+    def _retry_later(self, batch: list[SourceRecord], exc: Exception) -> None:
+        self._in_flight = None
+        self.stats.retries += 1
+        delay = min(_MAX_BACKOFF_S, 0.2 * 2 ** min(self.stats.retries, 6))
+        log.warning("batch failed (%s); retrying in %.1fs, nothing committed", exc, delay)
+        self._queue.appendleft(batch)
+        self._backoff = time.monotonic() + delay
+
+    def _wait_backoff(self) -> None:
+        remaining = self._backoff - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
+
+    def _commit(self, result: BatchResult) -> None:
+        fault_point("after_write")
+        assert self.source is not None
+        self.source.commit(result.commit)
+        fault_point("after_commit")
+        now = time.monotonic()
+        self.stats.last_commit = now
+        self.stats.last_batch_wall = time.time()
+        self.stats.records += result.records
+        self.stats.scored += result.scored
+        self.stats.invalid += result.invalid
+        self.stats.batches += 1
+        self.stats.retries = 0
+        if self.on_batch:
+            self.on_batch(result)
+
+    def _drain(self, source: Source) -> None:
+        """On stop: close the open batch, apply everything queued, commit."""
+        pending = self.batcher.flush()
+        if pending:
+            self._queue.append(pending)
+        while self._in_flight is not None or self._queue:
+            self._finish_in_flight(block=True)
+            if self._stop.is_set() and self.stats.retries > 3:
+                log.error("giving up on %d queued batches (uncommitted)", len(self._queue))
+                return
+            self._submit_next()
+            if self._in_flight is None and self._queue:
+                self._wait_backoff()

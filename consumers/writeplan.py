@@ -1,0 +1,90 @@
+"""The atomic write of one batch, as plain data (pure: builds Redis commands, sends none).
+
+A ``WritePlan`` holds the partition fences, the post ids to de-duplicate, optional guards
+(optimistic-concurrency checks other components such as the alert engine add) and the
+list of Redis commands. ``consumers.sink.RedisSink`` applies it in one Lua script.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sentimon.aggregate import AggregateUpdate, ScoredPost
+from sentimon.keys import MARKET, Keys, ticker_entity
+from sentimon.windows import HOUR, hour_of
+
+Command = list[Any]
+
+
+@dataclass(frozen=True)
+class Fence:
+    """Records ``first..last`` of a partition; applied only if the stored offset < first."""
+
+    field: str
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Abort the write unless ``HGET key field`` equals ``expected`` (None: field absent)."""
+
+    key: str
+    field: str
+    expected: str | None
+
+
+@dataclass
+class WritePlan:
+    fences: list[Fence] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+
+    def add(self, *command: Any) -> None:
+        self.commands.append(list(command))
+
+
+def plan_aggregates(
+    plan: WritePlan, keys: Keys, update: AggregateUpdate, *, retention_s: int, recent: int
+) -> None:
+    """Add the commands that apply ``update``: bucket increments, volume index, recent posts."""
+    touched: set[str] = set()
+    for (entity, minute_s), stats in sorted(update.buckets.items()):
+        hour = hour_of(minute_s)
+        key = keys.hour(entity, hour)
+        slot = (minute_s - hour) // 60
+        for prefix in (f"{slot}:", ""):
+            plan.add("HINCRBY", key, prefix + "n", stats.count)
+            for name, value in (
+                ("pos", stats.positive), ("neu", stats.neutral), ("neg", stats.negative)
+            ):
+                if value:
+                    plan.add("HINCRBY", key, prefix + name, value)
+            plan.add("HINCRBY", key, prefix + "s", stats.s_micro)
+            plan.add("HINCRBY", key, prefix + "ss", stats.ss_micro)
+        touched.add(key)
+    for (symbol, hour), count in sorted(update.volume.items()):
+        key = keys.top(hour)
+        plan.add("ZINCRBY", key, count, symbol)
+        touched.add(key)
+    for key in sorted(touched):
+        plan.add("EXPIRE", key, retention_s + HOUR)
+    for item in update.posts:
+        body = json.dumps(post_summary(item), separators=(",", ":"))
+        for entity in (MARKET, *map(ticker_entity, item.post.tickers)):
+            plan.add("XADD", keys.recent(entity), "MAXLEN", "~", recent, "*", "p", body)
+    if update.max_event_ms is not None:
+        plan.add("WATERMARK", keys.meta, "watermark_ms", update.max_event_ms)
+
+
+def post_summary(item: ScoredPost) -> dict[str, Any]:
+    """What the recent-posts stream keeps of a scored post."""
+    post = item.post
+    return {
+        "id": post.id, "ts": post.ts_ms, "kind": post.kind, "source": post.source,
+        "text": post.text, "title": post.title, "url": post.url, "tickers": list(post.tickers),
+        "label": item.label, "score": round(item.score, 6), "model": item.model_id,
+    }

@@ -1,0 +1,133 @@
+"""``load_scorer(settings)``: resolve the model, pick the backend, build the scorer.
+
+``backend=auto`` picks the fastest thing available and logs the choice:
+
+- CUDA GPU: ONNX fp16 when onnxruntime-gpu and a ``model_fp16.onnx`` exist, else torch fp16;
+- CPU: ONNX int8 when ``model_int8.onnx`` exists, else ONNX fp32, else torch fp32.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from inference import locate
+from inference.scorer import Scorer
+from sentimon.errors import ConfigError, ModelError
+
+if TYPE_CHECKING:
+    from sentimon.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Choice:
+    backend: str
+    device: str
+    precision: str
+
+
+def torch_cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def _gpu_choice(
+    backend: str, onnx: dict[str, Path], cuda_torch: bool, cuda_ort: bool
+) -> Choice | None:
+    """Best CUDA option for ``backend``, or None when there is none."""
+    ort_precision = next((p for p in ("fp16", "fp32") if p in onnx), None)
+    ort_ok = cuda_ort and ort_precision is not None
+    if backend == "onnx" or (backend == "auto" and ort_ok and ort_precision == "fp16"):
+        return Choice("onnx", "cuda", ort_precision) if ort_ok and ort_precision else None
+    if cuda_torch:
+        return Choice("torch", "cuda", "fp16")
+    if backend == "auto" and ort_ok and ort_precision:
+        return Choice("onnx", "cuda", ort_precision)
+    return None
+
+
+def _cpu_choice(backend: str, onnx: dict[str, Path]) -> Choice:
+    if backend != "torch":
+        for precision in ("int8", "fp32"):
+            if precision in onnx:
+                return Choice("onnx", "cpu", precision)
+        if backend == "onnx":
+            raise ModelError(
+                "backend=onnx but the model has no CPU ONNX export: run `sentimon model export "
+                "--model DIR --out DIR/onnx --quantize int8`, or use SENTIMON_BACKEND=torch"
+            )
+    return Choice("torch", "cpu", "fp32")
+
+
+def choose(
+    backend: str, device: str, onnx: dict[str, Path], cuda_torch: bool, cuda_ort: bool
+) -> Choice:
+    """Backend, device and precision for the requested settings and what is installed."""
+    if device in ("cuda", "auto") and (cuda_torch or cuda_ort):
+        gpu = _gpu_choice(backend, onnx, cuda_torch, cuda_ort)
+        if gpu is not None:
+            return gpu
+    if device == "cuda":
+        raise ConfigError(
+            f"device=cuda (SENTIMON_DEVICE) but backend {backend} has no CUDA path here: "
+            "install a CUDA build of torch or onnxruntime-gpu, or use SENTIMON_DEVICE=cpu"
+        )
+    return _cpu_choice(backend, onnx)
+
+
+def load_scorer(
+    settings: Settings | None = None,
+    *,
+    model: str | None = None,
+    backend: str | None = None,
+    device: str | None = None,
+) -> Scorer:
+    """The scorer ``settings`` ask for; keyword arguments override single fields."""
+    if settings is None:
+        from sentimon.settings import get_settings
+
+        settings = get_settings()
+    ref = locate.resolve(model or settings.model, settings.model_cache)
+    found = locate.onnx_files(ref.local_dir)
+    from inference.onnx_backend import cuda_provider_available
+
+    choice = choose(
+        backend or settings.backend,
+        device or settings.device,
+        found,
+        torch_cuda_available(),
+        cuda_provider_available(),
+    )
+    log.info(
+        "scoring with %s: %s on %s, %s", ref.name, choice.backend, choice.device, choice.precision
+    )
+    label_map = settings.label_map or None
+    if choice.backend == "onnx":
+        from inference import onnx_backend
+
+        return onnx_backend.build(
+            ref,
+            found[choice.precision],
+            precision=choice.precision,
+            device=choice.device,
+            label_map=label_map,
+            max_length=settings.max_length,
+            token_budget=settings.token_budget,
+        )
+    from inference import torch_backend
+
+    return torch_backend.build(
+        ref,
+        device=choice.device,
+        precision=choice.precision,
+        label_map=label_map,
+        max_length=settings.max_length,
+        token_budget=settings.token_budget,
+    )

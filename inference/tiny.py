@@ -1,0 +1,88 @@
+"""A real but very small sentiment model, built in seconds, for tests and smoke runs.
+
+A 2-layer, 64-wide BERT classifier with the packaged MiniLM tokenizer and the canonical
+``id2label``, optionally trained for a few seconds on a slice of a labelled CSV. It is a
+normal Hugging Face model directory, so ``load_scorer`` loads it through
+``from_pretrained``. Its accuracy is modest by design: use it for pipeline mechanics only.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from inference.labels import canonical_id2label
+
+log = logging.getLogger(__name__)
+
+TINY_SHAPE = {
+    "hidden_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 128,
+    "max_position_embeddings": 512,
+}
+TINY_TRAIN_ROWS = 3000
+TINY_TRAIN_STEPS = 100
+TINY_TRAIN_SECONDS = 12.0  # safety net on a loaded machine
+
+
+def tiny_model(vocab_size: int, seed: int) -> Any:
+    """A randomly initialised tiny BERT sequence classifier with canonical labels."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    id2label = canonical_id2label()
+    config = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=TINY_SHAPE["hidden_size"],
+        num_hidden_layers=TINY_SHAPE["num_hidden_layers"],
+        num_attention_heads=TINY_SHAPE["num_attention_heads"],
+        intermediate_size=TINY_SHAPE["intermediate_size"],
+        max_position_embeddings=TINY_SHAPE["max_position_embeddings"],
+        id2label=id2label,
+        label2id={name: i for i, name in id2label.items()},
+    )
+    torch.manual_seed(seed)
+    return BertForSequenceClassification(config)
+
+
+def build_tiny_model(out_dir: Path, train_csv: Path | None = None, seed: int = 0) -> Path:
+    """Write a tiny model directory to ``out_dir`` and return it.
+
+    With ``train_csv`` (``text,label``; names or the twitter-financial-news integers) the model
+    trains for 100 steps (at most ~12 s) on a seeded slice of it; without, it keeps its random init.
+    """
+    from transformers import AutoTokenizer
+
+    from inference import dataset, model_card, packaged, training
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer = AutoTokenizer.from_pretrained(packaged.encoder_dir())
+    model = tiny_model(len(tokenizer), seed)
+    info: dict[str, Any] = {"name": "tiny", "base": "random init (tiny BERT)", "seed": seed}
+    if train_csv is not None:
+        data = dataset.sample(dataset.read_labelled(Path(train_csv)), TINY_TRAIN_ROWS, seed)
+        cfg = training.TrainConfig(
+            epochs=3,
+            lr=2e-3,
+            batch_size=32,
+            max_length=64,
+            seed=seed,
+            warmup_ratio=0.05,
+            max_steps=TINY_TRAIN_STEPS,
+            time_limit_s=TINY_TRAIN_SECONDS,
+        )
+        result = training.fine_tune(model, tokenizer, data, None, cfg, progress=False)
+        info.update(train_files=[str(train_csv)], best=result.best, config=result.config)
+        log.info("tiny model trained %d steps in %.1fs", result.steps, result.seconds)
+    model.eval()
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    model_card.write_metrics(
+        out_dir, {"best": info.get("best", {}), "trained": train_csv is not None}
+    )
+    model_card.write_card(out_dir, info)
+    return out_dir

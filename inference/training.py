@@ -1,0 +1,228 @@
+"""Fine-tuning loop: cross-entropy, AdamW, linear warm-up then linear decay, best by macro-F1.
+
+Deterministic for a seed on a given machine: the RNGs are seeded, torch uses deterministic
+algorithms and a fixed thread count, and batches are drawn from a seeded generator.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from inference import metrics
+from inference.batching import encode
+from inference.dataset import Labelled
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: float = 5.0
+    lr: float = 8e-5
+    batch_size: int = 32
+    max_length: int = 64
+    seed: int = 0
+    warmup_ratio: float = 0.08
+    weight_decay: float = 0.01
+    label_smoothing: float = 0.0
+    #: Stop after this many optimizer steps (None: run all epochs). For smoke tests.
+    max_steps: int | None = None
+    #: Validate this many times per epoch (best checkpoint is chosen among them).
+    evals_per_epoch: int = 1
+    threads: int | None = None
+    freeze_word_embeddings: bool = False
+    #: Stop after this many seconds of training (None: no limit); the best checkpoint is kept.
+    time_limit_s: float | None = None
+
+
+@dataclass
+class TrainResult:
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    steps: int = 0
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def deterministic(seed: int, threads: int | None) -> Iterator[None]:
+    """Seed every RNG, fix the thread count and force deterministic kernels; then restore."""
+    import torch
+
+    before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads or before[0])
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before[0])
+        torch.use_deterministic_algorithms(before[1])
+
+
+def lr_lambda(warmup: int, total: int) -> Any:
+    """Multiplier: 0 -> 1 over ``warmup`` steps, then linearly 1 -> 0 at ``total``."""
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return factor
+
+
+def _batches(
+    enc: dict[str, np.ndarray], labels: np.ndarray, size: int, gen: Any
+) -> Iterator[tuple[dict[str, Any], Any]]:
+    """Shuffled batches, each padded only to its own longest row."""
+    import torch
+
+    lengths = enc["attention_mask"].sum(axis=1)
+    order = torch.randperm(len(labels), generator=gen).numpy()
+    for start in range(0, len(order), size):
+        rows = order[start : start + size]
+        width = int(lengths[rows].max())
+        inputs = {
+            k: torch.from_numpy(np.ascontiguousarray(v[rows, :width])) for k, v in enc.items()
+        }
+        yield inputs, torch.from_numpy(labels[rows])
+
+
+def predict(model: Any, tokenizer: Any, texts: list[str], max_length: int) -> np.ndarray:
+    """Canonical label ids predicted by an in-memory model (canonical id2label)."""
+    from inference.torch_backend import TorchScorer
+
+    scorer = TorchScorer(
+        tokenizer,
+        model,
+        device="cpu",
+        precision="fp32",
+        model_id="training",
+        max_length=max_length,
+    )
+    return scorer.score(texts).label_ids
+
+
+def _validate(model: Any, tokenizer: Any, valid: Labelled, cfg: TrainConfig) -> dict[str, float]:
+    pred = predict(model, tokenizer, valid.texts, cfg.max_length)
+    model.train()
+    return {
+        "valid_macro_f1": metrics.macro_f1(valid.labels, pred),
+        "valid_accuracy": metrics.accuracy(valid.labels, pred),
+    }
+
+
+def _optimizer(model: Any, cfg: TrainConfig) -> Any:
+    import torch
+
+    if cfg.freeze_word_embeddings:
+        for name, param in model.named_parameters():
+            if name.endswith("word_embeddings.weight"):
+                param.requires_grad_(False)
+    decay: list[Any] = []
+    no_decay: list[Any] = []
+    for param in model.parameters():
+        if param.requires_grad:
+            (no_decay if param.ndim < 2 else decay).append(param)
+    groups = [
+        {"params": decay, "weight_decay": cfg.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=cfg.lr)
+
+
+def fine_tune(
+    model: Any,
+    tokenizer: Any,
+    train: Labelled,
+    valid: Labelled | None,
+    cfg: TrainConfig,
+    *,
+    progress: bool = True,
+) -> TrainResult:
+    """Train ``model`` in place; at the end it holds the best checkpoint seen."""
+    with deterministic(cfg.seed, cfg.threads):
+        return _fine_tune(model, tokenizer, train, valid, cfg, progress=progress)
+
+
+def _fine_tune(
+    model: Any,
+    tokenizer: Any,
+    train: Labelled,
+    valid: Labelled | None,
+    cfg: TrainConfig,
+    *,
+    progress: bool,
+) -> TrainResult:
+    import torch
+    from tqdm import tqdm
+
+    enc = encode(tokenizer, train.texts, cfg.max_length)
+    per_epoch = -(-len(train) // cfg.batch_size)
+    total = max(1, round(cfg.epochs * per_epoch))
+    if cfg.max_steps is not None:
+        total = min(total, cfg.max_steps)
+    eval_every = max(1, per_epoch // max(1, cfg.evals_per_epoch))
+    optimizer = _optimizer(model, cfg)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lr_lambda(round(cfg.warmup_ratio * total), total)
+    )
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    result = TrainResult(config=asdict(cfg))
+    best_state: dict[str, Any] | None = None
+    started = time.perf_counter()
+    bar = tqdm(total=total, desc="train", unit="step", disable=not progress, dynamic_ncols=True)
+    model.train()
+    step, seen, running = 0, 0, 0.0
+    while step < total:
+        for inputs, labels in _batches(enc, train.labels, cfg.batch_size, gen):
+            loss = loss_fn(model(**inputs).logits, labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            seen += len(labels)
+            running = loss.item() if step == 1 else 0.9 * running + 0.1 * loss.item()
+            elapsed = time.perf_counter() - started
+            bar.update(1)
+            bar.set_postfix(loss=f"{running:.3f}", texts_s=f"{seen / max(elapsed, 1e-9):.0f}")
+            out_of_time = cfg.time_limit_s is not None and elapsed > cfg.time_limit_s
+            if step % eval_every == 0 or step == total or out_of_time:
+                entry: dict[str, Any] = {
+                    "step": step,
+                    "epoch": step / per_epoch,
+                    "train_loss": running,
+                }
+                if valid is not None:
+                    entry.update(_validate(model, tokenizer, valid, cfg))
+                    if not result.best or entry["valid_macro_f1"] > result.best["valid_macro_f1"]:
+                        result.best = dict(entry)
+                        best_state = copy.deepcopy(model.state_dict())
+                result.history.append(entry)
+                log.info("step %d: %s", step, entry)
+            if step >= total or out_of_time:
+                total = step
+                break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    elif result.history:
+        result.best = dict(result.history[-1])
+    result.seconds = time.perf_counter() - started
+    result.steps = step
+    model.eval()
+    return result

@@ -1,0 +1,305 @@
+"""Prometheus metrics of the long-running processes, and the ``/metrics`` + ``/healthz`` server.
+
+The module-level metrics live in ``REGISTRY`` (with the process/platform/GC collectors) and
+are what the consumer and the alert dispatcher update::
+
+    from sentimon import metrics
+    metrics.RECORDS.labels(topic).inc()
+    with metrics.INFERENCE_LATENCY.time():
+        ...
+    handle = metrics.serve(9400, health=lambda: {"healthy": True, "lag": 0})
+    ...
+    handle.close()
+
+Tests that need isolation build their own set with ``Metrics(CollectorRegistry())`` and pass
+its registry to ``serve``.
+
+``health`` returns a JSON-able dict carrying a boolean ``healthy``: ``/healthz`` answers 200
+with that dict when ``healthy`` is true, 503 when it is false or missing, or when ``health``
+raises. Never put message text or secrets in it: the endpoint is unauthenticated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.exposition import choose_encoder
+
+from sentimon.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+_POLL_S = 0.1  # how soon close() returns
+HealthFn = Callable[[], dict[str, Any]]
+
+_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
+_FAST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_E2E_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
+
+
+class Metrics:
+    """Every sentimon metric, registered in one registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self._pipeline_counters()
+        self._pipeline_timings()
+        self._consumer_state()
+        self._alert_counters()
+
+    def _pipeline_counters(self) -> None:
+        r = self.registry
+        self.records = Counter(
+            "sentimon_records_consumed", "Records polled from Kafka.", ["topic"], registry=r
+        )
+        self.scored = Counter(
+            "sentimon_records_scored", "Valid records scored by the model.", ["topic"], registry=r
+        )
+        self.dlq = Counter(
+            "sentimon_records_dlq",
+            "Invalid records sent to the dead-letter topic.",
+            ["topic"],
+            registry=r,
+        )
+        self.duplicates = Counter(
+            "sentimon_duplicates_skipped", "Records whose id was already counted.", registry=r
+        )
+        self.replayed = Counter(
+            "sentimon_records_replayed_skipped",
+            "Redelivered records at or below the partition's applied offset (the fence), skipped.",
+            ["topic"],
+            registry=r,
+        )
+        self.batches = Counter("sentimon_batches", "Batches written to Redis.", registry=r)
+        self.redis_errors = Counter(
+            "sentimon_redis_write_errors",
+            "Failed Redis writes (batch retried, not committed).",
+            registry=r,
+        )
+
+    def _pipeline_timings(self) -> None:
+        r = self.registry
+        self.batch_size = Histogram(
+            "sentimon_batch_size", "Records per batch.", buckets=_SIZE_BUCKETS, registry=r
+        )
+        self.inference_latency = Histogram(
+            "sentimon_inference_seconds",
+            "Model inference time per batch.",
+            buckets=_FAST_BUCKETS,
+            registry=r,
+        )
+        self.redis_write_latency = Histogram(
+            "sentimon_redis_write_seconds",
+            "Time of the atomic Redis write per batch.",
+            buckets=_FAST_BUCKETS,
+            registry=r,
+        )
+        self.e2e_latency = Histogram(
+            "sentimon_end_to_end_seconds",
+            "Event time of a record to its aggregate written in Redis.",
+            buckets=_E2E_BUCKETS,
+            registry=r,
+        )
+
+    def _consumer_state(self) -> None:
+        r = self.registry
+        self.lag_records = Gauge(
+            "sentimon_consumer_lag_records",
+            "Records behind the partition's high watermark.",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.lag_seconds = Gauge(
+            "sentimon_consumer_lag_seconds",
+            "Age of the last processed record's timestamp while records are pending (0 caught up).",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.last_batch_ts = Gauge(
+            "sentimon_last_batch_timestamp_seconds",
+            "Unix time of the last batch written.",
+            registry=r,
+        )
+        self.model_info = Info("sentimon_model", "The model in use.", registry=r)
+
+    def _alert_counters(self) -> None:
+        r = self.registry
+        self.alert_deliveries = Counter(
+            "sentimon_alert_deliveries", "Alerts delivered.", ["sink"], registry=r
+        )
+        self.alert_failures = Counter(
+            "sentimon_alert_failures",
+            "Alert deliveries that failed for good.",
+            ["sink"],
+            registry=r,
+        )
+        self.alert_retries = Counter(
+            "sentimon_alert_retries", "Alert delivery attempts retried.", ["sink"], registry=r
+        )
+
+    # --- helpers ---------------------------------------------------------------------
+    def set_model(self, model: str, backend: str = "", device: str = "") -> None:
+        self.model_info.info({"model": model, "backend": backend, "device": device})
+
+    def set_lag(self, topic: str, partition: int, records: int, seconds: float) -> None:
+        self.lag_records.labels(topic, str(partition)).set(records)
+        self.lag_seconds.labels(topic, str(partition)).set(seconds)
+
+    def forget_partition(self, topic: str, partition: int) -> None:
+        """Drop the lag series of a partition this process no longer owns (after a rebalance)."""
+        for gauge in (self.lag_records, self.lag_seconds):
+            with contextlib.suppress(KeyError):
+                gauge.remove(topic, str(partition))
+
+
+def _default_registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
+
+
+REGISTRY = _default_registry()
+DEFAULT = Metrics(REGISTRY)
+
+RECORDS = DEFAULT.records
+SCORED = DEFAULT.scored
+DLQ = DEFAULT.dlq
+DUPLICATES = DEFAULT.duplicates
+REPLAYED = DEFAULT.replayed
+BATCHES = DEFAULT.batches
+REDIS_WRITE_ERRORS = DEFAULT.redis_errors
+BATCH_SIZE = DEFAULT.batch_size
+INFERENCE_LATENCY = DEFAULT.inference_latency
+REDIS_WRITE_LATENCY = DEFAULT.redis_write_latency
+E2E_LATENCY = DEFAULT.e2e_latency
+LAG_RECORDS = DEFAULT.lag_records
+LAG_SECONDS = DEFAULT.lag_seconds
+LAST_BATCH_TS = DEFAULT.last_batch_ts
+MODEL_INFO = DEFAULT.model_info
+ALERT_DELIVERIES = DEFAULT.alert_deliveries
+ALERT_FAILURES = DEFAULT.alert_failures
+ALERT_RETRIES = DEFAULT.alert_retries
+
+set_model = DEFAULT.set_model
+set_lag = DEFAULT.set_lag
+forget_partition = DEFAULT.forget_partition
+
+
+# --- the HTTP endpoint ---------------------------------------------------------------------
+def _health_payload(health: HealthFn) -> tuple[int, dict[str, Any]]:
+    try:
+        payload = dict(health())
+    except Exception as exc:  # a failing probe is an unhealthy process, not a crash
+        log.warning("health check raised %s", type(exc).__name__)
+        return HTTPStatus.SERVICE_UNAVAILABLE, {"healthy": False, "error": type(exc).__name__}
+    ok = payload.get("healthy") is True
+    return (HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE), payload
+
+
+def _handler(registry: CollectorRegistry, health: HealthFn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "sentimon-metrics"
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+                self._send(HTTPStatus.OK, encoder(registry), content_type)
+            elif path == "/healthz":
+                status, payload = _health_payload(health)
+                body = json.dumps(payload, default=str, sort_keys=True).encode()
+                self._send(status, body, "application/json")
+            else:
+                self._send(HTTPStatus.NOT_FOUND, b"try /metrics or /healthz\n", "text/plain")
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("metrics http: " + format, *args)
+
+    return Handler
+
+
+class MetricsServer:
+    """A running ``/metrics`` + ``/healthz`` server; ``close()`` stops it."""
+
+    def __init__(self, httpd: ThreadingHTTPServer, thread: threading.Thread) -> None:
+        self._httpd = httpd
+        self._thread = thread
+        self.host = str(httpd.server_address[0])
+        self.port = int(httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> MetricsServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def serve(
+    port: int,
+    health: HealthFn,
+    host: str = DEFAULT_HOST,
+    registry: CollectorRegistry | None = None,
+) -> MetricsServer:
+    """Serve ``/metrics`` and ``/healthz`` on ``host:port`` (port 0: any free port) from a
+    daemon thread. Binds 127.0.0.1 unless told otherwise (``0.0.0.0`` in containers)."""
+    server_cls = _Server6 if ":" in host else _Server
+    try:
+        httpd = server_cls((host, port), _handler(registry or REGISTRY, health))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot serve metrics on {host}:{port} ({exc.strerror or exc}): "
+            "choose another --metrics-port"
+        ) from exc
+    thread = threading.Thread(
+        target=httpd.serve_forever, args=(_POLL_S,), name=f"metrics:{port}", daemon=True
+    )
+    thread.start()
+    handle = MetricsServer(httpd, thread)
+    log.info("metrics on %s/metrics, health on %s/healthz", handle.url, handle.url)
+    return handle

@@ -1,0 +1,126 @@
+"""Fixtures shared by all tests: paths, the real embedded stack, a tiny real model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = (ROOT / ".." / "shared" / "data" / "twitter-financial-news").resolve()
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def train_csv() -> Path:
+    path = DATA / "train.csv"
+    if not path.is_file():
+        pytest.skip(f"training data not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real Tansu broker and Redis server on free ports, once per test session."""
+    from sentimon.stack import Stack
+    from sentimon.stack.services import free_port
+
+    stack = Stack(free_port(), free_port(), tmp_path_factory.mktemp("stack"))
+    stack.up()
+    yield stack
+    stack.down()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory, train_csv: Path) -> Path:
+    """A small real HF classifier trained for seconds (for pipeline mechanics tests)."""
+    from inference import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny", train_csv, seed=0)
+
+
+def settings_env(settings: Any) -> dict[str, str]:
+    """SENTIMON_* environment variables reproducing ``settings`` in a child process."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        if isinstance(value, list | dict):
+            value = json.dumps(value)
+        env[f"SENTIMON_{name.upper()}"] = str(value)
+    return env
+
+
+class Env:
+    """An isolated slice of the shared stack: own topics, namespace and group."""
+
+    def __init__(self, stack: Any, model: Path, **overrides: Any) -> None:
+        uid = uuid.uuid4().hex[:8]
+        self.uid = uid
+        self.stack = stack
+        base = {
+            "topics": [f"news-{uid}", f"social-{uid}"],
+            "namespace": f"t-{uid}",
+            "group": f"g-{uid}",
+            "model": str(model),
+            "backend": "torch",
+        }
+        base.update(overrides)
+        self.settings = stack.settings(**base)
+        from sentimon.topics import create_topics, default_specs
+
+        create_topics(self.settings, default_specs(self.settings))
+
+    @property
+    def news(self) -> str:
+        return self.settings.topics[0]
+
+    @property
+    def social(self) -> str:
+        return self.settings.topics[1]
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SENTIMON_")}
+        env.update(settings_env(self.settings))
+        env["HF_HUB_OFFLINE"] = "1"
+        env.update(extra)
+        return env
+
+    def cli(self, *args: str, timeout: float = 180, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sentimon.cli.main", *args],
+            env=self.env(**extra), capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"sentimon {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-4000:]}")
+        return proc
+
+    def spawn(self, *args: str, **extra: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "sentimon.cli.main", *args],
+            env=self.env(**extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        )
+
+    def redis(self) -> Any:
+        from sentimon.redis_client import connect
+
+        return connect(self.settings)
+
+    def query(self) -> Any:
+        from sentimon.query import Query
+
+        return Query(self.redis(), self.settings.namespace)
+
+
+@pytest.fixture
+def env(stack: Any, tiny_model: Path) -> Env:
+    return Env(stack, tiny_model)
