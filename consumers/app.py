@@ -70,17 +70,24 @@ def build_processor(
 class HealthReporter:
     """Writes this consumer's health snapshot to Redis every few seconds (for `status`)."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, loop: ConsumeLoop, source: KafkaSource,
-                 model_id: str, every_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        loop: ConsumeLoop,
+        source: KafkaSource,
+        model_id: str,
+        every_s: float = 2.0,
+    ) -> None:
         self.client, self.keys, self.loop, self.source = client, keys, loop, source
         self.model_id = model_id
         self.every_s = every_s
         self.consumer_id = f"{socket.gethostname()}-{os.getpid()}"
         self._next = 0.0
 
-    def tick(self) -> None:
+    def tick(self, *, force: bool = False) -> None:
         now = time.monotonic()
-        if now < self._next:
+        if now < self._next and not force:
             return
         self._next = now + self.every_s
         try:

@@ -41,7 +41,9 @@ def _from_csv_row(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
     for name in _CSV_LIST_FIELDS:
         if name in out:
-            out[name] = [t.strip() for t in str(out[name]).replace(";", ",").split(",") if t.strip()]
+            out[name] = [
+                t.strip() for t in str(out[name]).replace(";", ",").split(",") if t.strip()
+            ]
     ts = out.get("ts")
     if isinstance(ts, str) and ts.isdigit():
         out["ts"] = int(ts)
@@ -132,7 +134,9 @@ def publish(
         pacer.wait()
         value = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         producer.send(
-            topic, value=value, key=str(record.get("id", "")).encode("utf-8"),
+            topic,
+            value=value,
+            key=str(record.get("id", "")).encode("utf-8"),
             timestamp_ms=event_ms(record),
         )
         sent += 1

@@ -65,12 +65,14 @@ class ConsumeLoop:
         until_idle_s: float | None = None,
         on_batch: Callable[[BatchResult], None] | None = None,
         on_tick: Callable[[], None] | None = None,
+        on_stopping: Callable[[], None] | None = None,
     ) -> None:
         self.processor = processor
         self.batcher = MicroBatcher(max_batch, max_wait_ms)
         self.until_idle_s = until_idle_s
         self.on_batch = on_batch
         self.on_tick = on_tick
+        self.on_stopping = on_stopping
         self.stats = LoopStats()
         self.source: Source | None = None
         self._queue: deque[list[SourceRecord]] = deque()
@@ -122,6 +124,8 @@ class ConsumeLoop:
                     log.info("idle for %.1fs: exiting", self.until_idle_s)
                     break
             self._drain(source)
+            if self.on_stopping:
+                self.on_stopping()
         finally:
             self._worker.shutdown(wait=True)
             source.close()

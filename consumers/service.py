@@ -45,9 +45,13 @@ def run_consumer(
     )
     health = HealthReporter(client, processor.keys, loop, source, scorer.model_id)
     loop.on_tick = health.tick
+    loop.on_stopping = lambda: health.tick(force=True)
     code = loop.run(source)
     log.info(
         "consumed %d records (%d scored, %d invalid) in %d batches",
-        loop.stats.records, loop.stats.scored, loop.stats.invalid, loop.stats.batches,
+        loop.stats.records,
+        loop.stats.scored,
+        loop.stats.invalid,
+        loop.stats.batches,
     )
     return code

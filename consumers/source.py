@@ -83,7 +83,10 @@ class KafkaSource:
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         if offsets:
             self.consumer.commit(
-                {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}
+                {
+                    TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
+                    for (t, p), o in offsets.items()
+                }
             )
 
     def assignment(self) -> list[tuple[str, int]]:

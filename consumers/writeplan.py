@@ -59,7 +59,9 @@ def plan_aggregates(
         for prefix in (f"{slot}:", ""):
             plan.add("HINCRBY", key, prefix + "n", stats.count)
             for name, value in (
-                ("pos", stats.positive), ("neu", stats.neutral), ("neg", stats.negative)
+                ("pos", stats.positive),
+                ("neu", stats.neutral),
+                ("neg", stats.negative),
             ):
                 if value:
                     plan.add("HINCRBY", key, prefix + name, value)
@@ -84,7 +86,15 @@ def post_summary(item: ScoredPost) -> dict[str, Any]:
     """What the recent-posts stream keeps of a scored post."""
     post = item.post
     return {
-        "id": post.id, "ts": post.ts_ms, "kind": post.kind, "source": post.source,
-        "text": post.text, "title": post.title, "url": post.url, "tickers": list(post.tickers),
-        "label": item.label, "score": round(item.score, 6), "model": item.model_id,
+        "id": post.id,
+        "ts": post.ts_ms,
+        "kind": post.kind,
+        "source": post.source,
+        "text": post.text,
+        "title": post.title,
+        "url": post.url,
+        "tickers": list(post.tickers),
+        "label": item.label,
+        "score": round(item.score, 6),
+        "model": item.model_id,
     }

@@ -56,11 +56,11 @@ def build_tiny_model(out_dir: Path, train_csv: Path | None = None, seed: int = 0
     """
     from transformers import AutoTokenizer
 
-    from inference import dataset, model_card, packaged, training
+    from inference import dataset, model_card, packaged, text_prep, training
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tokenizer = AutoTokenizer.from_pretrained(packaged.encoder_dir())
+    tokenizer = text_prep.strip_urls(AutoTokenizer.from_pretrained(packaged.encoder_dir()))
     model = tiny_model(len(tokenizer), seed)
     info: dict[str, Any] = {"name": "tiny", "base": "random init (tiny BERT)", "seed": seed}
     if train_csv is not None:
@@ -80,7 +80,7 @@ def build_tiny_model(out_dir: Path, train_csv: Path | None = None, seed: int = 0
         log.info("tiny model trained %d steps in %.1fs", result.steps, result.seconds)
     model.eval()
     model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
+    text_prep.save_tokenizer(tokenizer, out_dir)
     model_card.write_metrics(
         out_dir, {"best": info.get("best", {}), "trained": train_csv is not None}
     )

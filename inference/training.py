@@ -82,16 +82,33 @@ def lr_lambda(warmup: int, total: int) -> Any:
     return factor
 
 
+#: Rows are sorted by length inside windows of this many batches (less padding, still random).
+SORT_WINDOW_BATCHES = 50
+
+
+def batch_order(lengths: np.ndarray, size: int, gen: Any) -> list[np.ndarray]:
+    """Random batches of similar lengths: shuffle, sort within windows, shuffle the batches."""
+    import torch
+
+    order = torch.randperm(len(lengths), generator=gen).numpy()
+    window = size * SORT_WINDOW_BATCHES
+    batches: list[np.ndarray] = []
+    for start in range(0, len(order), window):
+        chunk = order[start : start + window]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
+    shuffle = torch.randperm(len(batches), generator=gen).tolist()
+    return [batches[i] for i in shuffle]
+
+
 def _batches(
     enc: dict[str, np.ndarray], labels: np.ndarray, size: int, gen: Any
 ) -> Iterator[tuple[dict[str, Any], Any]]:
-    """Shuffled batches, each padded only to its own longest row."""
+    """Length-grouped random batches, each padded only to its own longest row."""
     import torch
 
     lengths = enc["attention_mask"].sum(axis=1)
-    order = torch.randperm(len(labels), generator=gen).numpy()
-    for start in range(0, len(order), size):
-        rows = order[start : start + size]
+    for rows in batch_order(lengths, size, gen):
         width = int(lengths[rows].max())
         inputs = {
             k: torch.from_numpy(np.ascontiguousarray(v[rows, :width])) for k, v in enc.items()

@@ -15,7 +15,6 @@ from sentimon.keys import MARKET, kind_entity, ticker_entity
 from sentimon.windows import Stats, minute_of
 
 
-
 @dataclass(frozen=True)
 class ScoredPost:
     """A validated post with its sentiment."""

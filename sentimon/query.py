@@ -21,6 +21,16 @@ _MINUTE_FIELDS = [f"{m}:{f}" for m in range(60) for f in STAT_FIELDS]
 
 
 @dataclass(frozen=True)
+class TopicLag:
+    """Consumer lag of one topic: records behind the log end, and the estimated seconds to
+    drain them at current throughput (None: unknown)."""
+
+    topic: str
+    messages: int
+    seconds: float | None
+
+
+@dataclass(frozen=True)
 class Point:
     """One minute of an entity's series."""
 
@@ -116,19 +126,15 @@ class Query:
         end = self.resolve_end(end_ms)
         start_hour = hour_of(minute_of(end) - seconds + MINUTE)
         hours = range(start_hour, hour_of(minute_of(end)) + 1, HOUR)
-        keys = [self.keys.top(h) for h in hours]
-        if len(keys) == 1:
-            ranked = self.client.zrevrange(keys[0], 0, limit - 1, withscores=True)
-        else:
-            pipe = self.client.pipeline(transaction=False)
-            for key in keys:
-                pipe.zrange(key, 0, -1, withscores=True)
-            totals: dict[str, float] = {}
-            for members in pipe.execute():
-                for member, score in members:
-                    totals[member] = totals.get(member, 0.0) + score
-            ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        return [_text(member) for member, _ in ranked]
+        pipe = self.client.pipeline(transaction=False)
+        for hour in hours:
+            pipe.zrange(self.keys.top(hour), 0, -1, withscores=True)
+        totals: dict[str, float] = {}
+        for members in pipe.execute():
+            for member, score in members:
+                totals[_text(member)] = totals.get(_text(member), 0.0) + float(score)
+        ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [member for member, _ in ranked[:limit]]
 
     def top(
         self, seconds: int, limit: int = 20, end_ms: int | None = None
@@ -146,8 +152,8 @@ class Query:
     def recent_posts(self, symbol: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         """Newest first. ``symbol=None`` gives the market-wide feed."""
         entity = ticker_entity(symbol.upper()) if symbol else MARKET
-        entries = self.client.xrevrange(self.keys.recent(entity), count=limit)
-        return [json.loads(fields["p"]) for _, fields in entries]
+        entries: Any = self.client.xrevrange(self.keys.recent(entity), count=limit)
+        return [json.loads(fields["p"]) for _, fields in entries or []]
 
     def dlq_counts(self) -> dict[str, int]:
         return {_text(k): int(v) for k, v in self.client.hgetall(self.keys.dlq).items()}
@@ -164,6 +170,48 @@ class Query:
     def health(self) -> dict[str, dict[str, Any]]:
         raw = self.client.hgetall(self.keys.health)
         return {_text(k): json.loads(_text(v)) for k, v in raw.items()}
+
+    # --- added for the dashboard -------------------------------------------------------
+    def hourly(
+        self, entities: list[str], hours: int, end_ms: int | None = None
+    ) -> dict[str, list[tuple[int, Stats]]]:
+        """Hour totals ``(hour start s, stats)`` of the ``hours`` hours up to the one holding
+        ``end_ms``, oldest first, for many entities in one round trip (6 fields per hour)."""
+        last = hour_of(minute_of(self.resolve_end(end_ms)))
+        starts = [last - HOUR * i for i in range(hours - 1, -1, -1)]
+        pipe = self.client.pipeline(transaction=False)
+        for entity in entities:
+            for hour in starts:
+                pipe.hmget(self.keys.hour(entity, hour), list(STAT_FIELDS))
+        replies = iter(pipe.execute())
+        return {e: [(h, _stats_of(next(replies))) for h in starts] for e in entities}
+
+    def lag_by_topic(self, now_ms: int | None = None, stale_s: float = 60.0) -> list[TopicLag]:
+        """Consumer lag per topic, summed over the consumers whose health snapshot is fresher
+        than ``stale_s``. ``seconds`` estimates the time to drain it: the slowest of those
+        consumers' own backlog divided by its throughput (None when a consumer reports no
+        throughput yet)."""
+        now = now_ms if now_ms is not None else int(time.time() * 1000)
+        messages: dict[str, int] = {}
+        seconds: dict[str, float | None] = {}
+        for snap in self.health().values():
+            if (now - int(snap.get("ts", now))) / 1000 > stale_s:
+                continue
+            lag = {f.rpartition(":")[0]: 0 for f in snap.get("lag", {})}
+            for field, n in snap.get("lag", {}).items():
+                lag[field.rpartition(":")[0]] += int(n)
+            rate = float(snap.get("rate") or 0.0)
+            drain = sum(lag.values()) / rate if rate > 0 else None
+            for topic, n in lag.items():
+                messages[topic] = messages.get(topic, 0) + n
+                seconds[topic] = _slowest(seconds.get(topic, 0.0), drain if n else 0.0)
+        return [TopicLag(t, messages[t], seconds[t]) for t in sorted(messages)]
+
+    def alerts(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Alert events (firing/resolved) of the namespace's ``alerts`` stream, newest first;
+        each is the payload dict plus ``stream_id``."""
+        entries: Any = self.client.xrevrange(f"{self.keys.prefix}alerts", count=limit)
+        return [{**_payload(fields), "stream_id": _text(sid)} for sid, fields in entries]
 
 
 def namespaces(client: redis.Redis) -> list[str]:
@@ -188,6 +236,26 @@ def _sum_fields(values: list[Any]) -> Stats:
         if chunk[0] is not None:
             total = total + _stats_of(chunk)
     return total
+
+
+def _slowest(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(max(a, b), 1)
+
+
+def _payload(fields: dict[Any, Any]) -> dict[str, Any]:
+    """A stream entry as a dict: one JSON-object field is the payload, else each field
+    JSON-decoded where it parses."""
+    decoded = {_text(k): _json_or_text(v) for k, v in fields.items()}
+    if len(decoded) == 1 and isinstance(only := next(iter(decoded.values())), dict):
+        return only
+    return decoded
+
+
+def _json_or_text(raw: Any) -> Any:
+    try:
+        return json.loads(_text(raw))
+    except ValueError:
+        return _text(raw)
 
 
 def _text(value: Any) -> str:

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 ALERTS_TOPIC = "alerts"
 _ALREADY_EXISTS = 36  # TOPIC_ALREADY_EXISTS
 _CREATE_TIMEOUT_MS = 10_000
+_ADMIN_TIMEOUT_S = 10.0
 
 
 def dlq_topic(topic: str) -> str:
@@ -78,8 +79,8 @@ def default_specs(
     return specs
 
 
-def admin(settings: Settings, timeout_s: float = 10.0) -> KafkaAdminClient:
-    timeout_ms = int(timeout_s * 1000)
+def admin(settings: Settings, timeout_s: float | None = None) -> KafkaAdminClient:
+    timeout_ms = int((timeout_s or _ADMIN_TIMEOUT_S) * 1000)
     try:
         return KafkaAdminClient(
             **client_config(settings, "sentimon-admin"),

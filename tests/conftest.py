@@ -95,19 +95,31 @@ class Env:
         env.update(extra)
         return env
 
-    def cli(self, *args: str, timeout: float = 180, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, timeout: float = 180, check: bool = True, **extra: str
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             [sys.executable, "-m", "sentimon.cli.main", *args],
-            env=self.env(**extra), capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+            env=self.env(**extra),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
         )
         if check and proc.returncode != 0:
-            raise AssertionError(f"sentimon {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-4000:]}")
+            raise AssertionError(
+                f"sentimon {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-4000:]}"
+            )
         return proc
 
     def spawn(self, *args: str, **extra: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "sentimon.cli.main", *args],
-            env=self.env(**extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+            env=self.env(**extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )
 
     def redis(self) -> Any:

@@ -10,20 +10,38 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-START = datetime(2026, 11, 2, 14, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
 HOURS = 4
 BURST_TICKER = "NVDA"
 BURST_START, BURST_END = START + timedelta(hours=2), START + timedelta(hours=2, minutes=40)
 
 TICKERS = {
-    "AAPL": "Apple", "MSFT": "Microsoft", "NVDA": "Nvidia", "AMZN": "Amazon", "GOOGL": "Alphabet",
-    "META": "Meta", "TSLA": "Tesla", "JPM": "JPMorgan", "BAC": "Bank of America", "XOM": "Exxon",
-    "CVX": "Chevron", "PFE": "Pfizer", "JNJ": "Johnson & Johnson", "WMT": "Walmart",
-    "KO": "Coca-Cola", "DIS": "Disney", "NFLX": "Netflix", "INTC": "Intel", "AMD": "AMD",
-    "BA": "Boeing", "GS": "Goldman Sachs", "NKE": "Nike", "BRK.B": "Berkshire Hathaway",
+    "AAPL": "Apple",
+    "MSFT": "Microsoft",
+    "NVDA": "Nvidia",
+    "AMZN": "Amazon",
+    "GOOGL": "Alphabet",
+    "META": "Meta",
+    "TSLA": "Tesla",
+    "JPM": "JPMorgan",
+    "BAC": "Bank of America",
+    "XOM": "Exxon",
+    "CVX": "Chevron",
+    "PFE": "Pfizer",
+    "JNJ": "Johnson & Johnson",
+    "WMT": "Walmart",
+    "KO": "Coca-Cola",
+    "DIS": "Disney",
+    "NFLX": "Netflix",
+    "INTC": "Intel",
+    "AMD": "AMD",
+    "BA": "Boeing",
+    "GS": "Goldman Sachs",
+    "NKE": "Nike",
+    "BRK.B": "Berkshire Hathaway",
     "UBER": "Uber",
 }
 PUBLISHERS = ["Newswire", "MarketDesk", "FinTimes Daily", "Street Ledger", "Capital Brief"]
@@ -111,12 +129,17 @@ def _news(rng: random.Random, n: int) -> list[dict]:
         symbol = rng.choice(list(TICKERS))
         label = rng.choices(["positive", "negative", "neutral"], [0.38, 0.27, 0.35])[0]
         ts = _ts(rng)
-        rows.append({
-            "id": f"news-{i:04d}", "ts": ts.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-            "source": rng.choice(PUBLISHERS), "tickers": [symbol],
-            "text": _fill(rng.choice(NEWS[label]), rng, symbol),
-            "url": f"https://news.example.com/{symbol.lower()}/{i:04d}", "lang": "en",
-        })
+        rows.append(
+            {
+                "id": f"news-{i:04d}",
+                "ts": ts.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                "source": rng.choice(PUBLISHERS),
+                "tickers": [symbol],
+                "text": _fill(rng.choice(NEWS[label]), rng, symbol),
+                "url": f"https://news.example.com/{symbol.lower()}/{i:04d}",
+                "lang": "en",
+            }
+        )
     return rows
 
 
@@ -125,11 +148,15 @@ def _social(rng: random.Random, n: int) -> list[dict]:
     for i in range(n):
         symbol = rng.choice(list(TICKERS))
         label = rng.choices(["positive", "negative", "neutral"], [0.4, 0.25, 0.35])[0]
-        rows.append({
-            "id": f"social-{i:04d}", "ts": _ts(rng).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-            "source": rng.choice(PLATFORMS), "author": f"user{rng.randint(1, 400)}",
-            "text": _fill(rng.choice(SOCIAL[label]), rng, symbol),
-        })
+        rows.append(
+            {
+                "id": f"social-{i:04d}",
+                "ts": _ts(rng).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                "source": rng.choice(PLATFORMS),
+                "author": f"user{rng.randint(1, 400)}",
+                "text": _fill(rng.choice(SOCIAL[label]), rng, symbol),
+            }
+        )
     return rows
 
 
@@ -138,19 +165,28 @@ def _burst(rng: random.Random, n_news: int, n_social: int) -> tuple[list[dict], 
     news, social = [], []
     for i in range(n_news):
         ts = BURST_START + timedelta(seconds=rng.uniform(0, span))
-        news.append({
-            "id": f"news-burst-{i:03d}", "ts": ts.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-            "source": rng.choice(PUBLISHERS), "tickers": [BURST_TICKER],
-            "text": _fill(rng.choice(BURST_NEWS), rng, BURST_TICKER),
-            "url": f"https://news.example.com/nvda/burst-{i:03d}", "lang": "en",
-        })
+        news.append(
+            {
+                "id": f"news-burst-{i:03d}",
+                "ts": ts.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                "source": rng.choice(PUBLISHERS),
+                "tickers": [BURST_TICKER],
+                "text": _fill(rng.choice(BURST_NEWS), rng, BURST_TICKER),
+                "url": f"https://news.example.com/nvda/burst-{i:03d}",
+                "lang": "en",
+            }
+        )
     for i in range(n_social):
         ts = BURST_START + timedelta(seconds=rng.uniform(0, span))
-        social.append({
-            "id": f"social-burst-{i:03d}", "ts": ts.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-            "source": rng.choice(PLATFORMS), "author": f"user{rng.randint(1, 400)}",
-            "text": rng.choice(BURST_SOCIAL),
-        })
+        social.append(
+            {
+                "id": f"social-burst-{i:03d}",
+                "ts": ts.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                "source": rng.choice(PLATFORMS),
+                "author": f"user{rng.randint(1, 400)}",
+                "text": rng.choice(BURST_SOCIAL),
+            }
+        )
     return news, social
 
 

@@ -14,7 +14,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--group", default=None, help="consumer group (default SENTIMON_GROUP)")
     parser.add_argument(
-        "--until-idle", type=float, default=None, metavar="SECONDS",
+        "--until-idle",
+        type=float,
+        default=None,
+        metavar="SECONDS",
         help="exit 0 after this many seconds without new records",
     )
     parser.add_argument("--namespace", default=None, help="Redis namespace (default live)")

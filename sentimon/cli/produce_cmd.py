@@ -12,15 +12,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("produce", help="publish JSONL or CSV records to a topic")
     parser.add_argument("file", type=Path, help="a .jsonl or .csv file")
     parser.add_argument("--topic", required=True, help="destination topic, e.g. news")
-    parser.add_argument("--rate", type=float, default=None, help="records per second (default: max)")
-    parser.add_argument("--loop", action="store_true", help="repeat forever, shifted in time, fresh ids")
+    parser.add_argument(
+        "--rate", type=float, default=None, help="records per second (default: max)"
+    )
+    parser.add_argument(
+        "--loop", action="store_true", help="repeat forever, shifted in time, fresh ids"
+    )
     parser.add_argument("--limit", type=int, default=None, help="stop after N records")
     parser.add_argument(
-        "--rebase-now", action="store_true",
+        "--rebase-now",
+        action="store_true",
         help="shift event times so the feed's last record is now (history looks recent)",
     )
     parser.add_argument(
-        "--live", action="store_true",
+        "--live",
+        action="store_true",
         help="cycle through the file forever, stamping each record with the time it is sent",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -47,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with tqdm(total=total, unit="msg", file=sys.stderr, desc=f"-> {args.topic}") as bar:
         try:
-            sent = publish(producer, args.topic, stream, rate=args.rate, limit=args.limit, progress=bar)
+            sent = publish(
+                producer, args.topic, stream, rate=args.rate, limit=args.limit, progress=bar
+            )
         finally:
             producer.close(timeout=10)
     elapsed = time.monotonic() - started

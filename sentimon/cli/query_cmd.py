@@ -22,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dlq = actions.add_parser("dlq", help="dead-lettered messages per topic")
     for sub in (ticker, market, kind, top):
         sub.add_argument("--window", default="1h", help="5m, 1h, 24h, ... (default 1h)")
-        sub.add_argument("--at", type=int, default=None, help="window end, epoch ms (default: watermark)")
+        sub.add_argument(
+            "--at", type=int, default=None, help="window end, epoch ms (default: watermark)"
+        )
     for sub in (ticker, market, kind, top, posts, dlq):
         sub.add_argument("--namespace", default=None, help="default SENTIMON_NAMESPACE (live)")
         sub.add_argument("--json", action="store_true", help="print JSON")
@@ -51,8 +53,12 @@ def run(args: argparse.Namespace) -> int:
                 "market": lambda: "market",
                 "kind": lambda: kind_entity(args.kind),
             }[args.action]()
-            data = {"entity": entity, "window": args.window, "end_ms": end,
-                    **query.window(entity, seconds, end).as_dict()}
+            data = {
+                "entity": entity,
+                "window": args.window,
+                "end_ms": end,
+                **query.window(entity, seconds, end).as_dict(),
+            }
     elif args.action == "posts":
         data = query.recent_posts(args.symbol, args.limit)
     else:

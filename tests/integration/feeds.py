@@ -6,6 +6,7 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from kafka import KafkaProducer
@@ -50,8 +51,15 @@ class Feed:
         return sum(len(v) for v in self.messages.values())
 
 
-def make_feed(news: str, social: str, n_valid: int = 300, seed: int = 7,
-              with_malformed: bool = True, duplicates: int = 5, span_s: int = 3 * 3600) -> Feed:
+def make_feed(
+    news: str,
+    social: str,
+    n_valid: int = 300,
+    seed: int = 7,
+    with_malformed: bool = True,
+    duplicates: int = 5,
+    span_s: int = 3 * 3600,
+) -> Feed:
     rng = random.Random(seed)
     feed = Feed(messages={news: [], social: []}, reasons={news: [], social: []})
     valid: list[tuple[str, dict[str, Any]]] = []
@@ -94,9 +102,9 @@ def make_feed(news: str, social: str, n_valid: int = 300, seed: int = 7,
 
 
 def _iso(ts_ms: int) -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(ts_ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
 
 def publish(bootstrap: str, feed: Feed) -> None:

@@ -18,8 +18,11 @@ def query_json(env, *args):
 
 def read_dlq(env, topic, expected):
     consumer = KafkaConsumer(
-        f"{topic}.dlq", bootstrap_servers=[env.stack.bootstrap], auto_offset_reset="earliest",
-        consumer_timeout_ms=5000, group_id=None,
+        f"{topic}.dlq",
+        bootstrap_servers=[env.stack.bootstrap],
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+        group_id=None,
     )
     out = []
     for message in consumer:
@@ -88,7 +91,10 @@ def test_recent_posts_carry_labels_that_sum_to_the_aggregate(env):
 
 def test_produce_cli_from_jsonl_and_rerun_is_idempotent(env, tmp_path):
     path = tmp_path / "feed.jsonl"
-    rows = [{"text": f"$AAPL headline number {i}", "ts": 1_793_000_000_000 + i * 1000} for i in range(40)]
+    rows = [
+        {"text": f"$AAPL headline number {i}", "ts": 1_793_000_000_000 + i * 1000}
+        for i in range(40)
+    ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     env.cli("produce", str(path), "--topic", env.news)
     env.cli("consume", "--until-idle", "3")

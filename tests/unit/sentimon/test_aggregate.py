@@ -23,7 +23,9 @@ def test_every_post_counts_for_market_and_kind_even_without_tickers():
 
 
 def test_buckets_split_by_minute_and_volume_by_hour():
-    update = aggregate([sp("a", T0, ["X"]), sp("b", T0 + 61_000, ["X"]), sp("c", T0 + 62_000, ["X"])])
+    update = aggregate(
+        [sp("a", T0, ["X"]), sp("b", T0 + 61_000, ["X"]), sp("c", T0 + 62_000, ["X"])]
+    )
     counts = sorted(s.count for (e, _), s in update.buckets.items() if e == "ticker:X")
     assert counts == [1, 2]
     assert sum(update.volume.values()) == 3

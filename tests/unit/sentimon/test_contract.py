@@ -19,7 +19,9 @@ def test_valid_minimal_post_defaults_ts_and_source():
 
 
 def test_cashtags_and_explicit_tickers_merge_upper_dedup():
-    post = v({"id": "a", "text": "Buying $aapl and $BRK.B, not $5 or $AAPL", "tickers": ["msft", "AAPL"]})
+    post = v(
+        {"id": "a", "text": "Buying $aapl and $BRK.B, not $5 or $AAPL", "tickers": ["msft", "AAPL"]}
+    )
     assert isinstance(post, Post)
     assert post.tickers == ("MSFT", "AAPL", "BRK.B")
 
@@ -70,7 +72,7 @@ def test_size_limit_and_truncation():
 
 
 def test_deeply_nested_json_is_rejected_not_crashing():
-    raw = ("{\"id\":\"a\",\"text\":\"x\",\"deep\":" + "[" * 5000 + "]" * 5000 + "}").encode()
+    raw = ('{"id":"a","text":"x","deep":' + "[" * 5000 + "]" * 5000 + "}").encode()
     out = validate(raw, kind="news", record_ts_ms=TS)
     assert isinstance(out, Invalid) and "nested" in out.reason
 

@@ -28,7 +28,9 @@ def test_spans_cross_hours_and_full_hours():
     end = (10 * H + 5 * 60) * 1000  # 10:05:00 -> minutes 08:06 .. 10:05 for 2h
     spans = window_spans(end, 2 * H)
     assert [(s.hour_s // H, s.first, s.last, s.full) for s in spans] == [
-        (8, 6, 59, False), (9, 0, 59, True), (10, 0, 5, False)
+        (8, 6, 59, False),
+        (9, 0, 59, True),
+        (10, 0, 5, False),
     ]
     assert sum(s.last - s.first + 1 for s in spans) == 120
 
@@ -39,7 +41,9 @@ def test_stats_moments_exact():
         total = total + Stats.of_post(label, score)
     assert (total.count, total.positive, total.neutral, total.negative) == (3, 1, 1, 1)
     assert total.mean_score == pytest.approx(0.25 / 3)
-    assert total.std_score == pytest.approx((((0.5 - 0.25/3) ** 2 + (-0.25 - 0.25/3) ** 2 + (0.25/3) ** 2) / 3) ** 0.5)
+    assert total.std_score == pytest.approx(
+        (((0.5 - 0.25 / 3) ** 2 + (-0.25 - 0.25 / 3) ** 2 + (0.25 / 3) ** 2) / 3) ** 0.5
+    )
     assert total.negative_share == pytest.approx(1 / 3)
     assert Stats().mean_score is None and Stats().as_dict()["std_score"] is None
 

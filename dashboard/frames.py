@@ -1,0 +1,125 @@
+"""Pure transformations of query results into the tables and series the panels draw."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from dashboard.snapshot import TickerRow, total
+from dashboard.timefmt import utc_ts
+from sentimon.query import Point
+from sentimon.windows import MINUTE, Stats
+
+TICKER_COLUMNS = [
+    "ticker", "n_5m", "mean_5m", "n_1h", "mean_1h", "baseline", "change", "z",
+    "neg_1h", "vol_ratio", "trend",
+]
+
+
+def ticker_frame(rows: Iterable[TickerRow]) -> pd.DataFrame:
+    """One row per ticker, in the order given (the table's default order)."""
+    records = [_ticker_record(row) for row in rows]
+    return pd.DataFrame.from_records(records, columns=TICKER_COLUMNS)
+
+
+def _ticker_record(row: TickerRow) -> dict[str, Any]:
+    view = row.view
+    return {
+        "ticker": row.symbol,
+        "n_5m": view.m5.count,
+        "mean_5m": view.m5.mean_score,
+        "n_1h": view.h1.count,
+        "mean_1h": view.h1.mean_score,
+        "baseline": view.baseline.mean_score,
+        "change": view.change,
+        "z": view.z,
+        "neg_1h": view.h1.negative_share,
+        "vol_ratio": view.volume_ratio,
+        "trend": sparkline(view.hours),
+    }
+
+
+def sparkline(hours: list[Stats]) -> list[float]:
+    """Hourly mean scores; an hour without posts repeats the previous value (0 at first)."""
+    out: list[float] = []
+    last = 0.0
+    for stats in hours:
+        if stats.mean_score is not None:
+            last = round(stats.mean_score, 4)
+        out.append(last)
+    return out
+
+
+def filter_tickers(frame: pd.DataFrame, search: str) -> pd.DataFrame:
+    """Rows whose symbol contains any of the comma/space separated search terms."""
+    terms = [t for t in search.upper().replace(",", " ").split() if t]
+    if not terms:
+        return frame
+    mask = frame["ticker"].map(lambda sym: any(t in sym for t in terms))
+    return frame[mask]
+
+
+def bin_minutes(range_s: int) -> int:
+    """Chart resolution: 1-minute bins up to 2 h, 5-minute up to 12 h, else 15-minute."""
+    if range_s <= 2 * 3600:
+        return 1
+    return 5 if range_s <= 12 * 3600 else 15
+
+
+def series_frame(points: list[Point], minutes_per_bin: int = 1) -> pd.DataFrame:
+    """Per bin: UTC time, post count, mean score and the mean ± one standard error."""
+    width = minutes_per_bin * MINUTE
+    bins: dict[int, list[Stats]] = {}
+    for point in points:
+        bins.setdefault(point.minute_s // width * width, []).append(point.stats)
+    records = [_bin_record(start, total(group)) for start, group in sorted(bins.items())]
+    columns = ["time", "count", "mean", "lo", "hi", "negative_share"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _bin_record(start_s: int, stats: Stats) -> dict[str, Any]:
+    mean, err = stats.mean_score, stats.stderr or 0.0
+    return {
+        "time": utc_ts(start_s * 1000),
+        "count": stats.count,
+        "mean": mean,
+        "lo": None if mean is None else mean - err,
+        "hi": None if mean is None else mean + err,
+        "negative_share": stats.negative_share,
+    }
+
+
+def posts_frame(posts: list[dict[str, Any]]) -> pd.DataFrame:
+    """Recent posts, newest first, for the drill-down table."""
+    records = [
+        {
+            "time": utc_ts(p["ts"]) if p.get("ts") is not None else None,
+            "score": p.get("score"),
+            "label": p.get("label"),
+            "source": p.get("source") or p.get("kind"),
+            "text": _headline(p),
+            "url": p.get("url"),
+            "tickers": " ".join(p.get("tickers") or []),
+        }
+        for p in posts
+    ]
+    columns = ["time", "score", "label", "source", "text", "url", "tickers"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _headline(post: dict[str, Any]) -> str:
+    title, text = post.get("title"), str(post.get("text") or "")
+    return f"{title} — {text}" if title and title not in text else text
+
+
+def score_colour(value: object) -> str:
+    """CSS for a score cell: green when positive, red when negative, grey near zero."""
+    if not isinstance(value, int | float) or pd.isna(value):
+        return ""
+    if value > 0.05:
+        return "color: #0a7d32; font-weight: 600"
+    if value < -0.05:
+        return "color: #c62828; font-weight: 600"
+    return "color: #666"

@@ -1,0 +1,142 @@
+"""The data of one dashboard refresh, read with a handful of batched ``Query`` calls.
+
+Everything is relative to the namespace's event-time watermark, so a backtest namespace
+reads exactly like the live one. For N active tickers a refresh costs five round trips
+(watermark, volume index, the market's minute series, the tickers' last-hour minute
+series, everyone's hour totals), whatever N is.
+
+The baseline an entity's last hour is compared against is its mean over the
+``BASELINE_HOURS`` whole hours before the hour the last-hour window starts in (so the two
+never overlap).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sentimon.keys import MARKET, ticker_entity
+from sentimon.query import Point, Query
+from sentimon.windows import HOUR, MINUTE, Stats, hour_of, minute_of
+
+log = logging.getLogger(__name__)
+
+SHORT_S = 5 * MINUTE
+LONG_S = HOUR
+BASELINE_HOURS = 24
+ACTIVE_S = 24 * HOUR
+TABLE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class EntityView:
+    """Windows of one entity: last 5 minutes, last hour, baseline, and 24 hour totals."""
+
+    m5: Stats
+    h1: Stats
+    baseline: Stats
+    hours: list[Stats]
+
+    @property
+    def change(self) -> float | None:
+        """Mean score of the last hour minus the baseline mean."""
+        if self.h1.mean_score is None or self.baseline.mean_score is None:
+            return None
+        return self.h1.mean_score - self.baseline.mean_score
+
+    @property
+    def z(self) -> float | None:
+        """The change in standard errors of the baseline's spread at the last hour's count."""
+        change, std = self.change, self.baseline.std_score
+        if change is None or not std:
+            return None
+        return change / (std / math.sqrt(self.h1.count))
+
+    @property
+    def volume_ratio(self) -> float | None:
+        """Posts in the last hour over the baseline's posts per hour."""
+        per_hour = self.baseline.count / BASELINE_HOURS
+        return self.h1.count / per_hour if per_hour else None
+
+
+@dataclass(frozen=True)
+class TickerRow:
+    symbol: str
+    view: EntityView
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    namespace: str
+    watermark_ms: int | None
+    market: EntityView | None = None
+    market_series: list[Point] = field(default_factory=list)
+    tickers: list[TickerRow] = field(default_factory=list)
+    load_s: float = 0.0
+
+    @property
+    def empty(self) -> bool:
+        return self.watermark_ms is None
+
+
+def load_snapshot(query: Query, range_s: int = 6 * HOUR, limit: int = TABLE_LIMIT) -> Snapshot:
+    """Market view and series over ``range_s``, and a row per active ticker (up to ``limit``)."""
+    started = time.perf_counter()
+    end = query.watermark_ms()
+    if end is None:
+        return Snapshot(query.namespace, None)
+    symbols = query.active_tickers(ACTIVE_S, end, limit=limit)
+    entities = [ticker_entity(s) for s in symbols]
+    market_series = query.series(MARKET, range_s, end)
+    minutes = query.many_series(entities, LONG_S, end)
+    hours = query.hourly([MARKET, *entities], BASELINE_HOURS + 2, end)
+    market_minutes = market_series[-(LONG_S // MINUTE) :]
+    market = entity_view(market_minutes, hours[MARKET], end)
+    rows = [
+        TickerRow(s, entity_view(minutes[e], hours[e], end))
+        for s, e in zip(symbols, entities, strict=True)
+    ]
+    elapsed = time.perf_counter() - started
+    log.debug("snapshot of %s: %d tickers in %.3fs", query.namespace, len(rows), elapsed)
+    return Snapshot(query.namespace, end, market, market_series, rows, elapsed)
+
+
+def entity_view(minutes: list[Point], hours: list[tuple[int, Stats]], end_ms: int) -> EntityView:
+    """From the last hour's minute points and hour totals ending at ``end_ms``."""
+    last_hour = minutes[-(LONG_S // MINUTE) :]
+    return EntityView(
+        m5=total(p.stats for p in last_hour[-(SHORT_S // MINUTE) :]),
+        h1=total(p.stats for p in last_hour),
+        baseline=baseline(hours, end_ms),
+        hours=[stats for _, stats in hours[-BASELINE_HOURS:]],
+    )
+
+
+def baseline(hours: list[tuple[int, Stats]], end_ms: int) -> Stats:
+    """Sum of the ``BASELINE_HOURS`` hours before the hour the last-hour window starts in."""
+    window_start = minute_of(end_ms) - LONG_S + MINUTE
+    stop = hour_of(window_start)
+    start = stop - BASELINE_HOURS * HOUR
+    return total(stats for hour, stats in hours if start <= hour < stop)
+
+
+def total(items: Iterable[Stats]) -> Stats:
+    out = Stats()
+    for stats in items:
+        out = out + stats
+    return out
+
+
+def top_movers(rows: list[TickerRow]) -> list[TickerRow]:
+    """Largest |z| first; rows without a z (no baseline) after, by last-hour volume."""
+
+    def key(row: TickerRow) -> tuple[int, float, str]:
+        z = row.view.z
+        if z is not None:
+            return (0, -abs(z), row.symbol)
+        return (1, -float(row.view.h1.count), row.symbol)
+
+    return sorted(rows, key=key)
