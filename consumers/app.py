@@ -13,10 +13,9 @@ from typing import Any
 import redis
 
 from consumers.dlq import DeadLetterSink, KafkaDeadLetters
+from consumers.observe import ConsumerObserver
 from consumers.pipeline import BatchHook, BatchProcessor
-from consumers.runner import ConsumeLoop
 from consumers.sink import RedisSink
-from consumers.source import KafkaSource
 from inference.scorer import Scorer
 from sentimon.contract import Limits
 from sentimon.kafka_config import client_config
@@ -71,16 +70,9 @@ class HealthReporter:
     """Writes this consumer's health snapshot to Redis every few seconds (for `status`)."""
 
     def __init__(
-        self,
-        client: redis.Redis,
-        keys: Keys,
-        loop: ConsumeLoop,
-        source: KafkaSource,
-        model_id: str,
-        every_s: float = 2.0,
+        self, client: redis.Redis, keys: Keys, observer: ConsumerObserver, every_s: float = 2.0
     ) -> None:
-        self.client, self.keys, self.loop, self.source = client, keys, loop, source
-        self.model_id = model_id
+        self.client, self.keys, self.observer = client, keys, observer
         self.every_s = every_s
         self.consumer_id = f"{socket.gethostname()}-{os.getpid()}"
         self._next = 0.0
@@ -96,18 +88,20 @@ class HealthReporter:
             log.debug("health snapshot not written (Redis unavailable)")
 
     def snapshot(self) -> dict[str, Any]:
-        stats = self.loop.stats
-        elapsed = max(time.monotonic() - stats.started, 1e-9)
-        lag = self.source.lag()
+        loop = self.observer.loop
+        stats = loop.stats
+        elapsed = max(time.monotonic() - (stats.first_poll or stats.started), 1e-9)
+        lag = self.observer.current_lag
         return {
             "ts": int(time.time() * 1000),
-            "model": self.model_id,
+            "model": self.observer.model_id,
             "records": stats.records,
             "scored": stats.scored,
             "invalid": stats.invalid,
             "batches": stats.batches,
             "rate": round(stats.records / elapsed, 2),
             "last_batch_ts": int(stats.last_batch_wall * 1000) if stats.last_batch_wall else None,
-            "lag": {f"{t}:{p}": n for (t, p), n in sorted(lag.items())},
-            "assignment": [f"{t}:{p}" for t, p in self.source.assignment()],
+            "lag": {f"{t}:{p}": n for (t, p), (n, _) in sorted(lag.items())},
+            "lag_seconds": {f"{t}:{p}": s for (t, p), (_, s) in sorted(lag.items())},
+            "assignment": [f"{t}:{p}" for t, p in self.observer.source.assignment()],
         }

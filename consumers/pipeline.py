@@ -49,6 +49,10 @@ class BatchResult:
     duplicates: int = 0
     update: AggregateUpdate | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: topic -> {"records", "scored", "dlq"} counts of this batch.
+    per_topic: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: (topic, partition) -> Kafka timestamp of the batch's last record there.
+    last_ts: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,6 +113,10 @@ class BatchProcessor:
         result = BatchResult(records=len(records), commit=_next_offsets(records))
         if not records:
             return result
+        for r in records:
+            result.per_topic.setdefault(r.topic, {"records": 0, "scored": 0, "dlq": 0})
+            result.per_topic[r.topic]["records"] += 1
+            result.last_ts[(r.topic, r.partition)] = r.timestamp_ms
         started = time.perf_counter()
         self._refresh_fences(records)
         prepared = self._prepare(self._unapplied(records))
@@ -129,6 +137,12 @@ class BatchProcessor:
         result.scored = len(update.posts)
         result.invalid = len(prepared.invalid)
         result.duplicates = prepared.duplicates + (len(scored) - len(update.posts))
+        for letter in prepared.invalid:
+            result.per_topic[letter.record.topic]["dlq"] += 1
+        applied = {s.post.id for s in update.posts}
+        for record, post in prepared.posts:
+            if post.id in applied:
+                result.per_topic[record.topic]["scored"] += 1
         return result
 
     def _prepare(self, records: list[SourceRecord]) -> _Prepared:

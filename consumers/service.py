@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from consumers.app import HealthReporter, build_processor
+from consumers.observe import ConsumerObserver
 from consumers.runner import ConsumeLoop
 from consumers.source import KafkaSource
 from inference.scorer import Scorer
+from sentimon import metrics
 from sentimon.redis_client import connect
 from sentimon.settings import Settings
 
@@ -43,10 +45,26 @@ def run_consumer(
         on_assigned=loop.on_assigned,
         on_revoked=loop.on_revoked,
     )
-    health = HealthReporter(client, processor.keys, loop, source, scorer.model_id)
-    loop.on_tick = health.tick
+    observer = ConsumerObserver(loop, source, scorer.model_id)
+    health = HealthReporter(client, processor.keys, observer)
+
+    def tick() -> None:
+        observer.tick()
+        health.tick()
+
+    loop.on_batch = observer.on_batch
+    loop.on_tick = tick
     loop.on_stopping = lambda: health.tick(force=True)
-    code = loop.run(source)
+    server = (
+        metrics.serve(metrics_port, health=observer.health, host=settings.metrics_host)
+        if metrics_port
+        else None
+    )
+    try:
+        code = loop.run(source)
+    finally:
+        if server is not None:
+            server.close()
     log.info(
         "consumed %d records (%d scored, %d invalid) in %d batches",
         loop.stats.records,

@@ -72,6 +72,50 @@ class Keys:
         """Hash ``consumer-id`` -> JSON health snapshot (lag, throughput) of each consumer."""
         return f"{self.prefix}health"
 
+    # --- alerts (sentimon.alerts; documented in docs/ALERTS.md) -----------------------
+    @property
+    def alerts(self) -> str:
+        """Stream: the alert history the dashboard reads, one entry per alert event.
+
+        Written by the alert hook in the same atomic write as the aggregates that caused
+        the event (exactly once). Fields: ``event`` (event id, also the webhooks'
+        Idempotency-Key), ``id`` (alert id), ``status`` (firing|resolved), ``rule``,
+        ``kind``, ``severity``, ``entity``, ``ts`` (event time, epoch ms), ``notify``
+        (``1`` if it was queued for delivery, ``0`` if muted or not sent), ``muted`` (empty,
+        ``silence:<id>`` or ``inhibited:<alert id>``) and ``payload`` (the full JSON).
+        """
+        return f"{self.prefix}alerts"
+
+    @property
+    def alert_state(self) -> str:
+        """Hash ``<rule>|<entity>`` -> JSON: the EWMA baseline and lifecycle of that pair."""
+        return f"{self.prefix}alerts:state"
+
+    @property
+    def alert_open(self) -> str:
+        """Hash ``<rule>|<entity>`` -> JSON summary of each alert now firing."""
+        return f"{self.prefix}alerts:open"
+
+    @property
+    def alert_outbox(self) -> str:
+        """Stream of notifications to deliver (consumer group ``dispatch``). Fields:
+        ``event`` (event id), ``payload`` (JSON), optional ``sinks`` (comma list, redrive)."""
+        return f"{self.prefix}alerts:outbox"
+
+    @property
+    def alert_delivery(self) -> str:
+        """Hash ``<outbox entry id>|<sink>`` -> JSON progress of an unacknowledged delivery."""
+        return f"{self.prefix}alerts:delivery"
+
+    @property
+    def alert_silences(self) -> str:
+        """Hash silence id -> JSON (matchers, reason, created_ms, expires_ms, by)."""
+        return f"{self.prefix}alerts:silences"
+
+    def alert_dead(self, sink: str) -> str:
+        """List of notifications sink ``sink`` gave up on, newest first, with the last error."""
+        return f"{self.prefix}alerts:dead:{sink}"
+
     def pattern(self) -> str:
         """Glob matching every key of the namespace (for clearing a backtest)."""
         return f"{self.prefix}*"

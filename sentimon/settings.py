@@ -102,6 +102,8 @@ class Settings(BaseSettings):
 
     # --- operations ----------------------------------------------------------------------
     log_level: str = "INFO"
+    #: Address the /metrics and /healthz endpoints bind (``0.0.0.0`` in containers).
+    metrics_host: str = "127.0.0.1"
     state_dir: Path = Path(".sentimon")
 
     @field_validator("kafka_bootstrap")

@@ -101,3 +101,46 @@ def test_produce_cli_from_jsonl_and_rerun_is_idempotent(env, tmp_path):
     env.cli("consume", "--until-idle", "3")  # nothing new: must not change anything
     got = query_json(env, "ticker", "AAPL", "--window", "1h", "--at", str(1_793_000_039_000))
     assert got["count"] == 40
+
+
+def test_metrics_and_healthz_while_consuming(env):
+    import time
+    import urllib.request
+
+    from sentimon.stack.services import free_port
+
+    port = free_port()
+    feed = make_feed(env.news, env.social, n_valid=150)
+    proc = env.spawn("consume", "--until-idle", "8", "--metrics-port", str(port))
+    publish(env.stack.bootstrap, feed)
+    text, deadline = "", time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            text = (
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2)
+                .read()
+                .decode()
+            )
+        except OSError:
+            time.sleep(0.3)
+            continue
+        consumed = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("sentimon_records_consumed_total{")
+        )
+        if consumed >= feed.total:
+            break
+        time.sleep(0.3)
+    health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    assert health.status == 200 and json.loads(health.read())["healthy"] is True
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert consumed == feed.total
+    scored = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("sentimon_records_scored_total{")
+    )
+    assert scored == feed.market
+    assert "sentimon_inference_seconds_bucket" in text and "sentimon_model_info{" in text

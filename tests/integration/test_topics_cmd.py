@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def topics_env(stack: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def topics_env(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Settings pointing at the test stack, with topic names no other test uses."""
     suffix = uuid.uuid4().hex[:8]
     names = [f"tnews-{suffix}", f"tsocial-{suffix}"]

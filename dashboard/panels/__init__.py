@@ -1,0 +1,1 @@
+"""Streamlit panels of the dashboard; each renders one area from already-loaded data."""

@@ -1,0 +1,44 @@
+"""Market overview: the sentiment index (mean score) and volume, now and against baseline."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.figures import score_volume
+from dashboard.frames import bin_minutes, series_frame
+from dashboard.panels.common import num, pct, ratio
+from dashboard.snapshot import EntityView, Snapshot
+from sentimon.windows import format_window
+
+
+def render_market(snapshot: Snapshot, range_s: int) -> None:
+    view = snapshot.market
+    if view is None:
+        return
+    render_metrics(view, active=len(snapshot.tickers))
+    bins = bin_minutes(range_s)
+    frame = series_frame(snapshot.market_series, bins)
+    st.caption(
+        f"Market index over the last {format_window(range_s)} "
+        f"({bins}-minute bins, band = ±1 standard error)"
+    )
+    st.plotly_chart(score_volume(frame), key="market_chart", config={"displaylogo": False})
+
+
+def render_metrics(view: EntityView, *, active: int | None = None) -> None:
+    """Index and volume of an entity: 5m, 1h with change vs baseline, negative share."""
+    cols = st.columns(5 if active is not None else 4)
+    cols[0].metric("Index 5m", num(view.m5.mean_score), help=f"{view.m5.count} posts")
+    cols[1].metric(
+        "Index 1h", num(view.h1.mean_score),
+        delta=None if view.change is None else f"{view.change:+.3f} vs base",
+        help=f"baseline (previous 24 h): {num(view.baseline.mean_score)}",
+    )
+    cols[2].metric(
+        "Posts 1h", f"{view.h1.count:,}",
+        delta=None if view.volume_ratio is None else ratio(view.volume_ratio),
+        delta_color="off",
+    )
+    cols[3].metric("Negative share 1h", pct(view.h1.negative_share))
+    if active is not None:
+        cols[4].metric("Active tickers 24h", f"{active:,}")

@@ -1,0 +1,310 @@
+"""Read and validate an alert rules file (TOML), with file, line and field in every error.
+
+Layout::
+
+    inhibit = false              # optional: market alerts mute ticker alerts of the same kind
+
+    [defaults]                   # optional: values every rule inherits
+    cooldown = "30m"
+
+    [[rule]]
+    name = "ticker-sentiment-drop"
+    scope = "*"                  # or a list: "market", "news", "social", "kind:*", "NVDA", "BRK.*"
+    kind = "sentiment_drop"
+    window = "15m"
+    z = 3.0
+
+``tomllib`` reports lines only for syntax errors, so semantic errors are located by
+scanning the text for each ``[[rule]]`` header and the ``key =`` lines below it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sentimon.alerts.durations import parse_duration
+from sentimon.alerts.rules import KINDS, SEVERITIES, Rule, RuleSet
+from sentimon.errors import ConfigError
+from sentimon.keys import MARKET
+from sentimon.windows import parse_window
+
+_HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
+_KEY_RE = re.compile(r'^\s*(?:"([^"]+)"|([A-Za-z0-9_-]+))\s*=')
+_TOML_LINE_RE = re.compile(r"at line (\d+)")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_TICKER_GLOB_RE = re.compile(r"^[A-Z0-9.*?\[\]!_-]{1,32}$")
+
+#: Per kind: (opening threshold key, resolve threshold key, default resolve from threshold).
+_THRESHOLDS = {
+    "sentiment_drop": ("z", "resolve_z"),
+    "sentiment_rise": ("z", "resolve_z"),
+    "negative_share": ("threshold", "resolve_threshold"),
+    "volume_spike": ("k", "resolve_k"),
+}
+_COMMON = {
+    "name", "description", "scope", "kind", "window", "severity", "min_count", "cooldown",
+    "repeat_interval", "resolve_after", "send_resolved",
+}
+_BASELINE = {"warmup", "baseline_alpha", "min_std", "min_rate"}
+_TOP_LEVEL = {"inhibit", "defaults", "rule"}
+
+
+@dataclass
+class _Table:
+    line: int
+    keys: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Locations:
+    """Where each top-level key, the ``[defaults]`` table and each ``[[rule]]`` start."""
+
+    top: _Table = field(default_factory=lambda: _Table(1))
+    defaults: _Table | None = None
+    rules: list[_Table] = field(default_factory=list)
+
+    @classmethod
+    def scan(cls, text: str) -> _Locations:
+        found = cls()
+        current: _Table | None = found.top
+        for number, raw in enumerate(text.splitlines(), start=1):
+            header = _HEADER_RE.match(raw)
+            if header:
+                current = found._open(header.group(1), header.group(2), number)
+                continue
+            key = _KEY_RE.match(raw)
+            if key and current is not None:
+                current.keys.setdefault(key.group(1) or key.group(2), number)
+        return found
+
+    def _open(self, bracket: str, name: str, number: int) -> _Table | None:
+        table = _Table(number)
+        if bracket == "[[" and name == "rule":
+            self.rules.append(table)
+            return table
+        if bracket == "[" and name == "defaults":
+            self.defaults = table
+            return table
+        return None
+
+
+class _Errors:
+    """Builds ConfigErrors that name the file, the line and the field."""
+
+    def __init__(self, source: str, where: _Locations) -> None:
+        self.source = source
+        self.where = where
+
+    def fail(self, table: _Table, what: str, key: str | None, problem: str) -> ConfigError:
+        line = table.keys.get(key, table.line) if key else table.line
+        field_part = f" field {key!r}" if key else ""
+        return ConfigError(f"alert rules {self.source}, line {line}: {what}{field_part}: {problem}")
+
+
+def default_rules_text() -> str:
+    """The rules file shipped with sentimon (``sentimon/data/alert_rules.toml``)."""
+    return resources.files("sentimon").joinpath("data/alert_rules.toml").read_text("utf-8")
+
+
+def load_rules(path: Path | str | None = None) -> RuleSet:
+    """Rules from ``path``, or the shipped defaults when ``path`` is None."""
+    if path is None:
+        return parse_rules(default_rules_text(), "<default alert_rules.toml>")
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"alert rules {path}: cannot read the file ({exc})") from exc
+    return parse_rules(text, str(path))
+
+
+def parse_rules(text: str, source: str = "<text>") -> RuleSet:
+    """Parse and validate rules; raises ConfigError naming file, line and field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = _TOML_LINE_RE.search(str(exc))
+        line = match.group(1) if match else "?"
+        raise ConfigError(f"alert rules {source}, line {line}: invalid TOML: {exc}") from None
+    where = _Locations.scan(text)
+    errors = _Errors(source, where)
+    for key in data:
+        if key not in _TOP_LEVEL:
+            raise errors.fail(where.top, "top level", key, f"unknown key (expected one of {sorted(_TOP_LEVEL)})")
+    inhibit = data.get("inhibit", False)
+    if not isinstance(inhibit, bool):
+        raise errors.fail(where.top, "top level", "inhibit", "must be true or false")
+    defaults = _defaults(data.get("defaults", {}), errors)
+    raw_rules = data.get("rule", [])
+    if not isinstance(raw_rules, list):
+        raise errors.fail(where.top, "top level", "rule", "use [[rule]] tables")
+    rules: list[Rule] = []
+    for index, raw in enumerate(raw_rules):
+        table = where.rules[index] if index < len(where.rules) else where.top
+        rule = _rule(raw, defaults, table, errors, index)
+        if any(r.name == rule.name for r in rules):
+            raise errors.fail(table, f"rule {rule.name!r}", "name", "duplicate rule name")
+        rules.append(rule)
+    return RuleSet(tuple(rules), inhibit=inhibit, source=source)
+
+
+def _defaults(raw: Any, errors: _Errors) -> dict[str, Any]:
+    table = errors.where.defaults or errors.where.top
+    if not isinstance(raw, dict):
+        raise errors.fail(table, "top level", "defaults", "must be a table ([defaults])")
+    allowed = _COMMON | _BASELINE | {k for pair in _THRESHOLDS.values() for k in pair}
+    for key in raw:
+        if key in ("name", "scope") or key not in allowed:
+            raise errors.fail(table, "[defaults]", key, "not a key [defaults] can set")
+    return {key: (value, table) for key, value in raw.items()}
+
+
+class _RuleReader:
+    """Typed access to one rule's keys, falling back to [defaults], with located errors."""
+
+    def __init__(self, raw: dict[str, Any], defaults: dict[str, Any], table: _Table,
+                 errors: _Errors, index: int) -> None:
+        self.raw, self.defaults, self.table, self.errors = raw, defaults, table, errors
+        self.what = f"rule #{index + 1}"
+
+    def fail(self, key: str | None, problem: str) -> ConfigError:
+        if key is not None and key not in self.raw and key in self.defaults:
+            return self.errors.fail(self.defaults[key][1], f"[defaults] (for {self.what})", key, problem)
+        return self.errors.fail(self.table, self.what, key, problem)
+
+    def get(self, key: str, fallback: Any = None) -> Any:
+        if key in self.raw:
+            return self.raw[key]
+        if key in self.defaults:
+            return self.defaults[key][0]
+        return fallback
+
+    def text(self, key: str, fallback: str | None = None) -> str:
+        value = self.get(key, fallback)
+        if value is None:
+            raise self.fail(key, "is required")
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"must be a non-empty string, got {value!r}")
+        return value.strip()
+
+    def number(self, key: str, fallback: float | None, *, low: float, high: float | None = None,
+               low_open: bool = False) -> float:
+        value = self.get(key, fallback)
+        if value is None:
+            raise self.fail(key, "is required")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"must be a number, got {value!r}")
+        too_low = value <= low if low_open else value < low
+        if too_low or (high is not None and value > high):
+            bound = f"> {low}" if low_open else f">= {low}"
+            raise self.fail(key, f"must be {bound}" + (f" and <= {high}" if high is not None else "") + f", got {value}")
+        return float(value)
+
+    def integer(self, key: str, fallback: int, *, low: int) -> int:
+        value = self.get(key, fallback)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise self.fail(key, f"must be a whole number >= {low}, got {value!r}")
+        return value
+
+    def duration(self, key: str, fallback: str) -> int:
+        value = self.get(key, fallback)
+        try:
+            return parse_duration(value)
+        except ConfigError as exc:
+            raise self.fail(key, str(exc)) from None
+
+    def flag(self, key: str, fallback: bool) -> bool:
+        value = self.get(key, fallback)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, got {value!r}")
+        return value
+
+
+def _rule(raw: Any, defaults: dict[str, Any], table: _Table, errors: _Errors, index: int) -> Rule:
+    if not isinstance(raw, dict):
+        raise errors.fail(table, f"rule #{index + 1}", None, "each [[rule]] must be a table")
+    r = _RuleReader(raw, defaults, table, errors, index)
+    name = r.text("name")
+    if not _NAME_RE.match(name):
+        raise r.fail("name", f"use 1-64 characters from A-Z a-z 0-9 _ . -, got {name!r}")
+    r.what = f"rule {name!r}"
+    kind = r.text("kind")
+    if kind not in KINDS:
+        raise r.fail("kind", f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+    open_key, resolve_key = _THRESHOLDS[kind]
+    allowed = _COMMON | {open_key, resolve_key} | (_BASELINE if kind != "negative_share" else set())
+    for key in raw:
+        if key not in allowed:
+            raise r.fail(key, f"unknown key for a {kind} rule (allowed: {', '.join(sorted(allowed))})")
+    severity = r.text("severity", "warning")
+    if severity not in SEVERITIES:
+        raise r.fail("severity", f"must be one of {', '.join(SEVERITIES)}, got {severity!r}")
+    try:
+        window_s = parse_window(r.text("window"))
+    except ConfigError as exc:
+        raise r.fail("window", str(exc)) from None
+    threshold, resolve = _thresholds(r, kind, open_key, resolve_key)
+    return Rule(
+        name=name, kind=kind, scope=_scope(r), window_s=window_s,
+        threshold=threshold, resolve=resolve, severity=severity,
+        min_count=r.integer("min_count", 5, low=1),
+        cooldown_s=r.duration("cooldown", "15m"),
+        repeat_s=r.duration("repeat_interval", "1h"),
+        resolve_after_s=r.duration("resolve_after", "0m"),
+        send_resolved=r.flag("send_resolved", True),
+        warmup=r.integer("warmup", 4, low=1),
+        alpha=r.number("baseline_alpha", 0.2, low=0.0, high=1.0, low_open=True),
+        min_std=r.number("min_std", 0.05, low=0.0, low_open=True),
+        min_rate=r.number("min_rate", 1.0, low=0.0, low_open=True),
+        description=str(r.get("description", "")),
+        line=table.line,
+    )
+
+
+def _thresholds(r: _RuleReader, kind: str, open_key: str, resolve_key: str) -> tuple[float, float]:
+    if kind == "negative_share":
+        threshold = r.number(open_key, None, low=0.0, high=1.0, low_open=True)
+        resolve = r.number(resolve_key, max(threshold - 0.15, 0.0), low=0.0, high=1.0)
+    elif kind == "volume_spike":
+        threshold = r.number(open_key, None, low=1.0, low_open=True)
+        resolve = r.number(resolve_key, 1.0 + (threshold - 1.0) / 2, low=0.0)
+    else:
+        threshold = r.number(open_key, None, low=0.0, low_open=True)
+        resolve = r.number(resolve_key, threshold / 2, low=0.0)
+    if resolve >= threshold:
+        raise r.fail(resolve_key, f"must be looser than {open_key} = {threshold} (smaller), got {resolve}")
+    return threshold, resolve
+
+
+def _scope(r: _RuleReader) -> tuple[str, ...]:
+    value = r.get("scope")
+    if value is None:
+        raise r.fail("scope", 'is required ("market", "news", "social", "*", or ticker symbols)')
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+        raise r.fail("scope", f"must be a string or a non-empty list of strings, got {value!r}")
+    out = []
+    for item in items:
+        pattern = scope_pattern(item)
+        if pattern is None:
+            raise r.fail("scope", f"{item!r} is not market, news, social, kind:<k> or a ticker (glob)")
+        out.append(pattern)
+    return tuple(dict.fromkeys(out))
+
+
+def scope_pattern(item: str) -> str | None:
+    """Shorthand -> entity glob: ``market``; ``news``/``social``/``kind:x``; else a ticker."""
+    text = item.strip()
+    if text == MARKET:
+        return MARKET
+    if text in ("news", "social"):
+        return f"kind:{text}"
+    if text.startswith("kind:") and len(text) > 5:
+        return text
+    symbol = text.removeprefix("ticker:").upper()
+    return f"ticker:{symbol}" if _TICKER_GLOB_RE.match(symbol) else None
