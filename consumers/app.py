@@ -48,11 +48,18 @@ def build_processor(
     client: redis.Redis | None = None,
     namespace: str | None = None,
     dead_letters: DeadLetterSink | None = None,
-    hooks: Sequence[BatchHook] = (),
+    hooks: Sequence[BatchHook] | None = None,
 ) -> BatchProcessor:
+    """The batch processor for ``settings``. Without explicit ``hooks`` it gets the alert
+    hook from the settings (rules file or the shipped defaults; none if alerts are off)."""
     client = client or connect(settings)
     keys = Keys(namespace or settings.namespace)
     client.sadd(REGISTRY, keys.namespace)
+    if hooks is None:
+        from sentimon.alerts.hook import AlertHook
+
+        alert_hook = AlertHook.from_settings(settings, client, keys)
+        hooks = [alert_hook] if alert_hook is not None else []
     return BatchProcessor(
         scorer,
         RedisSink(client, keys, dedup_horizon_s=settings.dedup_horizon_s),

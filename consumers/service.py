@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import resource
+import time
+from typing import Any
 
 from consumers.app import HealthReporter, build_processor
 from consumers.observe import ConsumerObserver
@@ -24,7 +27,9 @@ def run_consumer(
     namespace: str | None = None,
     metrics_port: int | None = None,
     scorer: Scorer | None = None,
+    summary: dict[str, Any] | None = None,
 ) -> int:
+    """Run one group member until stopped or idle; fills ``summary`` if given."""
     if scorer is None:
         from inference import load_scorer
 
@@ -72,4 +77,32 @@ def run_consumer(
         loop.stats.invalid,
         loop.stats.batches,
     )
+    if summary is not None:
+        summary.update(run_summary(loop))
     return code
+
+
+def run_summary(loop: ConsumeLoop) -> dict[str, float | int | None]:
+    """Throughput from first poll to last commit, and peak memory of this process."""
+    stats = loop.stats
+    span = (
+        stats.last_commit - stats.first_poll
+        if stats.first_poll is not None and stats.last_commit is not None
+        else None
+    )
+    return {
+        "records": stats.records,
+        "scored": stats.scored,
+        "invalid": stats.invalid,
+        "batches": stats.batches,
+        "seconds": round(span, 4) if span is not None else None,
+        "records_per_second": round(stats.records / span, 2) if span else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "first_poll_wall": _wall(stats.first_poll),
+        "last_commit_wall": _wall(stats.last_commit),
+    }
+
+
+def _wall(monotonic: float | None) -> float | None:
+    """A monotonic reading as wall-clock time (to compare across processes)."""
+    return None if monotonic is None else time.time() - (time.monotonic() - monotonic)

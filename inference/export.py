@@ -111,9 +111,8 @@ def optimize(raw: Path, out: Path, config: Any) -> Any:
 
 def quantize_int8(fp32: Path, out: Path) -> None:
     """Dynamic int8 quantisation of the weights (activations quantised at run time)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(
         fp32,
@@ -127,9 +126,8 @@ def quantize_int8(fp32: Path, out: Path) -> None:
 def convert_fp16(optimized: Any, fp32: Path, out: Path) -> None:
     """fp16 weights and compute with fp32 inputs/outputs (for the CUDA provider)."""
     if optimized is None:
-        from onnxruntime.transformers.onnx_model import OnnxModel
-
         import onnx
+        from onnxruntime.transformers.onnx_model import OnnxModel
 
         optimized = OnnxModel(onnx.load(str(fp32)))
     optimized.convert_float_to_float16(keep_io_types=True)
@@ -144,7 +142,9 @@ def copy_meta(model_dir: Path, out_dir: Path) -> None:
             shutil.copyfile(source, out_dir / name)
 
 
-def export(model_dir: Path, out_dir: Path, *, int8: bool = False, fp16: bool = False) -> dict[str, Path]:
+def export(
+    model_dir: Path, out_dir: Path, *, int8: bool = False, fp16: bool = False
+) -> dict[str, Path]:
     """Export ``model_dir`` into ``out_dir``; returns the written ONNX files by precision."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

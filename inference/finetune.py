@@ -50,7 +50,9 @@ def load_base(base: str) -> tuple[Any, Any]:
     return text_prep.strip_urls(tokenizer), model
 
 
-def save_model(model: Any, tokenizer: Any, out: Path, result: TrainResult, prov: Provenance) -> None:
+def save_model(
+    model: Any, tokenizer: Any, out: Path, result: TrainResult, prov: Provenance
+) -> None:
     """Write the model directory atomically enough: into ``out.tmp`` then rename."""
     staging = out.with_name(out.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
@@ -94,11 +96,13 @@ def train_model(
     prov: Provenance,
     *,
     progress: bool = True,
+    base_dir: str | None = None,
 ) -> TrainResult:
-    """Fine-tune ``prov.base`` on ``train`` (selecting by ``valid``) and save it to ``out``."""
+    """Fine-tune ``prov.base`` (or ``base_dir``, loaded in its place) on ``train``, selecting by
+    ``valid``, and save it to ``out``."""
     if len(train) == 0:
         raise ModelError("no training rows")
-    tokenizer, model = load_base(prov.base)
+    tokenizer, model = load_base(base_dir or prov.base)
     log.info("fine-tuning %s on %d texts (%s)", prov.base, len(train), train.counts())
     result = fine_tune(model, tokenizer, train, valid, cfg, progress=progress)
     save_model(model, tokenizer, Path(out), result, prov)

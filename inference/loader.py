@@ -88,8 +88,13 @@ def load_scorer(
     model: str | None = None,
     backend: str | None = None,
     device: str | None = None,
+    precision: str | None = None,
 ) -> Scorer:
-    """The scorer ``settings`` ask for; keyword arguments override single fields."""
+    """The scorer ``settings`` ask for; keyword arguments override single fields.
+
+    ``precision`` (fp32, int8, fp16, bf16) pins the ONNX file or torch dtype instead of
+    letting ``auto`` pick; benchmarks use it to compare variants of one model.
+    """
     if settings is None:
         from sentimon.settings import get_settings
 
@@ -98,13 +103,18 @@ def load_scorer(
     found = locate.onnx_files(ref.local_dir)
     from inference.onnx_backend import cuda_provider_available
 
+    pool = found if precision is None else {k: v for k, v in found.items() if k == precision}
     choice = choose(
         backend or settings.backend,
         device or settings.device,
-        found,
+        pool,
         torch_cuda_available(),
         cuda_provider_available(),
     )
+    if precision is not None and choice.precision != precision:
+        if choice.backend != "torch":
+            raise ModelError(f"no {precision} ONNX file for {ref.name}: export it first")
+        choice = Choice("torch", choice.device, precision)
     log.info(
         "scoring with %s: %s on %s, %s", ref.name, choice.backend, choice.device, choice.precision
     )

@@ -19,6 +19,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -95,6 +96,15 @@ class Settings(BaseSettings):
     webhook_urls: list[str] = Field(default_factory=list)
     webhook_secret: SecretStr | None = None
     webhook_format: Literal["json", "slack"] = "json"
+    #: Evaluate alert rules in the consumer (``alert_rules`` or the shipped default file).
+    alerts_enabled: bool = True
+    #: Entries kept in the ``alerts`` history stream (approximate trim).
+    alerts_history_max: int = Field(default=10_000, ge=100)
+    #: Dispatcher: per-request timeout, attempts per sink before dead-lettering, backoff.
+    dispatch_timeout_s: float = Field(default=5.0, gt=0)
+    dispatch_max_attempts: int = Field(default=8, ge=1)
+    dispatch_backoff_s: float = Field(default=0.5, gt=0)
+    dispatch_backoff_max_s: float = Field(default=60.0, gt=0)
 
     # --- dashboard ---------------------------------------------------------------------
     dashboard_refresh_s: float = Field(default=2.0, gt=0)
@@ -184,6 +194,14 @@ def load_settings(**overrides: Any) -> Settings:
     clean = {key: value for key, value in overrides.items() if value is not None}
     try:
         return Settings(**clean)
+    except SettingsError as exc:
+        # Raised before validation, e.g. SENTIMON_TOPICS / SENTIMON_LABEL_MAP not valid JSON.
+        match = re.search(r'field "([^"]+)"', str(exc))
+        field = match.group(1) if match else "settings"
+        raise ConfigError(
+            f"invalid configuration: {field} (SENTIMON_{field.upper()}): "
+            "not valid JSON (list and dict settings take JSON, e.g. '[\"news\"]')"
+        ) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

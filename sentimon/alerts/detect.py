@@ -39,7 +39,7 @@ def measure(rule: Rule, window: Stats, baseline: Baseline | None) -> Signal:
         ratio = window.count / max(baseline.rate, rule.min_rate)
         info["ratio"] = round(ratio, 6)
         return Signal(ratio >= rule.threshold, ratio < rule.resolve, ratio, info)
-    z = z_score(window.mean_score or 0.0, baseline, rule.min_std)
+    z = z_score(window, baseline, rule.min_stderr)
     info["z"] = round(z, 6)
     if rule.kind == "sentiment_drop":
         return Signal(z <= -rule.threshold, z > -rule.resolve, z, info)

@@ -50,7 +50,7 @@ _COMMON = {
     "name", "description", "scope", "kind", "window", "severity", "min_count", "cooldown",
     "repeat_interval", "resolve_after", "send_resolved",
 }
-_BASELINE = {"warmup", "baseline_alpha", "min_std", "min_rate"}
+_BASELINE = {"warmup", "baseline_alpha", "baseline_min_posts", "min_stderr", "min_rate"}
 _TOP_LEVEL = {"inhibit", "defaults", "rule"}
 
 
@@ -259,7 +259,8 @@ def _rule(raw: Any, defaults: dict[str, Any], table: _Table, errors: _Errors, in
         send_resolved=r.flag("send_resolved", True),
         warmup=r.integer("warmup", 4, low=1),
         alpha=r.number("baseline_alpha", 0.2, low=0.0, high=1.0, low_open=True),
-        min_std=r.number("min_std", 0.05, low=0.0, low_open=True),
+        min_posts=r.integer("baseline_min_posts", 2, low=1),
+        min_stderr=r.number("min_stderr", 0.1, low=0.0, low_open=True),
         min_rate=r.number("min_rate", 1.0, low=0.0, low_open=True),
         description=str(r.get("description", "")),
         line=table.line,

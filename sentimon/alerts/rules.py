@@ -44,7 +44,8 @@ class Rule:
     send_resolved: bool = True
     warmup: int = 4
     alpha: float = 0.2
-    min_std: float = 0.05
+    min_posts: int = 2
+    min_stderr: float = 0.1
     min_rate: float = 1.0
     description: str = ""
     line: int = 0

@@ -22,17 +22,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--namespace", default=None, help="Redis namespace (default live)")
     parser.add_argument("--metrics-port", type=int, default=None, help="serve /metrics, /healthz")
+    parser.add_argument(
+        "--json", action="store_true",
+        help="print a JSON summary at exit (records, first-poll-to-last-commit rate, peak RSS)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from consumers.service import run_consumer
+    from sentimon.cli.output import emit_json
     from sentimon.settings import get_settings
 
-    return run_consumer(
+    summary: dict[str, object] = {}
+    code = run_consumer(
         get_settings(),
         group=args.group,
         until_idle_s=args.until_idle,
         namespace=args.namespace,
         metrics_port=args.metrics_port,
+        summary=summary,
     )
+    if args.json:
+        emit_json(summary)
+    return code

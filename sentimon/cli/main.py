@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "sentimon.cli.query_cmd",
     "sentimon.cli.status_cmd",
     "sentimon.cli.config_cmd",
+    "sentimon.cli.model_cmd",
     "sentimon.cli.topics_cmd",
 )
 

@@ -1,0 +1,135 @@
+"""Shared pieces of the benchmarks: texts, records, producing, running consumers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = 1_793_000_000_000
+
+
+def feed_texts() -> list[str]:
+    """Texts of the shipped sample feed (news + social)."""
+    texts = []
+    for name in ("news", "social"):
+        with (ROOT / "data" / "sample" / f"{name}.jsonl").open(encoding="utf-8") as handle:
+            texts += [json.loads(line)["text"] for line in handle if line.strip()]
+    return texts
+
+
+def make_records(
+    texts: list[str], n: int, *, prefix: str, live: bool = False
+) -> list[dict[str, Any]]:
+    """``n`` distinct messages cycling through ``texts`` (ids unique, one post per 50 ms)."""
+    out = []
+    for i in range(n):
+        record: dict[str, Any] = {
+            "id": f"{prefix}-{i}",
+            "text": texts[i % len(texts)],
+            "source": "bench",
+        }
+        if not live:
+            record["ts"] = T0 + i * 50
+        out.append(record)
+    return out
+
+
+def produce(
+    settings: Any, records: list[dict[str, Any]], topic: str, rate: float | None = None
+) -> None:
+    """Publish; with ``rate``, paced, each record stamped with its send time (event time)."""
+    from consumers.app import make_producer
+    from consumers.produce import Pacer
+
+    producer = make_producer(settings, "bench-producer")
+    pacer = Pacer(rate)
+    for record in records:
+        pacer.wait()
+        if rate is not None:
+            record = {**record, "ts": int(time.time() * 1000)}
+        producer.send(topic, value=json.dumps(record).encode(), key=record["id"].encode())
+    producer.flush()
+    producer.close()
+
+
+def cli_env(settings: Any) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENTIMON_")}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        if isinstance(value, list | dict):
+            value = json.dumps(value)
+        env[f"SENTIMON_{name.upper()}"] = str(value)
+    env["HF_HUB_OFFLINE"] = "1"
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def run_consumer_process(
+    settings: Any, procs: int = 1, cheap: bool = False
+) -> list[dict[str, Any]]:
+    """Run ``procs`` consumers in one group until idle; return their JSON summaries."""
+    if cheap:
+        argv = [sys.executable, str(ROOT / "bench" / "cheap_consumer.py")]
+    else:
+        argv = [sys.executable, "-m", "sentimon.cli.main", "consume", "--until-idle", "3", "--json"]
+    running = [
+        subprocess.Popen(
+            argv, env=cli_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(procs)
+    ]
+    out = []
+    for proc in running:
+        stdout, stderr = proc.communicate(timeout=1800)
+        if proc.returncode != 0:
+            raise RuntimeError(f"consumer failed ({proc.returncode}): {stderr[-3000:]}")
+        out.append(json.loads(stdout))
+    return out
+
+
+def naive_rate(settings: Any, stack: Any, texts: list[str]) -> dict[str, Any]:
+    """The way most teams start: poll, score one message with ``transformers.pipeline``,
+    HINCRBY Redis, commit - per message. Runs on ``len(texts)`` messages."""
+    import redis
+    from kafka import KafkaConsumer
+    from transformers import pipeline
+
+    from inference.locate import resolve
+
+    ref = resolve(settings.model, settings.model_cache)
+    classify = pipeline("text-classification", model=ref.source, device=-1, top_k=None)
+    topic = f"naive-{int(time.time())}"
+    produce(settings, make_records(texts, len(texts), prefix="naive"), topic)
+    client = redis.Redis.from_url(settings.redis_url.get_secret_value())
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=[stack.bootstrap],
+        group_id=f"naive-{topic}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=500,
+    )
+    done, started = 0, None
+    while done < len(texts):
+        for messages in consumer.poll(timeout_ms=500).values():
+            for message in messages:
+                started = started or time.perf_counter()
+                post = json.loads(message.value)
+                scores = classify(post["text"], truncation=True, max_length=settings.max_length)[0]
+                best = max(scores, key=lambda s: s["score"])
+                client.hincrby("naive:counts", str(best["label"]), 1)
+                consumer.commit()
+                done += 1
+    elapsed = time.perf_counter() - (started or time.perf_counter())
+    consumer.close()
+    return {"mps": done / elapsed, "n": done, "seconds": elapsed}

@@ -1,0 +1,194 @@
+"""End-to-end throughput, side by side, in one run (issue 8).
+
+On its own embedded broker + Redis (free ports), with the same model and the same messages:
+
+1. limit    - the scorer alone on the texts, same batch size: the model's ceiling here;
+2. sentimon - ``sentimon consume`` from the broker to Redis, first poll to last commit;
+3. naive    - a kafka-python loop scoring each message with ``transformers.pipeline`` one
+              at a time and incrementing Redis per message (a subset, extrapolated);
+plus end-to-end latency p50/p99 (event time -> aggregate visible in Redis, read from the
+Redis-assigned ids of the recent-posts stream) at an offered rate of half sentimon's
+throughput, the consumer's peak RSS, and a scaling check: two consumer processes vs one
+with a cheap scorer (so partitions, not inference, bound the throughput).
+
+    python bench/e2e.py [--messages 5000] [--model models/default]
+
+Writes bench/results/e2e.json and ends with one JSON line of the headline numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402
+    cli_env,
+    feed_texts,
+    make_records,
+    naive_rate,
+    produce,
+    run_consumer_process,
+)
+from sentimon.settings import load_settings  # noqa: E402
+from sentimon.stack import Stack  # noqa: E402
+from sentimon.stack.services import free_port  # noqa: E402
+from sentimon.topics import create_topics, default_specs  # noqa: E402
+
+
+def limit_rate(settings: Any, texts: list[str], batch: int) -> dict[str, Any]:
+    from inference import load_scorer
+
+    scorer = load_scorer(settings)
+    scorer.score(texts[:batch])  # warm-up
+    started = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        scorer.score(texts[i : i + batch])
+    elapsed = time.perf_counter() - started
+    return {"mps": len(texts) / elapsed, "seconds": elapsed, "model": scorer.model_id}
+
+
+def latency(
+    stack: Stack, base: dict[str, Any], texts: list[str], rate: float, n: int
+) -> dict[str, Any]:
+    """Offer ``rate`` msg/s with event time = send time; latency = Redis write time - ts."""
+    settings = stack.settings(
+        **base,
+        namespace="bench-latency",
+        group="bench-latency",
+        topics=["lat-news", "lat-social"],
+        recent_posts=n + 100,
+    )
+    create_topics(settings, default_specs(settings))
+    env = cli_env(settings)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sentimon.cli.main", "consume", "--until-idle", "4"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(6)  # model load + group join before the clock starts
+    records = make_records(texts, n, prefix="lat", live=True)
+    produce(settings, records, "lat-news", rate=rate)
+    proc.communicate(timeout=600)
+    from sentimon.keys import MARKET, Keys
+    from sentimon.redis_client import connect
+
+    client = connect(settings)
+    entries = client.xrange(Keys("bench-latency").recent(MARKET))
+    lat = sorted(int(eid.split("-")[0]) - json.loads(f["p"])["ts"] for eid, f in entries)
+    if not lat:
+        return {"p50_ms": None, "p99_ms": None, "n": 0}
+    return {
+        "offered_mps": rate,
+        "n": len(lat),
+        "p50_ms": statistics.median(lat),
+        "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))],
+        "max_ms": lat[-1],
+    }
+
+
+def scaling(stack: Stack, base: dict[str, Any], texts: list[str], n: int) -> dict[str, Any]:
+    """Cheap scorer: one process vs two in one group over the same 8 partitions."""
+    out: dict[str, Any] = {}
+    for procs in (1, 2):
+        tag = f"scale{procs}"
+        settings = stack.settings(
+            **base, namespace=tag, group=tag, partitions=8, topics=[f"{tag}-news", f"{tag}-social"]
+        )
+        create_topics(settings, default_specs(settings))
+        produce(settings, make_records(texts, n, prefix=tag), f"{tag}-news")
+        summaries = run_consumer_process(settings, procs=procs, cheap=True)
+        first = min(s["first_poll_wall"] for s in summaries)
+        last = max(s["last_commit_wall"] for s in summaries)
+        total = sum(s["records"] for s in summaries)
+        out[f"{procs}_proc_mps"] = total / (last - first)
+    out["ratio"] = out["2_proc_mps"] / out["1_proc_mps"]
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--model", default=os.environ.get("SENTIMON_MODEL", "default"))
+    parser.add_argument("--naive-subset", type=int, default=400)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "e2e.json")
+    args = parser.parse_args()
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    texts = feed_texts()
+    base = {"model": args.model}
+    with tempfile.TemporaryDirectory() as state:
+        stack = Stack(free_port(), free_port(), Path(state))
+        stack.up()
+        try:
+            settings = stack.settings(**base, namespace="bench", group="bench")
+            create_topics(settings, default_specs(settings))
+            records = make_records(texts, args.messages, prefix="e2e")
+            msg_texts = [r["text"] for r in records]
+            limit = limit_rate(settings, msg_texts, settings.max_batch)
+            print(f"limit    {limit['mps']:8.1f} msg/s  ({limit['model']})", flush=True)
+            produce(settings, records, "news")
+            summary = run_consumer_process(settings, procs=1)[0]
+            sentimon_mps = summary["records_per_second"]
+            print(
+                f"sentimon {sentimon_mps:8.1f} msg/s  rss {summary['peak_rss_mb']} MB", flush=True
+            )
+            naive = naive_rate(settings, stack, msg_texts[: args.naive_subset])
+            print(
+                f"naive    {naive['mps']:8.1f} msg/s  (subset of {naive['n']}, extrapolated)",
+                flush=True,
+            )
+            lat = latency(stack, base, texts, rate=sentimon_mps / 2, n=min(args.messages, 3000))
+            print(
+                f"latency  p50 {lat['p50_ms']} ms  p99 {lat['p99_ms']} ms at {sentimon_mps / 2:.0f} msg/s",
+                flush=True,
+            )
+            scale = scaling(stack, base, texts, n=args.messages * 2)
+            print(
+                f"scaling  1 proc {scale['1_proc_mps']:.0f} msg/s, 2 procs {scale['2_proc_mps']:.0f} msg/s "
+                f"(x{scale['ratio']:.2f}, cheap scorer)",
+                flush=True,
+            )
+        finally:
+            stack.down()
+    result = {
+        "messages": args.messages,
+        "model": limit["model"],
+        "limit": limit,
+        "sentimon": summary,
+        "naive": naive,
+        "latency": lat,
+        "scaling": scale,
+        "machine": {"cpus": os.cpu_count()},
+    }
+    headline = {
+        "limit_mps": round(limit["mps"], 1),
+        "sentimon_mps": round(sentimon_mps, 1),
+        "naive_mps": round(naive["mps"], 1),
+        "ratio_limit": round(sentimon_mps / limit["mps"], 3),
+        "ratio_naive": round(sentimon_mps / naive["mps"], 2),
+        "p50_ms": lat["p50_ms"],
+        "p99_ms": lat["p99_ms"],
+        "rss_mb": summary["peak_rss_mb"],
+        "scaling_2proc": round(scale["ratio"], 2),
+    }
+    result["headline"] = headline
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(headline))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

