@@ -14,10 +14,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from consumers.service import run_consumer  # noqa: E402
-from inference.scorer import ScoreBatch  # noqa: E402
-from sentimon.logs import configure_logging  # noqa: E402
-from sentimon.settings import get_settings  # noqa: E402
+from consumers.service import run_consumer
+from inference.scorer import ScoreBatch
+from sentimon.logs import configure_logging
+from sentimon.settings import get_settings
 
 
 class HashScorer:

@@ -40,7 +40,6 @@ from bench.common import (  # noqa: E402
     produce,
     run_consumer_process,
 )
-from sentimon.settings import load_settings  # noqa: E402
 from sentimon.stack import Stack  # noqa: E402
 from sentimon.stack.services import free_port  # noqa: E402
 from sentimon.topics import create_topics, default_specs  # noqa: E402

@@ -128,23 +128,24 @@ def build(
     evals = _evaluate_all(
         out, {"valid": valid, "headlines_test": dataset.read_labelled(HEADLINES_TEST)}
     )
-    record = {
+    seconds = {
+        "train": trained - started,
+        "export": exported - trained,
+        "total": time.perf_counter() - started,
+    }
+    record: dict[str, Any] = {
         "recipe": fingerprint,
         "config": asdict(cfg),
         "best": result.best,
         "parity": parity,
         "eval": evals,
-        "seconds": {
-            "train": trained - started,
-            "export": exported - trained,
-            "total": time.perf_counter() - started,
-        },
+        "seconds": seconds,
         "files": {name: (out / name).stat().st_size for name in REQUIRED},
     }
     (out / "build.json").write_text(
         json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    log.info("built %s in %.0fs", out, record["seconds"]["total"])
+    log.info("built %s in %.0fs", out, seconds["total"])
     return record
 
 
