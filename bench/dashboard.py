@@ -57,9 +57,11 @@ def minute_stats(rng: random.Random, posts: int) -> Stats:
 
 
 def hour_update(rng: random.Random, tickers: list[str], hour_start_s: int) -> AggregateUpdate:
-    """One event-time hour: every ticker has 1-3 posts in every minute."""
+    """One event-time hour: every ticker has 1-3 posts in every minute up to END_MS."""
     update = AggregateUpdate()
-    for minute in range(hour_start_s, hour_start_s + HOUR, MINUTE):
+    stop = min(hour_start_s + HOUR, END_MS // 1000 // MINUTE * MINUTE + MINUTE)  # <= watermark
+    minutes = range(hour_start_s, stop, MINUTE)
+    for minute in minutes:
         market = Stats()
         for sym in tickers:
             stats = minute_stats(rng, rng.randint(1, 3))
@@ -69,8 +71,7 @@ def hour_update(rng: random.Random, tickers: list[str], hour_start_s: int) -> Ag
         update.buckets[(kind_entity("news"), minute)] = market
     for sym in tickers:
         update.volume[(sym, hour_start_s)] = sum(
-            update.buckets[(ticker_entity(sym), m)].count
-            for m in range(hour_start_s, hour_start_s + HOUR, MINUTE)
+            update.buckets[(ticker_entity(sym), m)].count for m in minutes
         )
     update.max_event_ms = min((hour_start_s + HOUR) * 1000 - 1, END_MS)
     return update

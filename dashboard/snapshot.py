@@ -1,9 +1,9 @@
 """The data of one dashboard refresh, read with a handful of batched ``Query`` calls.
 
 Everything is relative to the namespace's event-time watermark, so a backtest namespace
-reads exactly like the live one. For N active tickers a refresh costs five round trips
-(watermark, volume index, the market's minute series, the tickers' last-hour minute
-series, everyone's hour totals), whatever N is.
+reads exactly like the live one. For N active tickers a refresh costs four round trips
+(watermark, volume index, everyone's windows and hour totals summed inside Redis, the
+market's minute series), whatever N is.
 
 The baseline an entity's last hour is compared against is its mean over the
 ``BASELINE_HOURS`` whole hours before the hour the last-hour window starts in (so the two
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sentimon.keys import MARKET, ticker_entity
 from sentimon.query import Point, Query
+from sentimon.rollups import Rollup
 from sentimon.windows import HOUR, MINUTE, Stats, hour_of, minute_of
 
 log = logging.getLogger(__name__)
@@ -89,29 +90,23 @@ def load_snapshot(query: Query, range_s: int = 6 * HOUR, limit: int = TABLE_LIMI
     if end is None:
         return Snapshot(query.namespace, None)
     symbols = query.active_tickers(ACTIVE_S, end, limit=limit)
-    entities = [ticker_entity(s) for s in symbols]
+    entities = [MARKET, *(ticker_entity(s) for s in symbols)]
+    rolled = query.rollups(entities, [SHORT_S, LONG_S], BASELINE_HOURS + 2, end)
+    views = {e: entity_view(r, end) for e, r in rolled.items()}
+    rows = [TickerRow(s, views[ticker_entity(s)]) for s in symbols]
     market_series = query.series(MARKET, range_s, end)
-    minutes = query.many_series(entities, LONG_S, end)
-    hours = query.hourly([MARKET, *entities], BASELINE_HOURS + 2, end)
-    market_minutes = market_series[-(LONG_S // MINUTE) :]
-    market = entity_view(market_minutes, hours[MARKET], end)
-    rows = [
-        TickerRow(s, entity_view(minutes[e], hours[e], end))
-        for s, e in zip(symbols, entities, strict=True)
-    ]
     elapsed = time.perf_counter() - started
     log.debug("snapshot of %s: %d tickers in %.3fs", query.namespace, len(rows), elapsed)
-    return Snapshot(query.namespace, end, market, market_series, rows, elapsed)
+    return Snapshot(query.namespace, end, views[MARKET], market_series, rows, elapsed)
 
 
-def entity_view(minutes: list[Point], hours: list[tuple[int, Stats]], end_ms: int) -> EntityView:
-    """From the last hour's minute points and hour totals ending at ``end_ms``."""
-    last_hour = minutes[-(LONG_S // MINUTE) :]
+def entity_view(rollup: Rollup, end_ms: int) -> EntityView:
+    """From the entity's 5 m and 1 h windows and hour totals ending at ``end_ms``."""
     return EntityView(
-        m5=total(p.stats for p in last_hour[-(SHORT_S // MINUTE) :]),
-        h1=total(p.stats for p in last_hour),
-        baseline=baseline(hours, end_ms),
-        hours=[stats for _, stats in hours[-BASELINE_HOURS:]],
+        m5=rollup.windows[SHORT_S],
+        h1=rollup.windows[LONG_S],
+        baseline=baseline(rollup.hours, end_ms),
+        hours=[stats for _, stats in rollup.hours[-BASELINE_HOURS:]],
     )
 
 

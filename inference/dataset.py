@@ -90,3 +90,13 @@ def sample(data: Labelled, n: int, seed: int) -> Labelled:
         return data
     rng = np.random.default_rng(seed)
     return data.take(np.sort(rng.choice(len(data), size=n, replace=False)))
+
+
+def balanced(data: Labelled, per_class: int, seed: int) -> Labelled:
+    """Up to ``per_class`` seeded random rows of each label, in their original order."""
+    rng = np.random.default_rng(seed)
+    picked = []
+    for label in range(len(LABELS)):
+        rows = np.flatnonzero(data.labels == label)
+        picked.append(rng.choice(rows, size=min(per_class, len(rows)), replace=False))
+    return data.take(np.sort(np.concatenate(picked)))

@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from sentimon.keys import MARKET, REGISTRY, STAT_FIELDS, Keys, ticker_entity
+from sentimon.rollups import Rollup, rollups
 from sentimon.windows import HOUR, MINUTE, Stats, hour_of, minute_of, window_spans
 
 _MINUTE_FIELDS = [f"{m}:{f}" for m in range(60) for f in STAT_FIELDS]
@@ -172,19 +173,12 @@ class Query:
         return {_text(k): json.loads(_text(v)) for k, v in raw.items()}
 
     # --- added for the dashboard -------------------------------------------------------
-    def hourly(
-        self, entities: list[str], hours: int, end_ms: int | None = None
-    ) -> dict[str, list[tuple[int, Stats]]]:
-        """Hour totals ``(hour start s, stats)`` of the ``hours`` hours up to the one holding
-        ``end_ms``, oldest first, for many entities in one round trip (6 fields per hour)."""
-        last = hour_of(minute_of(self.resolve_end(end_ms)))
-        starts = [last - HOUR * i for i in range(hours - 1, -1, -1)]
-        pipe = self.client.pipeline(transaction=False)
-        for entity in entities:
-            for hour in starts:
-                pipe.hmget(self.keys.hour(entity, hour), list(STAT_FIELDS))
-        replies = iter(pipe.execute())
-        return {e: [(h, _stats_of(next(replies))) for h in starts] for e in entities}
+    def rollups(
+        self, entities: list[str], windows: list[int], hours: int, end_ms: int | None = None
+    ) -> dict[str, Rollup]:
+        """Several windows plus the last ``hours`` hour totals of many entities, summed in
+        Redis (``sentimon.rollups``): one round trip, a few numbers per entity."""
+        return rollups(self.client, self.keys, entities, windows, hours, self.resolve_end(end_ms))
 
     def lag_by_topic(self, now_ms: int | None = None, stale_s: float = 60.0) -> list[TopicLag]:
         """Consumer lag per topic, summed over the consumers whose health snapshot is fresher

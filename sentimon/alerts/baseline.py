@@ -65,16 +65,18 @@ def _weight(alpha: float, seen: int) -> float:
 def fold_window(b: Baseline, index: int, stats: Stats, *, alpha: float, min_posts: int) -> Baseline:
     """Fold tumbling window ``index`` (its stats) into the baseline."""
     a = _weight(alpha, b.rate_windows)
-    out = replace(b, rate=b.rate + a * (stats.count - b.rate), rate_windows=b.rate_windows + 1,
-                  last=index)
+    out = replace(
+        b, rate=b.rate + a * (stats.count - b.rate), rate_windows=b.rate_windows + 1, last=index
+    )
     if stats.count < max(min_posts, 1):
         return out
     w = _weight(alpha, b.windows)
     m = stats.score_sum / stats.count
     q = stats.score_sumsq / stats.count
     spread = max(q - 2.0 * b.mean * m + b.mean * b.mean, 0.0) if b.windows else max(q - m * m, 0.0)
-    return replace(out, mean=b.mean + w * (m - b.mean), var=b.var + w * (spread - b.var),
-                   windows=b.windows + 1)
+    return replace(
+        out, mean=b.mean + w * (m - b.mean), var=b.var + w * (spread - b.var), windows=b.windows + 1
+    )
 
 
 def fold_empty(b: Baseline, last_index: int, count: int, *, alpha: float) -> Baseline:
@@ -131,7 +133,9 @@ def plan_fold(b: Baseline | None, now_ms: int, window_s: int) -> FoldPlan:
     return FoldPlan(b, empties, reads[0] - 1 if empties else None, reads)
 
 
-def apply_fold(plan: FoldPlan, stats: dict[int, Stats], *, alpha: float, min_posts: int) -> Baseline:
+def apply_fold(
+    plan: FoldPlan, stats: dict[int, Stats], *, alpha: float, min_posts: int
+) -> Baseline:
     """Fold the planned windows, ``stats[index]`` being each read window's sums."""
     b = plan.start
     if plan.empties and plan.empty_last is not None:

@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 class _Pair:
     rule: Rule
     entity: str
-    field: str
+    key: str
     raw: str | None
     baseline: Baseline | None
     state: AlertState
@@ -125,24 +125,42 @@ class AlertHook:
         now_ms = max(snapshot.watermark_ms or 0, update.max_event_ms)
         pairs = self._pairs(wanted, snapshot, plan)
         self._plan_reads(pairs, now_ms)
-        batch = _Batch(plan, update, snapshot, now_ms, int(self.clock() * 1000),
-                       self._read(pairs, update), dict(snapshot.open),
-                       update.posts[0].model_id)
+        batch = _Batch(
+            plan,
+            update,
+            snapshot,
+            now_ms,
+            int(self.clock() * 1000),
+            self._read(pairs, update),
+            dict(snapshot.open),
+            update.posts[0].model_id,
+        )
         for pair in sorted(pairs, key=lambda p: (entity_order(p.entity), p.rule.name)):
             self._evaluate(pair, batch)
 
     def after_write(self, update: AggregateUpdate) -> None:
         for notice, body in self.notices:
-            log.info("alert %s%s: %s (event %s)", notice.status,
-                     "" if notice.deliver else f" (not delivered{', ' + notice.muted if notice.muted else ''})",
-                     body["summary"], notice.event_id)
+            log.info(
+                "alert %s%s: %s (event %s)",
+                notice.status,
+                ""
+                if notice.deliver
+                else f" (not delivered{', ' + notice.muted if notice.muted else ''})",
+                body["summary"],
+                notice.event_id,
+            )
 
     # --- what to evaluate ------------------------------------------------------------
     def _wanted(self, update: AggregateUpdate) -> list[tuple[Rule, str]]:
-        return [(rule, entity) for entity in sorted(update.entities)
-                for rule in self.rules.for_entity(entity)]
+        return [
+            (rule, entity)
+            for entity in sorted(update.entities)
+            for rule in self.rules.for_entity(entity)
+        ]
 
-    def _pairs(self, wanted: list[tuple[Rule, str]], snapshot: Snapshot, plan: WritePlan) -> list[_Pair]:
+    def _pairs(
+        self, wanted: list[tuple[Rule, str]], snapshot: Snapshot, plan: WritePlan
+    ) -> list[_Pair]:
         """Touched pairs plus pairs with an open alert (whose rule still exists)."""
         records = dict(snapshot.records)
         extra = [name for name in snapshot.open if name not in records]
@@ -177,8 +195,10 @@ class AlertHook:
                     pair.folds[index] = MinuteRange(pair.entity, first, last)
 
     def _read(self, pairs: list[_Pair], update: AggregateUpdate) -> dict[MinuteRange, Stats]:
-        ranges = sorted({r for p in pairs for r in (p.current, *p.folds.values()) if r},
-                        key=lambda r: (r.entity, r.first, r.last))
+        ranges = sorted(
+            {r for p in pairs for r in (p.current, *p.folds.values()) if r},
+            key=lambda r: (r.entity, r.first, r.last),
+        )
         read = self.store.read_ranges(ranges)
         deltas: dict[str, list[tuple[int, Stats]]] = defaultdict(list)
         for (entity, minute), stats in update.buckets.items():
@@ -201,14 +221,19 @@ class AlertHook:
         assert pair.current is not None
         signal = measure(rule, batch.stats[pair.current], baseline)
         state, notice = step(
-            pair.state, signal, batch.now_ms, rule,
+            pair.state,
+            signal,
+            batch.now_ms,
+            rule,
             mute=self._mute(rule, pair.entity, batch),
-            make_id=lambda opened: payloads.fingerprint(self.keys.namespace, rule.name, pair.entity, opened),
+            make_id=lambda opened: payloads.fingerprint(
+                self.keys.namespace, rule.name, pair.entity, opened
+            ),
         )
         record = encode_record(baseline, state)
         if record != pair.raw:
-            batch.plan.guards.append(Guard(self.keys.alert_state, pair.field, pair.raw))
-            batch.plan.add("HSET", self.keys.alert_state, pair.field, record)
+            batch.plan.guards.append(Guard(self.keys.alert_state, pair.key, pair.raw))
+            batch.plan.add("HSET", self.keys.alert_state, pair.key, record)
         self._track_open(pair, state, batch)
         if notice is not None:
             self._emit(notice, pair, signal, batch)
@@ -225,33 +250,77 @@ class AlertHook:
         return None
 
     def _track_open(self, pair: _Pair, state: AlertState, batch: _Batch) -> None:
-        was_open = pair.field in batch.open
+        was_open = pair.key in batch.open
         if state.firing and not was_open:
-            summary = {"id": state.alert_id, "rule": pair.rule.name, "kind": pair.rule.kind,
-                       "severity": pair.rule.severity, "entity": pair.entity,
-                       "opened_ms": state.opened_ms}
-            batch.open[pair.field] = summary
-            batch.plan.add("HSET", self.keys.alert_open, pair.field, payloads.encode(summary))
+            summary = {
+                "id": state.alert_id,
+                "rule": pair.rule.name,
+                "kind": pair.rule.kind,
+                "severity": pair.rule.severity,
+                "entity": pair.entity,
+                "opened_ms": state.opened_ms,
+            }
+            batch.open[pair.key] = summary
+            batch.plan.add("HSET", self.keys.alert_open, pair.key, payloads.encode(summary))
         elif not state.firing and was_open:
-            batch.open.pop(pair.field)
-            batch.plan.add("HDEL", self.keys.alert_open, pair.field)
+            batch.open.pop(pair.key)
+            batch.plan.add("HDEL", self.keys.alert_open, pair.key)
 
     def _emit(self, notice: Notice, pair: _Pair, signal: Signal, batch: _Batch) -> None:
         body = payloads.build_payload(
-            notice, pair.rule, pair.entity, signal, namespace=self.keys.namespace,
-            window_end_ms=batch.now_ms, model=batch.model, posts=self._posts(pair, batch),
+            notice,
+            pair.rule,
+            pair.entity,
+            signal,
+            namespace=self.keys.namespace,
+            window_end_ms=batch.now_ms,
+            model=batch.model,
+            posts=self._posts(pair, batch),
         )
         text = payloads.encode(body)
         batch.plan.add(
-            "XADD", self.keys.alerts, "MAXLEN", "~", self.history_max, "*",
-            "event", notice.event_id, "id", notice.alert_id, "status", notice.status,
-            "rule", pair.rule.name, "kind", pair.rule.kind, "severity", pair.rule.severity,
-            "entity", pair.entity, "ts", notice.at_ms, "notify", int(notice.deliver),
-            "muted", notice.muted, "payload", text,
+            "XADD",
+            self.keys.alerts,
+            "MAXLEN",
+            "~",
+            self.history_max,
+            "*",
+            "event",
+            notice.event_id,
+            "id",
+            notice.alert_id,
+            "status",
+            notice.status,
+            "rule",
+            pair.rule.name,
+            "kind",
+            pair.rule.kind,
+            "severity",
+            pair.rule.severity,
+            "entity",
+            pair.entity,
+            "ts",
+            notice.at_ms,
+            "notify",
+            int(notice.deliver),
+            "muted",
+            notice.muted,
+            "payload",
+            text,
         )
         if notice.deliver:
-            batch.plan.add("XADD", self.keys.alert_outbox, "MAXLEN", "~", self.outbox_max, "*",
-                           "event", notice.event_id, "payload", text)
+            batch.plan.add(
+                "XADD",
+                self.keys.alert_outbox,
+                "MAXLEN",
+                "~",
+                self.outbox_max,
+                "*",
+                "event",
+                notice.event_id,
+                "payload",
+                text,
+            )
         self.notices.append((notice, body))
 
     def _posts(self, pair: _Pair, batch: _Batch) -> list[dict[str, Any]]:
@@ -262,6 +331,9 @@ class AlertHook:
         stream = MARKET if kind or pair.entity == MARKET else pair.entity
         mine = [post_summary(s) for s in batch.update.posts if pair.entity in s.entities()]
         recent = self.store.recent_posts(stream, 100)
-        posts = [p for p in (*mine, *recent)
-                 if lo <= int(p.get("ts", 0)) < hi and (kind is None or p.get("kind") == kind)]
+        posts = [
+            p
+            for p in (*mine, *recent)
+            if lo <= int(p.get("ts", 0)) < hi and (kind is None or p.get("kind") == kind)
+        ]
         return payloads.top_posts(pair.rule, posts, self.top_posts)

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 class KafkaSink:
     name = "kafka"
 
-    def __init__(self, settings: Settings, *, topic: str = ALERTS_TOPIC, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, settings: Settings, *, topic: str = ALERTS_TOPIC, timeout_s: float = 5.0
+    ) -> None:
         self.settings = settings
         self.topic = topic
         self.timeout_s = timeout_s
@@ -54,8 +56,10 @@ class KafkaSink:
                 self.topic,
                 key=str(payload.get("entity", "")).encode(),
                 value=body.encode("utf-8"),
-                headers=[("idempotency-key", event_id.encode()),
-                         ("sentimon-namespace", str(payload.get("namespace", "")).encode())],
+                headers=[
+                    ("idempotency-key", event_id.encode()),
+                    ("sentimon-namespace", str(payload.get("namespace", "")).encode()),
+                ],
             )
             future.get(timeout=self.timeout_s * 2)
         except (KafkaError, OSError) as exc:

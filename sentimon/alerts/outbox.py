@@ -44,7 +44,7 @@ class Outbox:
     """One dispatcher's view of a namespace's outbox."""
 
     def __init__(self, client: redis.Redis, keys: Keys, consumer: str) -> None:
-        self.client = client
+        self.client: Any = client
         self.keys = keys
         self.consumer = consumer
 
@@ -104,8 +104,14 @@ class Outbox:
                 self.ack(entry_id, ())
                 continue
             sinks = fields.get("sinks")
-            out.append(Entry(entry_id, fields.get("event", ""), fields["payload"],
-                             frozenset(sinks.split(",")) if sinks else None))
+            out.append(
+                Entry(
+                    entry_id,
+                    fields.get("event", ""),
+                    fields["payload"],
+                    frozenset(sinks.split(",")) if sinks else None,
+                )
+            )
         return out
 
     # --- progress ----------------------------------------------------------------------
@@ -157,8 +163,10 @@ class Outbox:
                 break
             letter = json.loads(raw)
             pipe = self.client.pipeline(transaction=True)
-            pipe.xadd(self.keys.alert_outbox, {"event": letter.get("event_id", ""),
-                                               "payload": letter["payload"], "sinks": sink})
+            pipe.xadd(
+                self.keys.alert_outbox,
+                {"event": letter.get("event_id", ""), "payload": letter["payload"], "sinks": sink},
+            )
             pipe.lrem(key, -1, raw)
             pipe.execute()
             moved += 1

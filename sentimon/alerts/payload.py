@@ -34,7 +34,9 @@ def scope_of(entity: str) -> dict[str, str]:
     return {"type": kind, "value": value} if value else {"type": kind, "value": ""}
 
 
-def top_posts(rule: Rule, posts: Iterable[dict[str, Any]], limit: int = TOP_POSTS) -> list[dict[str, Any]]:
+def top_posts(
+    rule: Rule, posts: Iterable[dict[str, Any]], limit: int = TOP_POSTS
+) -> list[dict[str, Any]]:
     """The posts that pushed the window most in the rule's direction (distinct ids)."""
     unique: dict[str, dict[str, Any]] = {}
     for post in posts:
@@ -91,8 +93,12 @@ def build_payload(
         "opened_ms": notice.opened_ms,
         "event_ms": notice.at_ms,
         "resolved_ms": notice.at_ms if notice.status == "resolved" else None,
-        "window": {"length": format_window(rule.window_s), "seconds": rule.window_s,
-                   "start_ms": start_ms, "end_ms": window_end_ms},
+        "window": {
+            "length": format_window(rule.window_s),
+            "seconds": rule.window_s,
+            "start_ms": start_ms,
+            "end_ms": window_end_ms,
+        },
         "stats": dict(signal.stats),
         "value": None if signal.value is None else round(signal.value, 6),
         "threshold": {"open": rule.threshold, "resolve": rule.resolve},
@@ -108,14 +114,18 @@ def summary(status: str, rule: Rule, entity: str, signal: Signal) -> str:
     s = signal.stats
     window = format_window(rule.window_s)
     if rule.kind in ("sentiment_drop", "sentiment_rise"):
-        detail = (f"mean {_f(s.get('mean'))} vs baseline {_f(s.get('baseline_mean'))} "
-                  f"(z={_f(s.get('z'))})")
+        detail = (
+            f"mean {_f(s.get('mean'))} vs baseline {_f(s.get('baseline_mean'))} "
+            f"(z={_f(s.get('z'))})"
+        )
     elif rule.kind == "negative_share":
         detail = f"negative share {_f(s.get('negative_share'))} (threshold {rule.threshold:g})"
     else:
         detail = f"{s.get('count')} posts vs baseline {_f(s.get('baseline_rate'))} per {window}"
-    return (f"{status.upper()} [{rule.severity}] {entity} {rule.kind} ({rule.name}): {detail}, "
-            f"{s.get('count')} posts in {window}")
+    return (
+        f"{status.upper()} [{rule.severity}] {entity} {rule.kind} ({rule.name}): {detail}, "
+        f"{s.get('count')} posts in {window}"
+    )
 
 
 def _f(value: Any) -> str:

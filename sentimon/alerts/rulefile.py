@@ -47,8 +47,17 @@ _THRESHOLDS = {
     "volume_spike": ("k", "resolve_k"),
 }
 _COMMON = {
-    "name", "description", "scope", "kind", "window", "severity", "min_count", "cooldown",
-    "repeat_interval", "resolve_after", "send_resolved",
+    "name",
+    "description",
+    "scope",
+    "kind",
+    "window",
+    "severity",
+    "min_count",
+    "cooldown",
+    "repeat_interval",
+    "resolve_after",
+    "send_resolved",
 }
 _BASELINE = {"warmup", "baseline_alpha", "baseline_min_posts", "min_stderr", "min_rate"}
 _TOP_LEVEL = {"inhibit", "defaults", "rule"}
@@ -135,7 +144,9 @@ def parse_rules(text: str, source: str = "<text>") -> RuleSet:
     errors = _Errors(source, where)
     for key in data:
         if key not in _TOP_LEVEL:
-            raise errors.fail(where.top, "top level", key, f"unknown key (expected one of {sorted(_TOP_LEVEL)})")
+            raise errors.fail(
+                where.top, "top level", key, f"unknown key (expected one of {sorted(_TOP_LEVEL)})"
+            )
     inhibit = data.get("inhibit", False)
     if not isinstance(inhibit, bool):
         raise errors.fail(where.top, "top level", "inhibit", "must be true or false")
@@ -167,14 +178,22 @@ def _defaults(raw: Any, errors: _Errors) -> dict[str, Any]:
 class _RuleReader:
     """Typed access to one rule's keys, falling back to [defaults], with located errors."""
 
-    def __init__(self, raw: dict[str, Any], defaults: dict[str, Any], table: _Table,
-                 errors: _Errors, index: int) -> None:
+    def __init__(
+        self,
+        raw: dict[str, Any],
+        defaults: dict[str, Any],
+        table: _Table,
+        errors: _Errors,
+        index: int,
+    ) -> None:
         self.raw, self.defaults, self.table, self.errors = raw, defaults, table, errors
         self.what = f"rule #{index + 1}"
 
     def fail(self, key: str | None, problem: str) -> ConfigError:
         if key is not None and key not in self.raw and key in self.defaults:
-            return self.errors.fail(self.defaults[key][1], f"[defaults] (for {self.what})", key, problem)
+            return self.errors.fail(
+                self.defaults[key][1], f"[defaults] (for {self.what})", key, problem
+            )
         return self.errors.fail(self.table, self.what, key, problem)
 
     def get(self, key: str, fallback: Any = None) -> Any:
@@ -192,8 +211,15 @@ class _RuleReader:
             raise self.fail(key, f"must be a non-empty string, got {value!r}")
         return value.strip()
 
-    def number(self, key: str, fallback: float | None, *, low: float, high: float | None = None,
-               low_open: bool = False) -> float:
+    def number(
+        self,
+        key: str,
+        fallback: float | None,
+        *,
+        low: float,
+        high: float | None = None,
+        low_open: bool = False,
+    ) -> float:
         value = self.get(key, fallback)
         if value is None:
             raise self.fail(key, "is required")
@@ -202,7 +228,12 @@ class _RuleReader:
         too_low = value <= low if low_open else value < low
         if too_low or (high is not None and value > high):
             bound = f"> {low}" if low_open else f">= {low}"
-            raise self.fail(key, f"must be {bound}" + (f" and <= {high}" if high is not None else "") + f", got {value}")
+            raise self.fail(
+                key,
+                f"must be {bound}"
+                + (f" and <= {high}" if high is not None else "")
+                + f", got {value}",
+            )
         return float(value)
 
     def integer(self, key: str, fallback: int, *, low: int) -> int:
@@ -240,7 +271,9 @@ def _rule(raw: Any, defaults: dict[str, Any], table: _Table, errors: _Errors, in
     allowed = _COMMON | {open_key, resolve_key} | (_BASELINE if kind != "negative_share" else set())
     for key in raw:
         if key not in allowed:
-            raise r.fail(key, f"unknown key for a {kind} rule (allowed: {', '.join(sorted(allowed))})")
+            raise r.fail(
+                key, f"unknown key for a {kind} rule (allowed: {', '.join(sorted(allowed))})"
+            )
     severity = r.text("severity", "warning")
     if severity not in SEVERITIES:
         raise r.fail("severity", f"must be one of {', '.join(SEVERITIES)}, got {severity!r}")
@@ -250,8 +283,13 @@ def _rule(raw: Any, defaults: dict[str, Any], table: _Table, errors: _Errors, in
         raise r.fail("window", str(exc)) from None
     threshold, resolve = _thresholds(r, kind, open_key, resolve_key)
     return Rule(
-        name=name, kind=kind, scope=_scope(r), window_s=window_s,
-        threshold=threshold, resolve=resolve, severity=severity,
+        name=name,
+        kind=kind,
+        scope=_scope(r),
+        window_s=window_s,
+        threshold=threshold,
+        resolve=resolve,
+        severity=severity,
         min_count=r.integer("min_count", 5, low=1),
         cooldown_s=r.duration("cooldown", "15m"),
         repeat_s=r.duration("repeat_interval", "1h"),
@@ -278,7 +316,9 @@ def _thresholds(r: _RuleReader, kind: str, open_key: str, resolve_key: str) -> t
         threshold = r.number(open_key, None, low=0.0, low_open=True)
         resolve = r.number(resolve_key, threshold / 2, low=0.0)
     if resolve >= threshold:
-        raise r.fail(resolve_key, f"must be looser than {open_key} = {threshold} (smaller), got {resolve}")
+        raise r.fail(
+            resolve_key, f"must be looser than {open_key} = {threshold} (smaller), got {resolve}"
+        )
     return threshold, resolve
 
 
@@ -293,7 +333,9 @@ def _scope(r: _RuleReader) -> tuple[str, ...]:
     for item in items:
         pattern = scope_pattern(item)
         if pattern is None:
-            raise r.fail("scope", f"{item!r} is not market, news, social, kind:<k> or a ticker (glob)")
+            raise r.fail(
+                "scope", f"{item!r} is not market, news, social, kind:<k> or a ticker (glob)"
+            )
         out.append(pattern)
     return tuple(dict.fromkeys(out))
 

@@ -66,9 +66,7 @@ class RuleSet:
     #: A firing ``market`` alert mutes ``ticker:*`` alerts of the same kind.
     inhibit: bool = False
     source: str = "<memory>"
-    _cache: dict[str, tuple[Rule, ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    _cache: dict[str, tuple[Rule, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         names = [rule.name for rule in self.rules]

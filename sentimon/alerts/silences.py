@@ -63,7 +63,11 @@ def parse_matchers(texts: Iterable[str]) -> tuple[Matcher, ...]:
 def alert_labels(rule: str, kind: str, severity: str, entity: str) -> dict[str, str]:
     scope, _, value = entity.partition(":")
     return {
-        "rule": rule, "kind": kind, "severity": severity, "entity": entity, "scope": scope,
+        "rule": rule,
+        "kind": kind,
+        "severity": severity,
+        "entity": entity,
+        "scope": scope,
         "ticker": value if scope == "ticker" else "",
         "source": value if scope == "kind" else "",
     }
@@ -80,8 +84,9 @@ class Silence:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def new(cls, matchers: tuple[Matcher, ...], now_ms: int, for_s: int, reason: str,
-            by: str = "") -> Silence:
+    def new(
+        cls, matchers: tuple[Matcher, ...], now_ms: int, for_s: int, reason: str, by: str = ""
+    ) -> Silence:
         if for_s <= 0:
             raise ConfigError("--for must be a positive duration, like 30m or 2h")
         return cls(uuid.uuid4().hex[:12], matchers, now_ms, now_ms + for_s * 1000, reason, by)
@@ -110,6 +115,8 @@ class Silence:
         )
 
 
-def muting_silence(silences: Iterable[Silence], labels: Mapping[str, str], now_ms: int) -> Silence | None:
+def muting_silence(
+    silences: Iterable[Silence], labels: Mapping[str, str], now_ms: int
+) -> Silence | None:
     """The first active silence matching ``labels``, if any."""
     return next((s for s in silences if s.active(now_ms) and s.matches(labels)), None)

@@ -15,8 +15,9 @@ from typing import Any, Protocol
 class DeliveryError(Exception):
     """A delivery failed; ``permanent`` failures are not retried."""
 
-    def __init__(self, message: str, *, permanent: bool = False,
-                 retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after_s: float | None = None
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after_s = retry_after_s
@@ -44,8 +45,9 @@ def build_sinks(settings: Any) -> list[Sink]:
 
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     sinks: list[Sink] = [
-        WebhookSink(url, secret=secret, fmt=settings.webhook_format,
-                    timeout_s=settings.dispatch_timeout_s)
+        WebhookSink(
+            url, secret=secret, fmt=settings.webhook_format, timeout_s=settings.dispatch_timeout_s
+        )
         for url in settings.webhook_urls
     ]
     sinks.append(KafkaSink(settings, timeout_s=settings.dispatch_timeout_s))

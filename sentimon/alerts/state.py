@@ -75,7 +75,7 @@ class AlertStore:
     """Reads of one namespace's alert state and aggregates."""
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
-        self.client = client
+        self.client: Any = client
         self.keys = keys
 
     def load(self, fields: list[str]) -> Snapshot:
@@ -121,7 +121,9 @@ class AlertStore:
         try:
             return list(pipe.execute())
         except redis.RedisError as exc:
-            raise SinkError(f"reading alert state from Redis failed (batch retried): {exc}") from exc
+            raise SinkError(
+                f"reading alert state from Redis failed (batch retried): {exc}"
+            ) from exc
 
 
 def _silences(raw: dict[str, str]) -> list[Silence]:

@@ -28,8 +28,9 @@ _COLORS = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
 
 
 class WebhookSink:
-    def __init__(self, url: str, *, secret: str | None, fmt: str = "json",
-                 timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, secret: str | None, fmt: str = "json", timeout_s: float = 5.0
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"webhook URL must be http(s)://host/..., got {host_only(url)!r}")
@@ -78,8 +79,9 @@ class WebhookSink:
 def _http_error(exc: urllib.error.HTTPError) -> DeliveryError:
     retry_after = _seconds(exc.headers.get("Retry-After") if exc.headers else None)
     permanent = not (exc.code >= 500 or exc.code in _RETRYABLE)
-    return DeliveryError(f"HTTP {exc.code} {exc.reason}", permanent=permanent,
-                         retry_after_s=retry_after)
+    return DeliveryError(
+        f"HTTP {exc.code} {exc.reason}", permanent=permanent, retry_after_s=retry_after
+    )
 
 
 def _seconds(value: str | None) -> float | None:
@@ -105,16 +107,20 @@ def slack_message(payload: dict[str, Any]) -> dict[str, Any]:
     for post in payload.get("top_posts", [])[:3]:
         link = f"<{post['url']}|link>" if post.get("url") else ""
         lines.append(f"> {post.get('score', 0):+.2f} {post.get('text', '')} {link}".rstrip())
-    context = (f"id `{payload.get('id')}` · window {payload.get('window', {}).get('length')} · "
-               f"{stats.get('count')} posts · model {payload.get('model')} · "
-               f"namespace {payload.get('namespace')}")
+    context = (
+        f"id `{payload.get('id')}` · window {payload.get('window', {}).get('length')} · "
+        f"{stats.get('count')} posts · model {payload.get('model')} · "
+        f"namespace {payload.get('namespace')}"
+    )
     return {
         "text": str(payload.get("summary", "")),
-        "attachments": [{
-            "color": _COLORS.get(str(payload.get("severity")), "#888888"),
-            "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
-            ],
-        }],
+        "attachments": [
+            {
+                "color": _COLORS.get(str(payload.get("severity")), "#888888"),
+                "blocks": [
+                    {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
+                    {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+                ],
+            }
+        ],
     }

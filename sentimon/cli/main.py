@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "sentimon.cli.config_cmd",
     "sentimon.cli.model_cmd",
     "sentimon.cli.topics_cmd",
+    "sentimon.cli.alerts_cmd",
 )
 
 

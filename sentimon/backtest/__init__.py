@@ -1,0 +1,1 @@
+"""Backtests: namespaces of replays, their reports and the forward-return maths."""

@@ -1,0 +1,279 @@
+"""``sentimon alerts check|list|silence|unsilence|dispatch|dead|redrive``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("alerts", help="alert rules, open alerts, silences, dispatcher")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check = actions.add_parser("check", help="validate an alert rules file")
+    check.add_argument(
+        "file", nargs="?", default=None, help="default: SENTIMON_ALERT_RULES or the shipped rules"
+    )
+    listing = actions.add_parser("list", help="open alerts, recent history, silences, dead letters")
+    listing.add_argument("--limit", type=int, default=20, help="history entries (default 20)")
+    silence = actions.add_parser("silence", help="mute matching alerts for a while")
+    silence.add_argument(
+        "--match",
+        action="append",
+        required=True,
+        metavar="LABEL=VALUE",
+        help="rule, kind, severity, entity, ticker, source, scope; = or !=, globs ok; repeatable",
+    )
+    silence.add_argument("--for", dest="duration", required=True, help="e.g. 30m, 2h, 1d")
+    silence.add_argument("--reason", required=True)
+    silence.add_argument("--by", default=None, help="who (default: the OS user)")
+    unsilence = actions.add_parser("unsilence", help="end a silence now")
+    unsilence.add_argument("silence_id")
+    dispatch = actions.add_parser("dispatch", help="deliver outbox alerts to webhooks and Kafka")
+    dispatch.add_argument("--once", action="store_true", help="deliver what is pending, then exit")
+    dispatch.add_argument("--metrics-port", type=int, default=None, help="serve /metrics, /healthz")
+    dispatch.add_argument(
+        "--name", default="dispatcher", help="consumer name (unique per dispatcher)"
+    )
+    dead = actions.add_parser("dead", help="notices a sink gave up on, with the last error")
+    dead.add_argument("--sink", default=None)
+    dead.add_argument("--limit", type=int, default=20)
+    redrive = actions.add_parser("redrive", help="queue a sink's dead letters for delivery again")
+    redrive.add_argument("sink")
+    redrive.add_argument("--limit", type=int, default=1000)
+    for sub in (check, listing, silence, unsilence, dispatch, dead, redrive):
+        if sub is not check:
+            sub.add_argument("--namespace", default=None, help="default SENTIMON_NAMESPACE (live)")
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        sub.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    handler = {
+        "check": _check,
+        "list": _list,
+        "silence": _silence,
+        "unsilence": _unsilence,
+        "dispatch": _dispatch,
+        "dead": _dead,
+        "redrive": _redrive,
+    }[args.action]
+    return handler(args)
+
+
+def _settings() -> Any:
+    from sentimon.settings import get_settings
+
+    return get_settings()
+
+
+def _client_keys(args: argparse.Namespace) -> tuple[Any, Any]:
+    from sentimon.keys import Keys
+    from sentimon.redis_client import connect
+
+    settings = _settings()
+    return connect(settings), Keys(args.namespace or settings.namespace)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from sentimon.alerts.durations import format_duration
+    from sentimon.alerts.rulefile import load_rules
+    from sentimon.cli.output import emit_json, emit_table
+    from sentimon.windows import format_window
+
+    path = args.file if args.file is not None else _settings().alert_rules
+    rules = load_rules(path)
+    rows = [
+        {
+            "name": r.name,
+            "kind": r.kind,
+            "scope": ",".join(r.scope),
+            "window": format_window(r.window_s),
+            "open": r.threshold,
+            "resolve": r.resolve,
+            "min_count": r.min_count,
+            "severity": r.severity,
+            "cooldown": format_duration(r.cooldown_s),
+            "repeat": format_duration(r.repeat_s),
+            "line": r.line,
+        }
+        for r in rules.rules
+    ]
+    if args.json:
+        emit_json({"file": rules.source, "ok": True, "inhibit": rules.inhibit, "rules": rows})
+    else:
+        print(f"{rules.source}: OK, {len(rows)} rules (inhibit={'on' if rules.inhibit else 'off'})")
+        emit_table(
+            rows,
+            [
+                "name",
+                "kind",
+                "scope",
+                "window",
+                "open",
+                "resolve",
+                "min_count",
+                "severity",
+                "cooldown",
+                "repeat",
+            ],
+        )
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    import time
+
+    from sentimon.alerts.history import AlertReader
+    from sentimon.alerts.silence_store import SilenceStore
+    from sentimon.cli.output import emit_json, emit_table
+
+    client, keys = _client_keys(args)
+    reader = AlertReader(client, keys.namespace)
+    now = int(time.time() * 1000)
+    silences = [s.as_dict() | {"active": s.active(now)} for s in SilenceStore(client, keys).all()]
+    data = {
+        "namespace": keys.namespace,
+        "open": reader.open_alerts(),
+        "history": reader.history(args.limit),
+        "silences": silences,
+        "dead_letters": reader.dead_counts(),
+        "outbox": reader.outbox(),
+    }
+    if args.json:
+        emit_json(data)
+        return 0
+    print(f"open alerts ({keys.namespace}):")
+    emit_table(data["open"], ["id", "rule", "entity", "severity", "opened_ms", "notices"])
+    print("\nrecent history:")
+    emit_table(
+        [{**h, "summary": h["payload"].get("summary", "")} for h in data["history"]],
+        ["ts", "status", "notify", "muted", "event", "summary"],
+    )
+    print("\nsilences:")
+    emit_table(
+        [{**s, "matchers": ",".join(s["matchers"])} for s in silences],
+        ["id", "active", "matchers", "expires_ms", "reason", "by"],
+    )
+    print(f"\noutbox: {data['outbox']}  dead letters: {data['dead_letters'] or 'none'}")
+    return 0
+
+
+def _silence(args: argparse.Namespace) -> int:
+    from sentimon.alerts.durations import parse_duration
+    from sentimon.alerts.silence_store import SilenceStore
+    from sentimon.alerts.silences import parse_matchers
+    from sentimon.cli.output import emit_json
+
+    matchers = parse_matchers(args.match)
+    for_s = parse_duration(args.duration)
+    client, keys = _client_keys(args)
+    silence = SilenceStore(client, keys).add(matchers, for_s, args.reason, args.by or _user())
+    if args.json:
+        emit_json(silence.as_dict())
+    else:
+        print(
+            f"silence {silence.id}: {', '.join(map(str, matchers))} until "
+            f"{_iso(silence.expires_ms)} ({args.reason})"
+        )
+    return 0
+
+
+def _unsilence(args: argparse.Namespace) -> int:
+    from sentimon.alerts.silence_store import SilenceStore
+    from sentimon.cli.output import emit_json
+
+    client, keys = _client_keys(args)
+    silence = SilenceStore(client, keys).expire(args.silence_id)
+    if args.json:
+        emit_json(silence.as_dict())
+    else:
+        print(f"silence {silence.id} expired at {_iso(silence.expires_ms)}")
+    return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from sentimon import metrics
+    from sentimon.alerts.backoff import Backoff
+    from sentimon.alerts.dispatch import Dispatcher
+    from sentimon.alerts.outbox import Outbox
+    from sentimon.alerts.sinks import build_sinks
+
+    settings = _settings()
+    client, keys = _client_keys(args)
+    sinks = build_sinks(settings)
+    if not settings.webhook_secret and settings.webhook_urls:
+        log.warning("SENTIMON_WEBHOOK_SECRET is not set: webhooks go out unsigned")
+    backoff = Backoff(
+        settings.dispatch_backoff_s, settings.dispatch_backoff_max_s, settings.dispatch_max_attempts
+    )
+    dispatcher = Dispatcher(Outbox(client, keys, args.name), sinks, backoff)
+    log.info("dispatching %s alerts to %s", keys.namespace, "; ".join(s.describe() for s in sinks))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    server = (
+        metrics.serve(args.metrics_port, dispatcher.health)
+        if args.metrics_port is not None
+        else None
+    )
+    try:
+        return dispatcher.run(stop, once=args.once)
+    finally:
+        if server is not None:
+            server.close()
+        log.info(
+            "dispatcher stopped: %d delivered, %d dead-lettered, %d still pending",
+            dispatcher.delivered,
+            dispatcher.dead,
+            len(dispatcher.inflight),
+        )
+
+
+def _dead(args: argparse.Namespace) -> int:
+    from sentimon.alerts.history import AlertReader
+    from sentimon.cli.output import emit_json, emit_table
+
+    client, keys = _client_keys(args)
+    letters = AlertReader(client, keys.namespace).dead_letters(args.sink, args.limit)
+    if args.json:
+        emit_json(letters)
+        return 0
+    for sink, rows in sorted(letters.items()):
+        print(f"{sink}:")
+        emit_table(rows, ["event_id", "attempts", "failed_ms", "error"])
+    if not letters:
+        print("(no dead letters)")
+    return 0
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    from sentimon.alerts.outbox import Outbox
+    from sentimon.cli.output import emit_json
+
+    client, keys = _client_keys(args)
+    moved = Outbox(client, keys, "redrive").redrive(args.sink, args.limit)
+    if args.json:
+        emit_json({"sink": args.sink, "requeued": moved})
+    else:
+        print(f"requeued {moved} dead letters of {args.sink}")
+    return 0
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def _iso(ms: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")
