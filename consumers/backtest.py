@@ -1,8 +1,10 @@
 """File backtest source: JSONL/CSV archives fed to the same pipeline as Kafka, no broker.
 
-Each file is one lane with a synthetic topic (its stem, made unique) and partition 0; a
-record's offset is its position in the file, so the partition fences and the dead-letter
-headers work as for Kafka. Records get ids exactly as ``sentimon produce`` gives them and
+Each file is one lane with a synthetic topic (its stem, made unique) and partition 0. A
+file is read whole, so its records are put in event-time order first (stable: file order
+among equal times) and a record's offset is its rank in that order, which keeps the
+partition fences working as for Kafka. Files are then merged by event time, so a backtest
+runs strictly in event time, however the archive was ordered. Records get ids exactly as ``sentimon produce`` gives them and
 the same JSON encoding, so a backtest of a file and a replay of that file after
 ``sentimon produce`` score and aggregate identically.
 
@@ -81,12 +83,19 @@ class FileReplay:
 
     def plan(self) -> list[FileLane]:
         """Read the files (ConfigError names a file and line that cannot be read)."""
-        self._lanes = [self._load(topic, path) for topic, path in zip(self.topics, self.paths, strict=True)]
+        self._lanes = [
+            self._load(topic, path) for topic, path in zip(self.topics, self.paths, strict=True)
+        ]
         return self._lanes
 
     @property
     def planned(self) -> int:
         return sum(lane.records for lane in self._lanes)
+
+    @property
+    def expected(self) -> int | None:
+        """In-range records to come (the files were read whole)."""
+        return self.counters.in_range
 
     def describe(self) -> list[dict[str, Any]]:
         return [lane.as_dict() for lane in self._lanes]
@@ -103,16 +112,20 @@ class FileReplay:
 
     def _load(self, topic: str, path: Path) -> FileLane:
         raw = read_records(path)
-        items: list[Timed] = []
-        missing = 0
-        for offset, record in enumerate(prepared(raw)):
-            source = to_source_record(topic, offset, record)
-            if source is None:
-                missing += 1
-                continue
-            items.append(Timed(source.timestamp_ms, source))
+        timed: list[tuple[int, dict[str, Any]]] = []
+        for record in prepared(raw):
+            ts = event_ms(record)
+            if ts is not None:
+                timed.append((ts, record))
+        missing = len(raw) - len(timed)
         if missing:
             log.warning("%s: %d records have no parseable 'ts' and are skipped", path, missing)
+        timed.sort(key=lambda pair: pair[0])  # stable: file order among equal times
+        items = []
+        for offset, (_, record) in enumerate(timed):
+            source = to_source_record(topic, offset, record)
+            assert source is not None
+            items.append(Timed(source.timestamp_ms, source))
         self.counters.read += len(raw)
         self.counters.no_event_time += missing
         kept = self.counters.keep(self.span, items)

@@ -104,6 +104,29 @@ class BatchProcessor:
             for name in missing:
                 self._fences[name] = loaded.get(name, -1)
 
+    def _rebase_reset_logs(self, records: Sequence[SourceRecord]) -> None:
+        """A partition whose log now ends at or below its fence lost its data (a broker
+        restarted on memory storage, a recreated topic, an unclean leader election): every
+        new record would be skipped as already applied. Say so, and move the fence back to
+        just below these records so new data counts (post ids seen before stay de-duplicated
+        by the ``seen`` keys)."""
+        for name, (lowest, log_end) in _log_ends(records).items():
+            fence = self._fences.get(name, -1)
+            if lowest > fence or log_end > fence:
+                continue
+            if self.sink.rebase_fence(name, expected=fence, new=lowest - 1):
+                log.warning(
+                    "offsets went backwards on %s: the broker's log ends at offset %d but "
+                    "offset %d was already applied, so the broker lost this partition's data "
+                    "(restart on memory storage, recreated topic or unclean leader election); "
+                    "applied-offset fence reset to %d so new records are counted",
+                    name,
+                    log_end,
+                    fence,
+                    lowest - 1,
+                )
+            self._fences[name] = self.sink.load_fences([name]).get(name, -1)
+
     def _unapplied(self, records: Sequence[SourceRecord]) -> list[SourceRecord]:
         return [r for r in records if r.offset > self._fences.get(r.fence_field, -1)]
 
@@ -119,6 +142,7 @@ class BatchProcessor:
             result.last_ts[(r.topic, r.partition)] = r.timestamp_ms
         started = time.perf_counter()
         self._refresh_fences(records)
+        self._rebase_reset_logs(records)
         prepared = self._prepare(self._unapplied(records))
         result.timings["validate"] = time.perf_counter() - started
         if not prepared.records:
@@ -255,6 +279,17 @@ def _fences_of(records: Sequence[SourceRecord]) -> list[Fence]:
         lo, hi = spans.get(r.fence_field, (r.offset, r.offset))
         spans[r.fence_field] = (min(lo, r.offset), max(hi, r.offset))
     return [Fence(name, lo, hi) for name, (lo, hi) in sorted(spans.items())]
+
+
+def _log_ends(records: Sequence[SourceRecord]) -> dict[str, tuple[int, int]]:
+    """Per fence field with a known log end: (lowest offset, highest log end) in the batch."""
+    out: dict[str, tuple[int, int]] = {}
+    for r in records:
+        if r.log_end is None:
+            continue
+        lo, end = out.get(r.fence_field, (r.offset, r.log_end))
+        out[r.fence_field] = (min(lo, r.offset), max(end, r.log_end))
+    return out
 
 
 def _next_offsets(records: Sequence[SourceRecord]) -> dict[tuple[str, int], int]:

@@ -16,6 +16,9 @@ class SourceRecord:
     value: bytes | None
     key: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = field(default_factory=tuple)
+    #: The partition's high-water mark (next offset to be written) when the record was
+    #: fetched; None when the source does not know it. Detects a log that lost its data.
+    log_end: int | None = None
 
     @property
     def fence_field(self) -> str:

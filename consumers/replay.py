@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,7 +107,6 @@ class KafkaReplay:
         self.buffer_limit = buffer_limit
         self.stall_s = stall_s
         self.counters = Counters()
-        self.on_read: Callable[[int], None] | None = None
         self.consumer = consumer or KafkaConsumer(
             **client_config(settings, "sentimon-replay"),
             group_id=None,
@@ -148,6 +147,11 @@ class KafkaReplay:
         return [self._lanes[tp].as_dict() for tp in self._order]
 
     @property
+    def expected(self) -> int | None:
+        """In-range records to come: unknown until the partitions are read."""
+        return None
+
+    @property
     def planned(self) -> int:
         """Records between the start offsets and the high-water marks (an upper bound)."""
         return sum(
@@ -157,7 +161,7 @@ class KafkaReplay:
         )
 
     def _partitions(self) -> list[TopicPartition]:
-        out = []
+        out: list[TopicPartition] = []
         for topic in self.topics:
             parts = self.consumer.partitions_for_topic(topic)
             if not parts:
@@ -168,7 +172,9 @@ class KafkaReplay:
             out.extend(TopicPartition(topic, p) for p in sorted(parts))
         return out
 
-    def _start_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, tuple[int | None, str]]:
+    def _start_offsets(
+        self, tps: list[TopicPartition]
+    ) -> dict[TopicPartition, tuple[int | None, str]]:
         begin = self.consumer.beginning_offsets(tps)
         if self.span.from_ms is None or self.scan_all:
             why = "whole partition (--scan-all)" if self.scan_all else "beginning (no --from)"
@@ -186,7 +192,9 @@ class KafkaReplay:
         deadline = time.monotonic() + self.stall_s
         while any(lane.stop is None for lane in self._open()):
             if time.monotonic() > deadline:
-                missing = [f"{lane.topic}:{lane.partition}" for lane in self._open() if lane.stop is None]
+                missing = [
+                    f"{lane.topic}:{lane.partition}" for lane in self._open() if lane.stop is None
+                ]
                 raise ReplayError(
                     f"no fetch response for {', '.join(missing)} within {self.stall_s:.0f}s; "
                     "is the broker healthy? (`sentimon status`)"
@@ -207,7 +215,7 @@ class KafkaReplay:
             if self._poll_once():
                 idle_since = time.monotonic()
             elif time.monotonic() - idle_since > self.stall_s:
-                waiting = ", ".join(sorted(f"{tp.topic}:{tp.partition}" for tp in merge.starving()))
+                waiting = ", ".join(sorted(f"{tp[0]}:{tp[1]}" for tp in merge.starving()))  # type: ignore[index]
                 raise ReplayError(
                     f"no records from {waiting} for {self.stall_s:.0f}s before the "
                     "high-water mark seen at start; the broker may have lost data"
@@ -228,8 +236,6 @@ class KafkaReplay:
             read += self._take(self._lanes[tp], messages)
         finished = self._finish_drained()
         self._flow_control()
-        if read and self.on_read:
-            self.on_read(read)
         return bool(read or finished)
 
     def _learn_stops(self) -> None:

@@ -7,8 +7,9 @@
   unfinished lane has a record waiting, so its output is a function of the lanes' contents
   alone, never of fetch timing; per-lane (offset) order is kept, which the fences need.
 - ``EventBatcher``: cuts the merged stream into batches of at most ``max_batch`` records
-  spanning less than ``span_ms`` of event time. The cuts depend on the records only, not on
-  the clock or the pacing speed, so two replays of a range score and alert identically.
+  during which the watermark (latest event time so far) moves less than ``span_ms``. The
+  cuts depend on the records only, not on the clock or the pacing speed, so two replays of
+  a range score and alert identically.
 - ``EventPacer``: sleeps so that event time advances at ``speed`` x real time.
 """
 
@@ -181,35 +182,57 @@ class EventMerge:
         heapq.heappush(self._heap, (head.key, self._order[lane], lane))
 
 
-class EventBatcher:
-    """Closes a batch at ``max_batch`` records, or before a record that would make it span
-    ``span_ms`` or more of event time."""
+@dataclass(frozen=True)
+class Batch:
+    """Records to apply together, and the stream's watermark when the batch opened and
+    when it closed (the event time the replay has reached)."""
 
-    def __init__(self, max_batch: int, span_ms: int = 60_000) -> None:
+    items: list[Timed]
+    start_ms: int
+    end_ms: int
+
+    @property
+    def records(self) -> list[SourceRecord]:
+        return [t.record for t in self.items]
+
+
+class EventBatcher:
+    """Closes a batch at ``max_batch`` records, or before a record that would move the
+    stream's watermark (the latest event time seen so far) ``span_ms`` or more past where it
+    stood when the batch opened. Late records never move the watermark back, so disordered
+    input still fills batches instead of splitting them at every record."""
+
+    def __init__(self, max_batch: int, span_ms: int = 300_000) -> None:
         if max_batch < 1 or span_ms < 1:
             raise ValueError("max_batch and span_ms must be >= 1")
         self.max_batch = max_batch
         self.span_ms = span_ms
+        self.watermark: int | None = None
         self._items: list[Timed] = []
-        self._lo = 0
-        self._hi = 0
+        self._opened = 0
 
-    def add(self, item: Timed) -> list[Timed] | None:
+    def add(self, item: Timed) -> Batch | None:
         """Add one item; return the batch it closed, if any."""
+        mark = item.event_ms if self.watermark is None else max(self.watermark, item.event_ms)
         closed = None
-        if self._items:
-            lo, hi = min(self._lo, item.event_ms), max(self._hi, item.event_ms)
-            if len(self._items) >= self.max_batch or hi - lo >= self.span_ms:
-                closed = self.flush()
+        if self._items and (
+            len(self._items) >= self.max_batch or mark - self._opened >= self.span_ms
+        ):
+            closed = self.flush()
         if not self._items:
-            self._lo = self._hi = item.event_ms
-        self._lo, self._hi = min(self._lo, item.event_ms), max(self._hi, item.event_ms)
+            self._opened = mark
         self._items.append(item)
+        self.watermark = mark
         return closed
 
-    def flush(self) -> list[Timed]:
-        items, self._items = self._items, []
-        return items
+    def flush(self) -> Batch | None:
+        """Close the open batch (None when nothing is pending)."""
+        if not self._items:
+            return None
+        assert self.watermark is not None
+        batch = Batch(self._items, self._opened, self.watermark)
+        self._items = []
+        return batch
 
 
 class EventPacer:
@@ -230,8 +253,8 @@ class EventPacer:
         self._anchor: tuple[float, int] | None = None
 
     def wait(self, first_ms: int, last_ms: int) -> float:
-        """Before applying a batch of events ``first_ms..last_ms``: sleep until its last event
-        is due. Returns the seconds slept. The first batch anchors event time to now."""
+        """Before applying a batch covering event time ``first_ms..last_ms``: sleep until
+        ``last_ms`` is due. Returns the seconds slept. The first batch anchors event time."""
         if self.speed is None:
             return 0.0
         if self._anchor is None:

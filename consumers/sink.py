@@ -69,6 +69,15 @@ return {'ok'}
 """
 
 
+# Compare-and-set of one fence (after the broker lost a partition's data), counted in stats.
+_REBASE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HINCRBY', KEYS[2], 'offset_resets', 1)
+return 1
+"""
+
+
 @dataclass(frozen=True)
 class ApplyResult:
     """Outcome of one atomic write: ``ok``, ``fenced``, ``conflict`` or ``dup``."""
@@ -89,6 +98,7 @@ class RedisSink:
         self.keys = keys
         self.horizon = dedup_horizon_s
         self._script = client.register_script(_SCRIPT)
+        self._rebase = client.register_script(_REBASE)
 
     def load_fences(self, fields: list[str]) -> dict[str, int]:
         """Last applied offset of each ``topic:partition`` field (missing: never applied)."""
@@ -99,6 +109,15 @@ class RedisSink:
         except redis.RedisError as exc:
             raise SinkError(f"reading applied offsets from Redis failed: {exc}") from exc
         return {f: int(v) for f, v in zip(fields, values, strict=True) if v is not None}
+
+    def rebase_fence(self, field: str, *, expected: int, new: int) -> bool:
+        """Set a fence back to ``new`` if it still is ``expected`` (False: it moved)."""
+        keys = [self.keys.offsets, self.keys.stats]
+        try:
+            done = self._rebase(keys=keys, args=[field, str(expected), str(new)])
+        except redis.RedisError as exc:
+            raise SinkError(f"resetting the applied offset of {field} failed: {exc}") from exc
+        return bool(done)
 
     def apply(self, plan: WritePlan) -> ApplyResult:
         payload = {

@@ -37,7 +37,7 @@ class _Listener(ConsumerRebalanceListener):
         self._assigned(sorted((tp.topic, tp.partition) for tp in assigned))
 
 
-def to_record(message: Any) -> SourceRecord:
+def to_record(message: Any, log_end: int | None = None) -> SourceRecord:
     headers = tuple((k, v) for k, v in (message.headers or []))
     return SourceRecord(
         topic=message.topic,
@@ -47,6 +47,7 @@ def to_record(message: Any) -> SourceRecord:
         value=message.value,
         key=message.key,
         headers=headers,
+        log_end=log_end,
     )
 
 
@@ -78,7 +79,11 @@ class KafkaSource:
 
     def poll(self, timeout_s: float) -> list[SourceRecord]:
         batches = self.consumer.poll(timeout_ms=int(timeout_s * 1000))
-        return [to_record(m) for messages in batches.values() for m in messages]
+        return [
+            to_record(m, self.consumer.highwater(tp))
+            for tp, messages in batches.items()
+            for m in messages
+        ]
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         if offsets:

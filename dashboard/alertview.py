@@ -1,8 +1,9 @@
-"""Alert events as the feed shows them (pure).
+"""Alert events and open alerts as the feed shows them (pure).
 
-Events come from ``Query.alerts`` (the namespace's ``alerts`` stream): the alert payload
-of the alerts engine (id, status, rule, kind, severity, entity, window, stats, model,
-top posts). Missing fields are tolerated, so the feed also renders older or partial events.
+Events come from ``Query.alerts``: the alert engine's payload (``sentimon.alerts.payload``:
+id, status, rule, kind, severity, entity, window, stats, model, top_posts, summary) plus
+the history stream's ``muted`` field. Open alerts come from ``Query.open_alerts``.
+Missing fields are tolerated, so partial or older events still render.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SEVERITY_COLOURS = {"critical": "red", "high": "red", "warning": "orange", "info": "blue"}
+SEVERITY_COLOURS = {"critical": "red", "warning": "orange", "info": "blue"}
 STATUS_COLOURS = {"firing": "red", "resolved": "green"}
-_TIME_FIELDS = ("ts", "at_ms", "event_ms", "fired_ms", "resolved_ms", "ends_ms", "starts_ms")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class AlertEvent:
     stats: dict[str, Any] = field(default_factory=dict)
     posts: list[dict[str, Any]] = field(default_factory=list)
     model: str | None = None
+    muted: str = ""
+    summary: str = ""
 
     @property
     def symbol(self) -> str | None:
@@ -47,25 +49,25 @@ def alert_event(raw: dict[str, Any]) -> AlertEvent:
     window = raw.get("window")
     if not isinstance(window, dict):
         window = {}
-    start = _int(window.get("start_ms", raw.get("window_start_ms")))
-    end = _int(window.get("end_ms", raw.get("window_end_ms")))
     return AlertEvent(
         id=str(raw.get("id") or raw.get("stream_id") or "?"),
         status=str(raw.get("status") or "firing"),
         severity=str(raw.get("severity") or "info"),
         rule=str(raw.get("rule") or "?"),
         kind=str(raw.get("kind") or ""),
-        entity=_entity(raw),
-        ts_ms=_event_time(raw, end),
-        window=(start, end),
+        entity=str(raw.get("entity") or "market"),
+        ts_ms=_int(raw.get("event_ms", raw.get("ts"))),
+        window=(_int(window.get("start_ms")), _int(window.get("end_ms"))),
         stats=dict(raw.get("stats") or {}),
-        posts=list(raw.get("top_posts") or raw.get("posts") or []),
+        posts=list(raw.get("top_posts") or []),
         model=raw.get("model"),
+        muted=str(raw.get("muted") or ""),
+        summary=str(raw.get("summary") or ""),
     )
 
 
 def alert_events(raws: list[dict[str, Any]]) -> list[AlertEvent]:
-    """Newest first (by event time, then stream order)."""
+    """Newest first by event time (stream order, newest first, breaks ties)."""
     events = [alert_event(r) for r in raws]
     return sorted(events, key=lambda e: -(e.ts_ms or 0))
 
@@ -74,30 +76,9 @@ def for_symbol(events: list[AlertEvent], symbol: str) -> list[AlertEvent]:
     return [e for e in events if e.symbol == symbol.upper()]
 
 
-def open_alerts(events: list[AlertEvent]) -> list[AlertEvent]:
-    """Alerts whose latest event is ``firing`` (events are newest first)."""
-    latest: dict[str, AlertEvent] = {}
-    for event in events:
-        latest.setdefault(event.id, event)
-    return [e for e in latest.values() if e.status == "firing"]
-
-
-def _entity(raw: dict[str, Any]) -> str:
-    entity = raw.get("entity")
-    if isinstance(entity, dict):
-        entity = entity.get("id") or entity.get("name")
-    if entity:
-        return str(entity)
-    ticker = raw.get("ticker") or raw.get("symbol")
-    return f"ticker:{ticker}" if ticker else "market"
-
-
-def _event_time(raw: dict[str, Any], window_end: int | None) -> int | None:
-    for name in _TIME_FIELDS:
-        value = _int(raw.get(name))
-        if value is not None:
-            return value
-    return window_end
+def open_lines(open_alerts: list[dict[str, Any]]) -> list[str]:
+    """``rule · entity`` of each open alert (for the banner)."""
+    return [f"{a.get('rule', '?')} · {a.get('entity', '?')}" for a in open_alerts]
 
 
 def _int(value: Any) -> int | None:

@@ -2,28 +2,31 @@
 
 The page shell (settings, the cached Redis client, the namespace selector) runs once per
 full rerun; everything showing data lives in one fragment that re-runs on its own every
-``dashboard_refresh_s`` seconds. Reads go through ``sentimon.query`` only; nothing here
-writes to Redis.
+``dashboard_refresh_s`` seconds. Reads go through ``sentimon.query`` only; the one write
+(adding a silence) is offered only with ``dashboard_allow_writes``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import redis
 import streamlit as st
 
-from dashboard import state
-from dashboard.alertview import AlertEvent, alert_events, open_alerts
+from dashboard import cache, state
+from dashboard.alertview import AlertEvent, alert_events, open_lines
 from dashboard.panels.alertfeed import render_feed
 from dashboard.panels.drilldown import pick_symbol, render_drilldown
-from dashboard.panels.empty import render_empty, render_unreachable
+from dashboard.panels.empty import guard, render_empty, render_unreachable
 from dashboard.panels.health import render_health
 from dashboard.panels.namespace import render_backtest
 from dashboard.panels.overview import render_market
+from dashboard.panels.silence_form import render_silence_form
 from dashboard.panels.tickers import render_table
-from dashboard.snapshot import Snapshot, load_snapshot
+from dashboard.snapshot import Snapshot
 from dashboard.timefmt import utc
 from sentimon.errors import SentimonError
 from sentimon.query import Query, namespaces
@@ -50,62 +53,84 @@ def main() -> None:
     refresh = settings.dashboard_refresh_s
     mode = "writes allowed" if settings.dashboard_allow_writes else "read-only"
     st.sidebar.caption(f"Refreshes every {refresh:g} s · {mode} · times in UTC")
-    st.fragment(run_every=refresh)(live)(client, namespace, refresh)
+    range_label = st.sidebar.segmented_control(
+        "Chart range", list(RANGES), default="6h", key="range", required=True
+    )
+    view = View(namespace, RANGES[range_label or "6h"], refresh, settings.dashboard_allow_writes)
+    st.fragment(run_every=refresh)(live)(client, view)
 
 
-def live(client: redis.Redis, namespace: str, refresh: float) -> None:
+@dataclass(frozen=True)
+class View:
+    """What the page shows, chosen outside the self-refreshing fragment."""
+
+    namespace: str
+    range_s: int
+    refresh_s: float
+    writes: bool
+
+
+def live(client: redis.Redis, view: View) -> None:
     """The self-refreshing part of the page."""
     try:
-        render_live(Query(client, namespace), refresh)
+        render_live(Query(client, view.namespace), view)
     except redis.RedisError as exc:
         render_unreachable(exc)
 
 
-def render_live(query: Query, refresh: float) -> None:
-    range_label = st.segmented_control(
-        "Chart range", list(RANGES), default="6h", key="range", required=True
-    )
-    range_s = RANGES[range_label or "6h"]
-    snapshot = load_snapshot(query, range_s)
-    render_header(snapshot, refresh)
+def render_live(query: Query, view: View) -> None:
+    range_s = view.range_s
+    snapshot = cache.snapshot(query, range_s)
+    render_header(snapshot, view.refresh_s)
     if snapshot.empty:
-        render_empty(query.namespace, namespaces(query.client))
+        with st.container(key="empty_state"):
+            render_empty(query.namespace, namespaces(query.client))
         return
     render_backtest(query.namespace, query.meta())
     events = alert_events(query.alerts(ALERTS))
+    firing = query.open_alerts()
     market_tab, alerts_tab, health_tab = st.tabs(["Market & tickers", "Alerts", "Pipeline"])
-    with market_tab:
-        render_market_tab(query, snapshot, range_s, events)
-    with alerts_tab:
-        render_feed(events, silences=[])
-    with health_tab:
+    with market_tab, guard("market"):
+        render_market_tab(query, snapshot, range_s, events, firing)
+    with alerts_tab, st.container(key="alerts_panel"), guard("alerts"):
+        render_feed(events, firing, query.silences())
+        render_silence_form(query.client, query.namespace, view.writes)
+    with health_tab, st.container(key="health_panel"), guard("pipeline"):
         render_health(query)
 
 
 def render_header(snapshot: Snapshot, refresh: float) -> None:
     st.markdown(f"### sentimon · `{snapshot.namespace}`")
     now_ms = int(time.time() * 1000)
+    as_of = "nothing ingested yet" if snapshot.empty else utc(snapshot.watermark_ms)
     st.caption(
-        f"**As of {utc(snapshot.watermark_ms)}** (event-time watermark) · "
-        f"refreshed {utc(now_ms)} every {refresh:g} s · data loaded in "
-        f"{snapshot.load_s * 1000:.0f} ms"
+        f"**As of {as_of}** (event-time watermark) · refreshed {utc(now_ms)} every "
+        f"{refresh:g} s · snapshot read in {snapshot.load_s * 1000:.0f} ms"
     )
 
 
 def render_market_tab(
-    query: Query, snapshot: Snapshot, range_s: int, events: list[AlertEvent]
+    query: Query,
+    snapshot: Snapshot,
+    range_s: int,
+    events: list[AlertEvent],
+    firing: list[dict[str, Any]],
 ) -> None:
-    firing = open_alerts(events)
     if firing:
-        names = ", ".join(f"{e.rule} · {e.entity}" for e in firing[:5])
-        st.error(f"**{len(firing)} alert(s) firing:** {names}", icon="🚨")
-    st.markdown("#### Market")
-    render_market(snapshot, range_s)
-    st.markdown("#### Tickers")
-    symbols = render_table(snapshot)
+        names = ", ".join(open_lines(firing)[:5])
+        st.error(
+            f"**{len(firing)} alert(s) firing:** {names}", icon=":material/notifications_active:"
+        )
+    with st.container(key="market_panel"):
+        st.markdown("#### Market")
+        render_market(snapshot, range_s)
+    with st.container(key="ticker_panel"):
+        st.markdown("#### Tickers")
+        symbols = render_table(snapshot)
     symbol = pick_symbol(symbols)
     if symbol:
-        render_drilldown(query, snapshot, symbol, range_s, events)
+        with st.container(key="drilldown_panel"):
+            render_drilldown(query, snapshot, symbol, range_s, events)
 
 
 main()

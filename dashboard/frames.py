@@ -13,15 +13,28 @@ from sentimon.query import Point
 from sentimon.windows import MINUTE, Stats
 
 TICKER_COLUMNS = [
-    "ticker", "n_5m", "mean_5m", "n_1h", "mean_1h", "baseline", "change", "z",
-    "neg_1h", "vol_ratio", "trend",
+    "ticker",
+    "n_5m",
+    "mean_5m",
+    "n_1h",
+    "mean_1h",
+    "baseline",
+    "change",
+    "z",
+    "neg_1h",
+    "vol_ratio",
+    "trend",
 ]
 
 
 def ticker_frame(rows: Iterable[TickerRow]) -> pd.DataFrame:
-    """One row per ticker, in the order given (the table's default order)."""
+    """One row per ticker, in the order given (the table's default order). Missing values
+    (no posts in a window, no baseline) are NaN, which the table shows as blank."""
     records = [_ticker_record(row) for row in rows]
-    return pd.DataFrame.from_records(records, columns=TICKER_COLUMNS)
+    frame = pd.DataFrame.from_records(records, columns=TICKER_COLUMNS)
+    numeric = [c for c in TICKER_COLUMNS if c not in ("ticker", "trend")]
+    frame[numeric] = frame[numeric].astype("float64")
+    return frame
 
 
 def _ticker_record(row: TickerRow) -> dict[str, Any]:
@@ -92,7 +105,8 @@ def _bin_record(start_s: int, stats: Stats) -> dict[str, Any]:
 
 
 def posts_frame(posts: list[dict[str, Any]]) -> pd.DataFrame:
-    """Recent posts, newest first, for the drill-down table."""
+    """Recent posts, newest event time first (the stream keeps arrival order)."""
+    posts = sorted(posts, key=lambda p: -(p.get("ts") or 0))
     records = [
         {
             "time": utc_ts(p["ts"]) if p.get("ts") is not None else None,

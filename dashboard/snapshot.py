@@ -89,7 +89,7 @@ def load_snapshot(query: Query, range_s: int = 6 * HOUR, limit: int = TABLE_LIMI
     end = query.watermark_ms()
     if end is None:
         return Snapshot(query.namespace, None)
-    symbols = query.active_tickers(ACTIVE_S, end, limit=limit)
+    symbols = [sym for sym, _ in query.ranked_tickers(ACTIVE_S, end, limit=limit)]
     entities = [MARKET, *(ticker_entity(s) for s in symbols)]
     rolled = query.rollups(entities, [SHORT_S, LONG_S], BASELINE_HOURS + 2, end)
     views = {e: entity_view(r, end) for e, r in rolled.items()}

@@ -48,7 +48,10 @@ def choose_namespace(client: redis.Redis, default: str) -> str:
     if NAMESPACE_KEY not in st.session_state or st.session_state[NAMESPACE_KEY] not in options:
         st.session_state[NAMESPACE_KEY] = requested or default
     chosen = st.sidebar.selectbox(
-        "Namespace", options, key=NAMESPACE_KEY, format_func=namespace_label,
+        "Namespace",
+        options,
+        key=NAMESPACE_KEY,
+        format_func=namespace_label,
         help="`live`, or a backtest written by `sentimon replay` / `sentimon backtest`",
     )
     if st.query_params.get("ns") != chosen:
@@ -58,5 +61,5 @@ def choose_namespace(client: redis.Redis, default: str) -> str:
 
 def namespace_label(name: str) -> str:
     if name.startswith(BACKTEST_PREFIX):
-        return f"backtest · {name[len(BACKTEST_PREFIX):]}"
+        return f"backtest · {name[len(BACKTEST_PREFIX) :]}"
     return name

@@ -73,7 +73,10 @@ def resolve_labels(
 ) -> list[str]:
     """Canonical label of each model output, in output order; ModelError if any is unknown."""
     explicit = explicit or {}
-    names = [str(id2label[i]) for i in sorted(int(k) for k in id2label)]
+    ordered = sorted((int(k), str(v)) for k, v in id2label.items())
+    if [i for i, _ in ordered] != list(range(len(ordered))):
+        raise ModelError(f"model id2label {dict(id2label)} is not numbered 0..n-1")
+    names = [name for _, name in ordered]
     resolved = [_lookup(explicit, i, name) for i, name in enumerate(names)]
     unknown = [name for name, target in zip(names, resolved, strict=True) if target is None]
     if unknown:

@@ -42,6 +42,8 @@ class TrainConfig:
     freeze_word_embeddings: bool = False
     #: Stop after this many seconds of training (None: no limit); the best checkpoint is kept.
     time_limit_s: float | None = None
+    #: Class weights in the loss ~ (1 / class frequency) ** power; 0 = unweighted.
+    class_weight_power: float = 0.0
 
 
 @dataclass
@@ -140,6 +142,18 @@ def _validate(model: Any, tokenizer: Any, valid: Labelled, cfg: TrainConfig) -> 
     }
 
 
+def class_weights(labels: np.ndarray, power: float) -> Any:
+    """Loss weights ~ frequency ** -power, normalised to mean 1 (None when power is 0)."""
+    import torch
+
+    if power == 0:
+        return None
+    counts = np.bincount(labels, minlength=3).astype(np.float64)
+    weights = np.where(counts > 0, np.maximum(counts, 1.0) ** -power, 0.0)
+    weights *= (counts > 0).sum() / weights.sum()
+    return torch.tensor(weights, dtype=torch.float32)
+
+
 def _optimizer(model: Any, cfg: TrainConfig) -> Any:
     import torch
 
@@ -195,7 +209,10 @@ def _fine_tune(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lr_lambda(round(cfg.warmup_ratio * total), total)
     )
-    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    loss_fn = torch.nn.CrossEntropyLoss(
+        weight=class_weights(train.labels, cfg.class_weight_power),
+        label_smoothing=cfg.label_smoothing,
+    )
     gen = torch.Generator().manual_seed(cfg.seed)
     result = TrainResult(config=asdict(cfg))
     best_state: dict[str, Any] | None = None

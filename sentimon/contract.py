@@ -154,7 +154,20 @@ def _check_fields(obj: dict[str, Any]) -> Invalid | None:
         not isinstance(tickers, list) or not all(isinstance(t, str) for t in tickers)
     ):
         return Invalid("'tickers' must be a list of strings")
+    for name in ("id", "text", *_OPTIONAL_STR):
+        if isinstance(obj.get(name), str) and not _is_unicode(obj[name]):
+            return Invalid(f"'{name}' contains a lone surrogate escape (not valid Unicode)")
     return None
+
+
+def _is_unicode(value: str) -> bool:
+    """False for strings holding lone surrogates (JSON "\\ud800"): not encodable as UTF-8,
+    so the tokenizer, Redis and Kafka headers would all fail on them."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def validate(

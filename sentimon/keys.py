@@ -88,8 +88,14 @@ class Keys:
 
     @property
     def alert_state(self) -> str:
-        """Hash ``<rule>|<entity>`` -> JSON: the EWMA baseline and lifecycle of that pair."""
+        """Hash ``<rule>|<entity>`` -> JSON lifecycle of that pair's alert (ok/firing, ids,
+        times). Written only on transitions, guarded by the value read."""
         return f"{self.prefix}alerts:state"
+
+    def alert_window(self, entity: str, window_s: int, block: int) -> str:
+        """Hash of exact per-window sums the alert baselines are computed from: fields
+        ``<i>:n <i>:s <i>:ss`` of tumbling ``window_s`` windows ``i`` in ``block`` (i // 32)."""
+        return f"{self.prefix}alerts:w:{window_s}:{entity}:{block}"
 
     @property
     def alert_open(self) -> str:

@@ -7,28 +7,39 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.alertview import AlertEvent, open_alerts
+from dashboard.alertview import AlertEvent
 from dashboard.timefmt import utc
 
 CARDS = 25
-_STAT_NAMES = {
-    "mean": "mean", "mean_score": "mean", "baseline": "baseline", "z": "z", "count": "posts",
-    "negative_share": "neg share", "rate": "rate", "threshold": "threshold",
-}
+_STATS = (
+    ("count", "posts"),
+    ("mean", "mean"),
+    ("baseline_mean", "baseline"),
+    ("z", "z"),
+    ("negative_share", "neg share"),
+    ("rate_per_min", "posts/min"),
+    ("baseline_rate", "baseline rate"),
+    ("ratio", "x baseline"),
+)
 
 
-def render_feed(events: list[AlertEvent], silences: list[dict[str, Any]]) -> None:
-    firing = open_alerts(events)
+def render_feed(
+    events: list[AlertEvent], open_alerts: list[dict[str, Any]], silences: list[dict[str, Any]]
+) -> None:
+    active = [s for s in silences if s.get("active")]
     cols = st.columns(3)
-    cols[0].metric("Open (firing)", len(firing))
+    cols[0].metric("Open (firing)", len(open_alerts))
     cols[1].metric("Events shown", len(events))
-    cols[2].metric("Active silences", len(silences))
+    cols[2].metric("Active silences", len(active))
     if not events:
         st.info("No alerts in this namespace yet.")
     else:
         wanted = st.segmented_control(
-            "Status", ["firing", "resolved"], selection_mode="multi",
-            default=["firing", "resolved"], key="alert_status",
+            "Show",
+            ["firing", "resolved"],
+            selection_mode="multi",
+            default=["firing", "resolved"],
+            key="alert_status",
         )
         shown = [e for e in events if e.status in (wanted or [])]
         render_cards(shown[:CARDS])
@@ -44,14 +55,16 @@ def render_cards(events: list[AlertEvent]) -> None:
 
 
 def render_card(event: AlertEvent) -> None:
+    muted = f" :gray-badge[muted · {event.muted}]" if event.muted else ""
     st.markdown(
         f":{event.severity_colour}-badge[{event.severity}] "
-        f":{event.status_colour}-badge[{event.status}] **{event.rule}** · `{event.entity}`"
+        f":{event.status_colour}-badge[{event.status}] **{event.rule}** · `{event.entity}`" + muted
     )
     start, end = event.window
     st.caption(
         f"{utc(event.ts_ms)} · window {utc(start)} → {utc(end)}"
         + (f" · {event.kind}" if event.kind else "")
+        + (f" · model {event.model}" if event.model else "")
     )
     line = stats_line(event.stats)
     if line:
@@ -64,34 +77,40 @@ def render_card(event: AlertEvent) -> None:
 
 def stats_line(stats: dict[str, Any]) -> str:
     parts = []
-    for key, label in _STAT_NAMES.items():
+    for key, label in _STATS:
         value = stats.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            parts.append(f"{label} **{value:.3g}**" if isinstance(value, float) else f"{label} **{value}**")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        shown = f"{value:,}" if isinstance(value, int) else f"{value:.3g}"
+        parts.append(f"{label} **{shown}**")
     return " · ".join(parts)
 
 
 def post_line(post: dict[str, Any]) -> str:
     score = post.get("score")
-    colour = "gray" if not isinstance(score, int | float) else ("red" if score < 0 else "green")
-    shown = f"{score:+.2f}" if isinstance(score, int | float) else "?"
+    is_num = isinstance(score, int | float)
+    colour = "gray" if not is_num else ("red" if score < 0 else "green")  # type: ignore[operator]
+    shown = f"{score:+.2f}" if is_num else "?"
     text = str(post.get("text") or "").replace("\n", " ")[:200]
     url = post.get("url")
     link = f" [link]({url})" if url else ""
-    return f":{colour}[{shown}] {text}{link}"
+    return f":{colour}[{shown}] {utc(post.get('ts'))} · {text}{link}"
 
 
 def render_silences(silences: list[dict[str, Any]]) -> None:
-    if not silences:
-        st.caption("No active silences.")
-        return
     st.markdown("**Silences**")
+    if not silences:
+        st.caption("No silences recorded (`sentimon alerts silence --match ticker=X --for 2h`).")
+        return
     rows = [
         {
-            "match": s.get("match") or s.get("matchers"),
-            "until (UTC)": utc(s.get("until_ms") or s.get("ends_ms")),
+            "active": bool(s.get("active")),
+            "match": ", ".join(s.get("matchers") or []),
+            "until (UTC)": utc(s.get("expires_ms")),
+            "created (UTC)": utc(s.get("created_ms")),
             "reason": s.get("reason"),
-            "by": s.get("created_by") or s.get("author"),
+            "by": s.get("by"),
+            "id": s.get("id"),
         }
         for s in silences
     ]

@@ -12,4 +12,4 @@ def pct(value: float | None) -> str:
 
 
 def ratio(value: float | None) -> str:
-    return "—" if value is None else f"×{value:.2f} vs base"
+    return "—" if value is None else f"{value:.2f}x base rate"

@@ -59,6 +59,4 @@ def render_posts(posts: list[dict[str, object]]) -> None:
         return
     frame = posts_frame(posts)
     styled = frame.style.map(score_colour, subset=["score"])
-    st.dataframe(
-        styled, key="posts_table", hide_index=True, column_config=POST_COLUMNS, height=360
-    )
+    st.dataframe(styled, key="posts_table", hide_index=True, column_config=POST_COLUMNS, height=360)

@@ -27,11 +27,9 @@ def render_health(query: Query) -> None:
     st.markdown("**Consumer lag per topic**")
     if lag:
         st.dataframe(
-            [
-                {"topic": t.topic, "messages": t.messages, "seconds (est.)": t.seconds}
-                for t in lag
-            ],
-            hide_index=True, key="lag_table",
+            [{"topic": t.topic, "messages": t.messages, "seconds (est.)": t.seconds} for t in lag],
+            hide_index=True,
+            key="lag_table",
         )
     else:
         st.caption("No consumer has reported in the last minute.")
@@ -42,8 +40,10 @@ def render_health(query: Query) -> None:
         st.caption("No consumer health snapshots in this namespace (backtests have none).")
     st.markdown("**Dead-lettered per topic**")
     st.dataframe(
-        [{"topic": t, "messages": n} for t, n in sorted(dlq.items())] or [{"topic": "—", "messages": 0}],
-        hide_index=True, key="dlq_table",
+        [{"topic": t, "messages": n} for t, n in sorted(dlq.items())]
+        or [{"topic": "—", "messages": 0}],
+        hide_index=True,
+        key="dlq_table",
     )
 
 

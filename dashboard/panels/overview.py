@@ -30,12 +30,14 @@ def render_metrics(view: EntityView, *, active: int | None = None) -> None:
     cols = st.columns(5 if active is not None else 4)
     cols[0].metric("Index 5m", num(view.m5.mean_score), help=f"{view.m5.count} posts")
     cols[1].metric(
-        "Index 1h", num(view.h1.mean_score),
+        "Index 1h",
+        num(view.h1.mean_score),
         delta=None if view.change is None else f"{view.change:+.3f} vs base",
         help=f"baseline (previous 24 h): {num(view.baseline.mean_score)}",
     )
     cols[2].metric(
-        "Posts 1h", f"{view.h1.count:,}",
+        "Posts 1h",
+        f"{view.h1.count:,}",
         delta=None if view.volume_ratio is None else ratio(view.volume_ratio),
         delta_color="off",
     )

@@ -23,7 +23,7 @@ COLUMNS = {
     ),
     "neg_1h": st.column_config.NumberColumn("Neg share 1h", format="percent"),
     "vol_ratio": st.column_config.NumberColumn(
-        "Vol × base", format="%.2f", help="posts in the last hour / baseline posts per hour"
+        "Vol x base", format="%.2f", help="posts in the last hour / baseline posts per hour"
     ),
     "trend": st.column_config.LineChartColumn("Score 24h", y_min=-1, y_max=1, width="medium"),
 }
@@ -32,7 +32,9 @@ COLUMNS = {
 def render_table(snapshot: Snapshot) -> list[str]:
     """Draw the table; return the symbols it shows, in order (for the drill-down picker)."""
     search = st.text_input(
-        "Search tickers", key="ticker_search", placeholder="e.g. AAPL, NVDA",
+        "Search tickers",
+        key="ticker_search",
+        placeholder="e.g. AAPL, NVDA",
         label_visibility="collapsed",
     )
     frame = filter_tickers(ticker_frame(top_movers(snapshot.tickers)), search)
@@ -40,8 +42,12 @@ def render_table(snapshot: Snapshot) -> list[str]:
         st.info(f"No ticker matches “{search}”." if search else "No ticker has posts yet.")
         return []
     st.dataframe(
-        frame, key="ticker_table", hide_index=True, column_config=COLUMNS,
-        height=_height(frame), row_height=32,
+        frame,
+        key="ticker_table",
+        hide_index=True,
+        column_config=COLUMNS,
+        height=_height(frame),
+        row_height=32,
     )
     st.caption(
         f"{len(frame):,} of {len(snapshot.tickers):,} tickers · top movers first "

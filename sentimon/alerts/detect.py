@@ -48,7 +48,7 @@ def measure(rule: Rule, window: Stats, baseline: Baseline | None) -> Signal:
 
 def _warming(rule: Rule, baseline: Baseline) -> bool:
     seen = baseline.rate_windows if rule.kind == "volume_spike" else baseline.windows
-    return seen < rule.warmup
+    return seen < rule.warmup_windows
 
 
 def _describe(window: Stats, baseline: Baseline | None, rule: Rule) -> dict[str, Any]:

@@ -2,15 +2,16 @@
 alert changes to that same write.
 
 For the entities the batch touched (plus those with an alert open, so an alert can
-resolve once its entity goes quiet) and the rules whose scope covers them, the hook
-reads the pair's record, folds closed windows into the baseline, measures the current
-window ending at the event-time watermark (the batch's own deltas added, since the read
-precedes the write), steps the lifecycle, and plans:
+resolve once its entity goes quiet) and the rules whose scope covers them, the hook reads
+the pair's lifecycle record, the current windows (aggregate minutes) and the baseline's
+per-window sums, adds the batch's own deltas (the read precedes the write), sweeps the
+lifecycle through the batch's event-time ticks and plans:
 
-- ``HSET`` of the changed record, guarded by the value read (a concurrent change aborts
-  the write; the processor calls the hook again and retries);
+- ``HINCRBY`` of the per-window baseline sums (commutative: no guard needed);
+- ``HSET`` of a changed lifecycle record, guarded by the value read (a concurrent change
+  aborts the write; the processor calls the hook again and retries);
 - the open-alert index (``HSET``/``HDEL``);
-- for each notice an ``XADD`` to the history stream and, if it is to be delivered, an
+- per notice an ``XADD`` to the history stream and, if it is to be delivered, an
   ``XADD`` to the outbox that the dispatcher drains.
 
 So an alert's state change, its history entry and its outbox entry land exactly when the
@@ -31,21 +32,22 @@ import redis
 from consumers.writeplan import Guard, WritePlan, post_summary
 from sentimon.aggregate import AggregateUpdate
 from sentimon.alerts import payload as payloads
-from sentimon.alerts.baseline import Baseline, FoldPlan, apply_fold, plan_fold, window_minutes
-from sentimon.alerts.detect import Signal, measure
-from sentimon.alerts.lifecycle import AlertState, Notice, step
+from sentimon.alerts.lifecycle import AlertState, Notice
 from sentimon.alerts.rulefile import load_rules
 from sentimon.alerts.rules import Rule, RuleSet, entity_order
 from sentimon.alerts.silences import alert_labels, muting_silence
 from sentimon.alerts.state import (
+    WINDOW_BLOCK,
     AlertStore,
     MinuteRange,
     Snapshot,
+    WindowRequest,
     decode_record,
     encode_record,
     pair_field,
     split_field,
 )
+from sentimon.alerts.sweep import Emitted, Tick, entity_ticks, sweep
 from sentimon.keys import MARKET, Keys
 from sentimon.settings import Settings
 from sentimon.windows import Stats, minute_of
@@ -59,25 +61,20 @@ class _Pair:
     entity: str
     key: str
     raw: str | None
-    baseline: Baseline | None
-    state: AlertState
-    fold: FoldPlan | None = None
-    current: MinuteRange | None = None
-    folds: dict[int, MinuteRange] = field(default_factory=dict)
+    ticks: list[Tick]
 
 
 @dataclass
 class _Batch:
-    """What one evaluation pass shares: time, reads, deltas, open alerts, plan."""
+    """What one evaluation pass shares."""
 
     plan: WritePlan
     update: AggregateUpdate
     snapshot: Snapshot
-    now_ms: int
     wall_ms: int
-    stats: dict[MinuteRange, Stats]
-    open: dict[str, dict[str, Any]]
-    model: str | None
+    windows: dict[MinuteRange, Stats] = field(default_factory=dict)
+    sums: dict[tuple[str, int], dict[int, Stats]] = field(default_factory=dict)
+    open: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class AlertHook:
@@ -101,6 +98,7 @@ class AlertHook:
         self.outbox_max = outbox_max
         self.top_posts = top_posts
         self.clock = clock
+        #: notices of the last planned write (read by after_write, tests, tools)
         self.notices: list[tuple[Notice, dict[str, Any]]] = []
 
     @classmethod
@@ -120,54 +118,60 @@ class AlertHook:
         self.notices = []
         if not update.posts or update.max_event_ms is None:
             return
-        wanted = self._wanted(update)
-        snapshot = self.store.load([pair_field(r.name, e) for r, e in wanted])
-        now_ms = max(snapshot.watermark_ms or 0, update.max_event_ms)
-        pairs = self._pairs(wanted, snapshot, plan)
-        self._plan_reads(pairs, now_ms)
-        batch = _Batch(
-            plan,
-            update,
-            snapshot,
-            now_ms,
-            int(self.clock() * 1000),
-            self._read(pairs, update),
-            dict(snapshot.open),
-            update.posts[0].model_id,
-        )
+        self._plan_sums(plan, update)
+        ticks = entity_ticks(update)
+        wanted = [pair_field(r.name, e) for e in sorted(ticks) for r in self.rules.for_entity(e)]
+        snapshot = self.store.load(wanted)
+        batch = _Batch(plan, update, snapshot, int(self.clock() * 1000), open=dict(snapshot.open))
+        pairs = self._pairs(snapshot, ticks, update.max_event_ms, plan)
+        self._read(pairs, batch)
         for pair in sorted(pairs, key=lambda p: (entity_order(p.entity), p.rule.name)):
             self._evaluate(pair, batch)
 
     def after_write(self, update: AggregateUpdate) -> None:
         for notice, body in self.notices:
-            log.info(
-                "alert %s%s: %s (event %s)",
-                notice.status,
-                ""
+            how = (
+                "queued"
                 if notice.deliver
-                else f" (not delivered{', ' + notice.muted if notice.muted else ''})",
-                body["summary"],
-                notice.event_id,
+                else f"recorded only{' (' + notice.muted + ')' if notice.muted else ''}"
+            )
+            log.info(
+                "alert %s, %s: %s [event %s]", notice.status, how, body["summary"], notice.event_id
             )
 
-    # --- what to evaluate ------------------------------------------------------------
-    def _wanted(self, update: AggregateUpdate) -> list[tuple[Rule, str]]:
-        return [
-            (rule, entity)
-            for entity in sorted(update.entities)
-            for rule in self.rules.for_entity(entity)
-        ]
+    # --- baseline sums ---------------------------------------------------------------
+    def _window_deltas(self, update: AggregateUpdate) -> dict[tuple[str, int, int], Stats]:
+        """(entity, window length, window index) -> this batch's sums."""
+        out: dict[tuple[str, int, int], Stats] = defaultdict(Stats)
+        for (entity, minute), stats in update.buckets.items():
+            for window_s in self.rules.baseline_windows(entity):
+                key = (entity, window_s, minute // window_s)
+                out[key] = out[key] + stats
+        return out
 
+    def _plan_sums(self, plan: WritePlan, update: AggregateUpdate) -> None:
+        self._deltas = self._window_deltas(update)
+        touched: dict[str, int] = {}
+        for (entity, window_s, index), stats in sorted(self._deltas.items()):
+            key = self.keys.alert_window(entity, window_s, index // WINDOW_BLOCK)
+            plan.add("HINCRBY", key, f"{index}:n", stats.count)
+            plan.add("HINCRBY", key, f"{index}:s", stats.s_micro)
+            plan.add("HINCRBY", key, f"{index}:ss", stats.ss_micro)
+            touched[key] = 3 * WINDOW_BLOCK * window_s
+        for key, ttl in sorted(touched.items()):
+            plan.add("EXPIRE", key, ttl)
+
+    # --- what to evaluate ------------------------------------------------------------
     def _pairs(
-        self, wanted: list[tuple[Rule, str]], snapshot: Snapshot, plan: WritePlan
+        self, snapshot: Snapshot, ticks: dict[str, list[Tick]], batch_ms: int, plan: WritePlan
     ) -> list[_Pair]:
-        """Touched pairs plus pairs with an open alert (whose rule still exists)."""
+        """Touched pairs, plus pairs with an open alert (evaluated at the batch's time)."""
         records = dict(snapshot.records)
         extra = [name for name in snapshot.open if name not in records]
         if extra:
             records.update(self.store.load(extra).records)
+        quiet = [Tick(minute_of(batch_ms), batch_ms)]
         pairs = []
-        seen = set()
         for name, raw in records.items():
             rule_name, entity = split_field(name)
             rule = self.rules.by_name(rule_name)
@@ -176,67 +180,68 @@ class AlertHook:
                     log.warning("dropping open alert %s: its rule is gone or changed scope", name)
                     plan.add("HDEL", self.keys.alert_open, name)
                 continue
-            if name not in seen:
-                seen.add(name)
-                baseline, state = decode_record(raw)
-                pairs.append(_Pair(rule, entity, name, raw, baseline, state))
+            pairs.append(_Pair(rule, entity, name, raw, ticks.get(entity, quiet)))
         return pairs
 
-    # --- reads -------------------------------------------------------------------------
-    def _plan_reads(self, pairs: list[_Pair], now_ms: int) -> None:
-        last_minute = minute_of(now_ms)
-        for pair in pairs:
-            rule = pair.rule
-            pair.current = MinuteRange(pair.entity, last_minute - rule.window_s + 60, last_minute)
-            if rule.uses_baseline:
-                pair.fold = plan_fold(pair.baseline, now_ms, rule.window_s)
-                for index in pair.fold.reads:
-                    first, last = window_minutes(index, rule.window_s)
-                    pair.folds[index] = MinuteRange(pair.entity, first, last)
-
-    def _read(self, pairs: list[_Pair], update: AggregateUpdate) -> dict[MinuteRange, Stats]:
+    # --- reads -----------------------------------------------------------------------
+    def _read(self, pairs: list[_Pair], batch: _Batch) -> None:
+        """Windows and baseline sums as Redis has them, plus this batch's own deltas."""
         ranges = sorted(
-            {r for p in pairs for r in (p.current, *p.folds.values()) if r},
+            {_range(p, t) for p in pairs for t in p.ticks},
             key=lambda r: (r.entity, r.first, r.last),
         )
-        read = self.store.read_ranges(ranges)
+        requests = self._window_requests(pairs)
+        window_stats, sums = self.store.read(ranges, requests)
         deltas: dict[str, list[tuple[int, Stats]]] = defaultdict(list)
-        for (entity, minute), stats in update.buckets.items():
+        for (entity, minute), stats in batch.update.buckets.items():
             deltas[entity].append((minute, stats))
-        out = {}
-        for r, stats in zip(ranges, read, strict=True):
+        for r, stats in zip(ranges, window_stats, strict=True):
             for minute, delta in deltas.get(r.entity, ()):
                 if r.contains(minute):
                     stats = stats + delta
-            out[r] = stats
-        return out
+            batch.windows[r] = stats
+        by_series: dict[tuple[str, int], list[tuple[int, Stats]]] = defaultdict(list)
+        for (entity, window_s, index), delta in self._deltas.items():
+            by_series[(entity, window_s)].append((index, delta))
+        for req, found in zip(requests, sums, strict=True):
+            for index, delta in by_series.get((req.entity, req.window_s), ()):
+                if req.first <= index <= req.last:
+                    found[index] = found.get(index, Stats()) + delta
+            batch.sums[(req.entity, req.window_s)] = found
+
+    def _window_requests(self, pairs: list[_Pair]) -> list[WindowRequest]:
+        spans: dict[tuple[str, int], tuple[int, int]] = {}
+        for p in pairs:
+            if not p.rule.uses_baseline:
+                continue
+            w = p.rule.window_s
+            first = (p.ticks[0].ts_ms // 1000) // w - p.rule.history
+            last = (p.ticks[-1].ts_ms // 1000) // w - 1
+            lo, hi = spans.get((p.entity, w), (first, last))
+            spans[(p.entity, w)] = (min(lo, first), max(hi, last))
+        return [WindowRequest(e, w, lo, hi) for (e, w), (lo, hi) in sorted(spans.items())]
 
     # --- one pair ----------------------------------------------------------------------
     def _evaluate(self, pair: _Pair, batch: _Batch) -> None:
         rule = pair.rule
-        baseline = pair.baseline
-        if pair.fold is not None:
-            folded = {i: batch.stats[r] for i, r in pair.folds.items()}
-            baseline = apply_fold(pair.fold, folded, alpha=rule.alpha, min_posts=rule.min_posts)
-        assert pair.current is not None
-        signal = measure(rule, batch.stats[pair.current], baseline)
-        state, notice = step(
-            pair.state,
-            signal,
-            batch.now_ms,
+        state = decode_record(pair.raw)
+        result = sweep(
             rule,
-            mute=self._mute(rule, pair.entity, batch),
+            state,
+            pair.ticks,
+            window_of=lambda tick: batch.windows[_range(pair, tick)],
+            sums=batch.sums.get((pair.entity, rule.window_s), {}),
+            mute=lambda: self._mute(rule, pair.entity, batch),
             make_id=lambda opened: payloads.fingerprint(
                 self.keys.namespace, rule.name, pair.entity, opened
             ),
         )
-        record = encode_record(baseline, state)
-        if record != pair.raw:
+        if result.state != state:
             batch.plan.guards.append(Guard(self.keys.alert_state, pair.key, pair.raw))
-            batch.plan.add("HSET", self.keys.alert_state, pair.key, record)
-        self._track_open(pair, state, batch)
-        if notice is not None:
-            self._emit(notice, pair, signal, batch)
+            batch.plan.add("HSET", self.keys.alert_state, pair.key, encode_record(result.state))
+        self._track_open(pair, result.state, batch)
+        for emitted in result.emitted:
+            self._emit(emitted, pair, batch)
 
     def _mute(self, rule: Rule, entity: str, batch: _Batch) -> str | None:
         labels = alert_labels(rule.name, rule.kind, rule.severity, entity)
@@ -251,7 +256,7 @@ class AlertHook:
 
     def _track_open(self, pair: _Pair, state: AlertState, batch: _Batch) -> None:
         was_open = pair.key in batch.open
-        if state.firing and not was_open:
+        if state.firing and (not was_open or batch.open[pair.key].get("id") != state.alert_id):
             summary = {
                 "id": state.alert_id,
                 "rule": pair.rule.name,
@@ -266,16 +271,17 @@ class AlertHook:
             batch.open.pop(pair.key)
             batch.plan.add("HDEL", self.keys.alert_open, pair.key)
 
-    def _emit(self, notice: Notice, pair: _Pair, signal: Signal, batch: _Batch) -> None:
+    def _emit(self, emitted: Emitted, pair: _Pair, batch: _Batch) -> None:
+        notice = emitted.notice
         body = payloads.build_payload(
             notice,
             pair.rule,
             pair.entity,
-            signal,
+            emitted.signal,
             namespace=self.keys.namespace,
-            window_end_ms=batch.now_ms,
-            model=batch.model,
-            posts=self._posts(pair, batch),
+            window_end_ms=emitted.tick.ts_ms,
+            model=batch.update.posts[0].model_id,
+            posts=self._posts(pair, emitted.tick, batch),
         )
         text = payloads.encode(body)
         batch.plan.add(
@@ -323,10 +329,10 @@ class AlertHook:
             )
         self.notices.append((notice, body))
 
-    def _posts(self, pair: _Pair, batch: _Batch) -> list[dict[str, Any]]:
-        """Top posts of the window: this batch's plus the entity's recent stream."""
-        assert pair.current is not None
-        lo, hi = pair.current.first * 1000, (pair.current.last + 60) * 1000
+    def _posts(self, pair: _Pair, tick: Tick, batch: _Batch) -> list[dict[str, Any]]:
+        """Top posts of the tick's window: this batch's plus the entity's recent stream."""
+        window = _range(pair, tick)
+        lo, hi = window.first * 1000, (window.last + 60) * 1000
         kind = pair.entity.removeprefix("kind:") if pair.entity.startswith("kind:") else None
         stream = MARKET if kind or pair.entity == MARKET else pair.entity
         mine = [post_summary(s) for s in batch.update.posts if pair.entity in s.entities()]
@@ -337,3 +343,8 @@ class AlertHook:
             if lo <= int(p.get("ts", 0)) < hi and (kind is None or p.get("kind") == kind)
         ]
         return payloads.top_posts(pair.rule, posts, self.top_posts)
+
+
+def _range(pair: _Pair, tick: Tick) -> MinuteRange:
+    """The rule's sliding window ending at the tick's minute."""
+    return MinuteRange(pair.entity, tick.minute_s - pair.rule.window_s + 60, tick.minute_s)

@@ -11,6 +11,8 @@ time (epoch ms), so replays and backtests behave like the live run.
   every ``repeat_interval`` (Alertmanager's repeat semantics).
 - On resolution a resolved notice is delivered once, if the rule has ``send_resolved``
   and a firing notice was delivered (receivers that never heard of it are not told).
+- Evaluations at event times before the latest one the state acted on are ignored, so
+  partitions consumed at different event times cannot re-open or resolve an alert early.
 - A muted alert (silence, inhibition) still changes state; its notices are recorded in
   the history but not delivered, and once unmuted it is delivered at the next evaluation.
 """
@@ -47,6 +49,16 @@ class AlertState:
     def firing(self) -> bool:
         return self.status == FIRING
 
+    @property
+    def latest_ms(self) -> int | None:
+        """The latest event time this state has acted on."""
+        times = [
+            t
+            for t in (self.opened_ms, self.sent_ms, self.clear_since_ms, self.resolved_ms)
+            if t is not None
+        ]
+        return max(times) if times else None
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -82,7 +94,11 @@ def step(
     mute: str | None,
     make_id: Callable[[int], str],
 ) -> tuple[AlertState, Notice | None]:
-    """Advance ``state`` by one evaluation at event time ``now_ms``."""
+    """Advance ``state`` by one evaluation at event time ``now_ms``. Evaluations older than
+    what the state already acted on (a lagging partition in a backfill) change nothing."""
+    latest = state.latest_ms
+    if latest is not None and now_ms < latest:
+        return state, None
     if not state.firing:
         if not (signal.active and _cooled_down(state, now_ms, rule)):
             return state, None

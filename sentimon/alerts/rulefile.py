@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sentimon.alerts.baseline import MAX_WINDOWS
 from sentimon.alerts.durations import parse_duration
 from sentimon.alerts.rules import KINDS, SEVERITIES, Rule, RuleSet
 from sentimon.errors import ConfigError
@@ -59,7 +60,14 @@ _COMMON = {
     "resolve_after",
     "send_resolved",
 }
-_BASELINE = {"warmup", "baseline_alpha", "baseline_min_posts", "min_stderr", "min_rate"}
+_BASELINE = {
+    "warmup",
+    "baseline_alpha",
+    "baseline_windows",
+    "baseline_min_posts",
+    "min_stderr",
+    "min_rate",
+}
 _TOP_LEVEL = {"inhibit", "defaults", "rule"}
 
 
@@ -138,7 +146,7 @@ def parse_rules(text: str, source: str = "<text>") -> RuleSet:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE_RE.search(str(exc))
-        line = match.group(1) if match else "?"
+        line = match.group(1) if match else str(max(len(text.splitlines()), 1))
         raise ConfigError(f"alert rules {source}, line {line}: invalid TOML: {exc}") from None
     where = _Locations.scan(text)
     errors = _Errors(source, where)
@@ -297,12 +305,20 @@ def _rule(raw: Any, defaults: dict[str, Any], table: _Table, errors: _Errors, in
         send_resolved=r.flag("send_resolved", True),
         warmup=r.integer("warmup", 4, low=1),
         alpha=r.number("baseline_alpha", 0.2, low=0.0, high=1.0, low_open=True),
+        history=_history(r),
         min_posts=r.integer("baseline_min_posts", 2, low=1),
         min_stderr=r.number("min_stderr", 0.1, low=0.0, low_open=True),
         min_rate=r.number("min_rate", 1.0, low=0.0, low_open=True),
         description=str(r.get("description", "")),
         line=table.line,
     )
+
+
+def _history(r: _RuleReader) -> int:
+    windows = r.integer("baseline_windows", 16, low=1)
+    if windows > MAX_WINDOWS:
+        raise r.fail("baseline_windows", f"must be at most {MAX_WINDOWS}, got {windows}")
+    return windows
 
 
 def _thresholds(r: _RuleReader, kind: str, open_key: str, resolve_key: str) -> tuple[float, float]:

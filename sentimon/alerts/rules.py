@@ -44,6 +44,8 @@ class Rule:
     send_resolved: bool = True
     warmup: int = 4
     alpha: float = 0.2
+    #: closed windows the baseline looks back over
+    history: int = 16
     min_posts: int = 2
     min_stderr: float = 0.1
     min_rate: float = 1.0
@@ -53,6 +55,10 @@ class Rule:
     @property
     def uses_baseline(self) -> bool:
         return self.kind in BASELINE_KINDS
+
+    @property
+    def warmup_windows(self) -> int:
+        return min(self.warmup, self.history)
 
     def matches(self, entity: str) -> bool:
         return any(fnmatchcase(entity, pattern) for pattern in self.scope)
@@ -87,6 +93,14 @@ class RuleSet:
             if len(self._cache) < 100_000:
                 self._cache[entity] = found
         return found
+
+    def baseline_windows(self, entity: str) -> dict[int, int]:
+        """Window length -> longest history of the baseline rules covering ``entity``."""
+        out: dict[int, int] = {}
+        for rule in self.for_entity(entity):
+            if rule.uses_baseline:
+                out[rule.window_s] = max(out.get(rule.window_s, 0), rule.history)
+        return out
 
 
 def entity_order(entity: str) -> tuple[int, str]:

@@ -1,13 +1,15 @@
 """Alert state in Redis: what the hook reads before a batch's write, and how it is encoded.
 
-Per (rule, entity) one field ``<rule>|<entity>`` of the hash ``Keys.alert_state`` holds a
-JSON record with the entity's baseline (``b``) and the alert lifecycle (``a``). The hook
-reads the records of the pairs a batch touches, and writes changed ones back inside the
-batch's atomic write, guarded by the value it read (optimistic concurrency: if another
-writer changed the record meanwhile, the write aborts and the batch is re-evaluated).
+Per (rule, entity) one field ``<rule>|<entity>`` of the hash ``Keys.alert_state`` holds the
+JSON lifecycle of that pair's alert. The hook reads the records of the pairs a batch
+touches and writes changed ones back inside the batch's atomic write, guarded by the value
+it read (optimistic concurrency: if another writer changed the record meanwhile, the write
+aborts and the batch is re-evaluated). Baselines come from exact per-window sums
+(``Keys.alert_window``), which the hook increments in the same write; increments commute,
+so they need no guard.
 
-Reads cost two round trips per batch: the records, open alerts, silences and the
-watermark; then the window sums the evaluation needs.
+Reads cost two round trips per batch: the records, open alerts and silences; then the
+window sums the evaluation needs (aggregate minutes and per-window baseline sums).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from typing import Any
 
 import redis
 
-from sentimon.alerts.baseline import Baseline
 from sentimon.alerts.lifecycle import AlertState
 from sentimon.alerts.silences import Silence
 from sentimon.errors import SinkError
@@ -38,17 +39,17 @@ def split_field(name: str) -> tuple[str, str]:
     return rule, entity
 
 
-def decode_record(raw: str | None) -> tuple[Baseline | None, AlertState]:
-    if not raw:
-        return None, AlertState()
-    data = json.loads(raw)
-    baseline = Baseline.from_dict(data["b"]) if data.get("b") else None
-    return baseline, AlertState.from_dict(data.get("a", {}))
+def decode_record(raw: str | None) -> AlertState:
+    return AlertState.from_dict(json.loads(raw)) if raw else AlertState()
 
 
-def encode_record(baseline: Baseline | None, alert: AlertState) -> str:
-    data = {"b": baseline.as_dict() if baseline else None, "a": alert.as_dict()}
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+def encode_record(alert: AlertState) -> str:
+    return json.dumps(alert.as_dict(), sort_keys=True, separators=(",", ":"))
+
+
+#: Tumbling windows per baseline-sums hash (a baseline reads at most two of them).
+WINDOW_BLOCK = 32
+WINDOW_FIELDS = ("n", "s", "ss")
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,21 @@ class MinuteRange:
         return self.first <= minute_s <= self.last
 
 
+@dataclass(frozen=True)
+class WindowRequest:
+    """Baseline sums of tumbling windows ``first..last`` of (entity, window length)."""
+
+    entity: str
+    window_s: int
+    first: int
+    last: int
+
+
 @dataclass
 class Snapshot:
     records: dict[str, str | None] = field(default_factory=dict)
     open: dict[str, dict[str, Any]] = field(default_factory=dict)
     silences: list[Silence] = field(default_factory=list)
-    watermark_ms: int | None = None
 
 
 class AlertStore:
@@ -77,38 +87,51 @@ class AlertStore:
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self.client: Any = client
         self.keys = keys
+        self._read_script = client.register_script(_READ_SCRIPT)
 
     def load(self, fields: list[str]) -> Snapshot:
         pipe = self.client.pipeline(transaction=False)
         pipe.hmget(self.keys.alert_state, fields or ["-"])
         pipe.hgetall(self.keys.alert_open)
         pipe.hgetall(self.keys.alert_silences)
-        pipe.hget(self.keys.meta, "watermark_ms")
-        records, opened, silences, watermark = self._execute(pipe)
+        records, opened, silences = self._execute(pipe)
         return Snapshot(
             records=dict(zip(fields, records, strict=False)),
             open={k: json.loads(v) for k, v in opened.items()},
             silences=_silences(silences),
-            watermark_ms=int(watermark) if watermark is not None else None,
         )
 
-    def read_ranges(self, ranges: list[MinuteRange]) -> list[Stats]:
-        """Stats of each range, in one round trip."""
-        pipe = self.client.pipeline(transaction=False)
-        shapes: list[int] = []
+    def read(
+        self, ranges: list[MinuteRange], requests: list[WindowRequest]
+    ) -> tuple[list[Stats], list[dict[int, Stats]]]:
+        """Window stats of each range and the baseline sums of each request, computed by
+        Redis in one read-only script call (only non-empty windows come back)."""
+        spec: dict[str, list[Any]] = {"ranges": [], "windows": []}
         for r in ranges:
             spans = _hour_spans(r.first, r.last)
-            shapes.append(len(spans))
-            for hour, lo, hi in spans:
-                pipe.hmget(self.keys.hour(r.entity, hour), _fields(lo, hi))
-        replies = iter(self._execute(pipe))
-        out = []
-        for count in shapes:
-            total = Stats()
-            for _ in range(count):
-                total = total + _sum(next(replies))
-            out.append(total)
-        return out
+            spec["ranges"].append([[self.keys.hour(r.entity, h), lo, hi] for h, lo, hi in spans])
+        for req in requests:
+            blocks = range(req.first // WINDOW_BLOCK, req.last // WINDOW_BLOCK + 1)
+            spec["windows"].append([
+                [self.keys.alert_window(req.entity, req.window_s, block),
+                 max(req.first, block * WINDOW_BLOCK),
+                 min(req.last, block * WINDOW_BLOCK + WINDOW_BLOCK - 1)]
+                for block in blocks
+            ])  # fmt: skip
+        if not ranges and not requests:
+            return [], []
+        try:
+            sums, windows = self._read_script(args=[json.dumps(spec)])
+        except redis.RedisError as exc:
+            raise SinkError(f"reading alert windows failed (batch retried): {exc}") from exc
+        width = len(STAT_FIELDS)
+        stats = [Stats.from_values(sums[i * width : (i + 1) * width]) for i in range(len(ranges))]
+        found = [
+            {int(i): Stats(count=int(n), s_micro=int(s), ss_micro=int(ss))
+             for i, n, s, ss in (flat[k : k + 4] for k in range(0, len(flat), 4))}
+            for flat in windows
+        ]  # fmt: skip
+        return stats, found
 
     def recent_posts(self, entity: str, limit: int) -> list[dict[str, Any]]:
         try:
@@ -124,6 +147,63 @@ class AlertStore:
             raise SinkError(
                 f"reading alert state from Redis failed (batch retried): {exc}"
             ) from exc
+
+
+#: Read-only: sums the aggregate fields ``n pos neu neg s ss`` over each range of minutes
+#: (an hour's totals when a span covers the whole hour), and returns the non-empty windows
+#: of each baseline-sums request as flat ``index n s ss`` quadruples.
+#: ARGV[1]: {"ranges": [[[hour key, first, last], ...], ...],
+#:           "windows": [[[sums key, first index, last index], ...], ...]}
+_READ_SCRIPT = """
+local spec = cjson.decode(ARGV[1])
+local names = {'n', 'pos', 'neu', 'neg', 's', 'ss'}
+local sums = {}
+for _, spans in ipairs(spec.ranges) do
+  local total = {0, 0, 0, 0, 0, 0}
+  for _, span in ipairs(spans) do
+    local fields = {}
+    if span[2] == 0 and span[3] == 59 then
+      fields = names
+    else
+      for m = span[2], span[3] do
+        for _, f in ipairs(names) do fields[#fields + 1] = m .. ':' .. f end
+      end
+    end
+    local values = redis.call('HMGET', span[1], unpack(fields))
+    for j, v in ipairs(values) do
+      if v then
+        local slot = (j - 1) % 6 + 1
+        total[slot] = total[slot] + tonumber(v)
+      end
+    end
+  end
+  for k = 1, 6 do sums[#sums + 1] = total[k] end
+end
+local windows = {}
+for _, blocks in ipairs(spec.windows) do
+  local found = {}
+  for _, block in ipairs(blocks) do
+    local fields = {}
+    for i = block[2], block[3] do
+      fields[#fields + 1] = i .. ':n'
+      fields[#fields + 1] = i .. ':s'
+      fields[#fields + 1] = i .. ':ss'
+    end
+    local values = redis.call('HMGET', block[1], unpack(fields))
+    for k = 0, block[3] - block[2] do
+      local n = values[3 * k + 1]
+      if n and tonumber(n) > 0 then
+        found[#found + 1] = block[2] + k
+        found[#found + 1] = tonumber(n)
+        found[#found + 1] = tonumber(values[3 * k + 2] or 0)
+        found[#found + 1] = tonumber(values[3 * k + 3] or 0)
+      end
+    end
+  end
+  windows[#windows + 1] = found
+end
+return {sums, windows}
+"""
 
 
 def _silences(raw: dict[str, str]) -> list[Silence]:
@@ -146,19 +226,3 @@ def _hour_spans(first: int, last: int) -> list[tuple[int, int, int]]:
         spans.append((hour, (lo - hour) // MINUTE, (hi - hour) // MINUTE))
         hour += HOUR
     return spans
-
-
-def _fields(lo: int, hi: int) -> list[str]:
-    if lo == 0 and hi == 59:
-        return list(STAT_FIELDS)
-    return [f"{m}:{f}" for m in range(lo, hi + 1) for f in STAT_FIELDS]
-
-
-def _sum(values: list[Any]) -> Stats:
-    width = len(STAT_FIELDS)
-    total = Stats()
-    for i in range(0, len(values), width):
-        chunk = values[i : i + width]
-        if chunk[0] is not None:
-            total = total + Stats.from_values(chunk)
-    return total

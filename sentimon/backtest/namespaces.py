@@ -35,9 +35,7 @@ def resolve(name: str) -> str:
     text = name.strip()
     namespace = text if ":" in text else PREFIX + text
     if not _NAMESPACE_RE.match(namespace):
-        raise ConfigError(
-            f"namespace {namespace!r}: use 1-64 characters from A-Z a-z 0-9 _ . : -"
-        )
+        raise ConfigError(f"namespace {namespace!r}: use 1-64 characters from A-Z a-z 0-9 _ . : -")
     return namespace
 
 
@@ -95,7 +93,7 @@ def clear(client: redis.Redis, namespace: str) -> int:
 
 def write_meta(client: redis.Redis, namespace: str, fields: Mapping[str, Any]) -> None:
     """Set meta fields (values JSON-encoded unless they are strings or numbers)."""
-    encoded = {k: _encode(v) for k, v in fields.items() if v is not None}
+    encoded: dict[Any, Any] = {k: _encode(v) for k, v in fields.items() if v is not None}
     if encoded:
         client.hset(Keys(namespace).meta, mapping=encoded)
 
@@ -131,7 +129,9 @@ def listing(client: redis.Redis, live_namespace: str) -> list[dict[str, Any]]:
                 "from": _iso(meta.get("range_from_ms")),
                 "to": _iso(meta.get("range_to_ms")),
                 "scored": messages.get("scored"),
-                "alerts": summary.get("alerts", {}).get("events") if isinstance(summary, dict) else None,
+                "alerts": summary.get("alerts", {}).get("events")
+                if isinstance(summary, dict)
+                else None,
                 "model": meta.get("model"),
                 "created_ms": _int(meta.get("created_ms")),
             }

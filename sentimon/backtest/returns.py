@@ -16,7 +16,7 @@ For an alert opened at event time ``t`` on a ticker with a price series:
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -51,9 +51,6 @@ class PriceSeries:
     def path(self, t: int, end: int) -> list[float]:
         """Prices strictly after ``t`` up to and including ``end``."""
         return list(self.px[bisect_right(self.ts, t) : bisect_right(self.ts, end)])
-
-    def window(self, lo: int, hi: int) -> list[float]:
-        return list(self.px[bisect_left(self.ts, lo) : bisect_right(self.ts, hi)])
 
 
 def forward_return(series: PriceSeries, t: int, horizon_ms: int) -> float | None:

@@ -31,6 +31,8 @@ COMMAND_MODULES = (
     "sentimon.cli.model_cmd",
     "sentimon.cli.topics_cmd",
     "sentimon.cli.alerts_cmd",
+    "sentimon.cli.replay_cmd",
+    "sentimon.cli.dashboard_cmd",
 )
 
 

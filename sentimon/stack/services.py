@@ -197,7 +197,12 @@ class KafkaService(Service):
         ]
 
 
+@dataclass
 class RedisService(Service):
+    #: Keep an append-only file in the state directory, so a restart keeps the data (the
+    #: embedded stack runs without persistence; fault tests restart Redis with it on).
+    appendonly: bool = False
+
     def argv(self) -> list[str]:
         return [
             str(redis_binary()),
@@ -208,7 +213,7 @@ class RedisService(Service):
             "--save",
             "",
             "--appendonly",
-            "no",
+            "yes" if self.appendonly else "no",
             "--dir",
             str(self.state_dir.resolve()),
             "--protected-mode",

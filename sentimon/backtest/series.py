@@ -1,0 +1,114 @@
+"""``series.parquet``: per ticker per event-time minute, read back from the namespace.
+
+Rows come from the namespace's hour hashes (``h:ticker:<SYMBOL>:<hour>``, minute fields
+``m:n m:pos m:neu m:neg m:s m:ss``). The aggregates are exact integer sums, so they do not
+depend on how records were batched; rows are sorted by (ticker, minute), every column has a
+fixed type, and the file is written with fixed options and no run metadata, so the same
+input gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from sentimon.keys import STAT_FIELDS, Keys
+from sentimon.windows import MINUTE, Stats
+
+_TICKER_PREFIX = "ticker:"
+_PIPELINE_CHUNK = 200
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    ticker: str
+    minute_ms: int
+    stats: Stats
+
+
+def read_series(client: redis.Redis, namespace: str) -> list[SeriesRow]:
+    """Every (ticker, minute) with posts, sorted by ticker then minute."""
+    keys = Keys(namespace)
+    pattern = f"{keys.prefix}h:{_TICKER_PREFIX}*"
+    names = sorted(str(k) for k in client.scan_iter(match=pattern, count=1000))
+    rows: list[SeriesRow] = []
+    for start in range(0, len(names), _PIPELINE_CHUNK):
+        chunk = names[start : start + _PIPELINE_CHUNK]
+        pipe = client.pipeline(transaction=False)
+        for name in chunk:
+            pipe.hgetall(name)
+        for name, fields in zip(chunk, pipe.execute(), strict=True):
+            rows.extend(_rows_of(keys, name, fields))
+    rows.sort(key=lambda r: (r.ticker, r.minute_ms))
+    return rows
+
+
+def _rows_of(keys: Keys, name: str, fields: dict[Any, Any]) -> Iterable[SeriesRow]:
+    entity, _, hour = name[len(keys.prefix) + len("h:") :].rpartition(":")
+    ticker = entity[len(_TICKER_PREFIX) :]
+    hour_s = int(hour)
+    minutes: dict[int, dict[str, Any]] = {}
+    for raw_field, value in fields.items():
+        slot, sep, stat = str(raw_field).partition(":")
+        if sep and slot.isdigit():
+            minutes.setdefault(int(slot), {})[stat] = value
+    for minute, stats in sorted(minutes.items()):
+        parsed = Stats.from_values([stats.get(f) for f in STAT_FIELDS])
+        if parsed.count:
+            yield SeriesRow(ticker, (hour_s + minute * MINUTE) * 1000, parsed)
+
+
+def series_table(rows: list[SeriesRow]) -> Any:
+    """The rows as a pyarrow Table with a fixed schema."""
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [
+            ("ticker", pa.string()),
+            ("minute", pa.timestamp("ms", tz="UTC")),
+            ("count", pa.int64()),
+            ("positive", pa.int64()),
+            ("neutral", pa.int64()),
+            ("negative", pa.int64()),
+            ("mean_score", pa.float64()),
+            ("std_score", pa.float64()),
+            ("score_sum_micro", pa.int64()),
+        ]
+    )
+    columns = [
+        [r.ticker for r in rows],
+        [r.minute_ms for r in rows],
+        [r.stats.count for r in rows],
+        [r.stats.positive for r in rows],
+        [r.stats.neutral for r in rows],
+        [r.stats.negative for r in rows],
+        [r.stats.mean_score for r in rows],
+        [r.stats.std_score for r in rows],
+        [r.stats.s_micro for r in rows],
+    ]
+    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def write_series(rows: list[SeriesRow], path: Path) -> None:
+    """Write ``series.parquet`` with options fixed for byte-identical output."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(
+        series_table(rows),
+        path,
+        compression="zstd",
+        compression_level=3,
+        use_dictionary=["ticker"],
+        write_statistics=True,
+        data_page_version="1.0",
+        version="2.6",
+        row_group_size=1_000_000,
+        store_schema=True,
+        write_page_index=False,
+        write_page_checksum=False,
+    )

@@ -1,0 +1,1 @@
+"""Fault suite: crashes, outages, broker resets and hostile input against the real stack."""

@@ -1,0 +1,305 @@
+"""The dashboard under Streamlit's AppTest, against a real Redis filled by the real pipeline.
+
+One module-scoped live namespace is filled once by ``sentimon consume`` (a feed plus a
+negative burst on one ticker that fires an alert); a second, backtest-style namespace is
+written through the real sink with different tickers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.state import namespace_label
+from tests.conftest import ROOT, Env, settings_env
+from tests.integration.feeds import T0, make_feed, publish
+
+pytestmark = pytest.mark.integration
+
+APP = ROOT / "dashboard" / "app.py"
+BURST = "NVDA"
+BT_TICKERS = ("ZZA", "ZZB", "ZZC")
+RULES = f"""
+[[rule]]
+name = "dash-negative-share"
+description = "test rule: any negative share on the burst ticker"
+scope = "{BURST}"
+kind = "negative_share"
+window = "5m"
+threshold = 0.02
+resolve_threshold = 0.01
+min_count = 10
+severity = "critical"
+"""
+BURST_TEXTS = [
+    "shares plunge after fraud probe",
+    "crashes as guidance is slashed",
+    "tumbles on recall and lawsuit",
+    "sinks after massive losses",
+]
+
+
+def burst_messages(start_ms: int, n: int = 40) -> list[bytes]:
+    return [
+        json.dumps(
+            {
+                "id": f"burst-{i}",
+                "text": f"${BURST} {BURST_TEXTS[i % len(BURST_TEXTS)]} ({i})",
+                "ts": start_ms + i * 5_000,
+                "source": "wire",
+                "url": f"https://example.com/burst/{i}",
+            }
+        ).encode()
+        for i in range(n)
+    ]
+
+
+_LIVE: dict[str, Env] = {}
+
+
+def live_env(stack: Any, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Env:
+    """The filled live namespace, built once per session (the browser test shares it)."""
+    if "env" not in _LIVE:
+        rules = tmp_path_factory.mktemp("rules") / "rules.toml"
+        rules.write_text(RULES)
+        env = Env(stack, tiny_model, alert_rules=str(rules))
+        feed = make_feed(env.news, env.social, n_valid=200, duplicates=0)
+        publish(stack.bootstrap, feed)
+        publish_raw(stack.bootstrap, env.news, burst_messages(feed.max_ts + 1_000))
+        env.cli("consume", "--until-idle", "4")
+        _LIVE["env"] = env
+    return _LIVE["env"]
+
+
+@pytest.fixture(scope="module")
+def live(stack: Any, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Env:
+    return live_env(stack, tiny_model, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def backtest(live: Env) -> str:
+    """A second, backtest-style namespace with other tickers, written through the real sink."""
+    from consumers.sink import RedisSink
+    from consumers.writeplan import WritePlan, plan_aggregates
+    from sentimon.aggregate import ScoredPost, aggregate
+    from sentimon.backtest.namespaces import write_meta
+    from sentimon.contract import Post
+    from sentimon.keys import REGISTRY, Keys
+
+    namespace = f"bt:dash-{uuid.uuid4().hex[:6]}"
+    client, keys = live.redis(), Keys(namespace)
+    posts = [
+        ScoredPost(
+            Post(f"bt-{i}", f"${sym} update {i}", T0 + i * 30_000, "news", "wire", (sym,)),
+            "negative" if i % 3 else "positive", -0.5 if i % 3 else 0.5, "bt-model",
+        )
+        for i in range(60)
+        for sym in [BT_TICKERS[i % len(BT_TICKERS)]]
+    ]  # fmt: skip
+    plan = WritePlan()
+    plan_aggregates(plan, keys, aggregate(posts), retention_s=86400, recent=50)
+    assert RedisSink(client, keys, dedup_horizon_s=0).apply(plan).ok
+    summary = {"messages": {"scored": 60}, "alerts": {"events": 2, "alerts": 1, "per_rule": {}}}
+    write_meta(client, namespace, {
+        "kind": "backtest", "status": "done", "range_from_ms": T0,
+        "range_to_ms": T0 + 60 * 30_000, "summary": summary,
+    })  # fmt: skip
+    client.sadd(REGISTRY, namespace)
+    return namespace
+
+
+def publish_raw(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=[bootstrap])
+    for value in values:
+        producer.send(topic, value=value)
+    producer.flush()
+    producer.close()
+
+
+@pytest.fixture
+def app_env(live: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The live env's SENTIMON_* settings in this process, where AppTest runs the app."""
+    for name in [k for k in os.environ if k.startswith("SENTIMON_")]:
+        monkeypatch.delenv(name)
+    for name, value in settings_env(live.settings).items():
+        monkeypatch.setenv(name, value)
+    yield
+
+
+def run_app(monkeypatch: pytest.MonkeyPatch | None = None, **env: str) -> AppTest:
+    for name, value in env.items():
+        assert monkeypatch is not None
+        monkeypatch.setenv(name, value)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    failed = [w.value for w in at.warning if "could not be drawn" in w.value]
+    assert not failed, failed
+    return at
+
+
+def ticker_table(at: AppTest) -> Any:
+    return at.container(key="ticker_panel").dataframe[0].value
+
+
+def query_json(env: Env, *args: str) -> Any:
+    return json.loads(env.cli("query", *args, "--json").stdout)
+
+
+def same(shown: Any, expected: float | None) -> bool:
+    if expected is None:
+        return shown is None or (isinstance(shown, float) and math.isnan(shown))
+    return math.isclose(float(shown), expected, abs_tol=1e-6)
+
+
+def test_ticker_numbers_equal_sentimon_query(live: Env, app_env: None) -> None:
+    at = run_app()
+    table = ticker_table(at).set_index("ticker")
+    for window in ("5m", "1h"):
+        expected = {
+            r["ticker"]: r for r in query_json(live, "top", "--window", window, "--limit", "500")
+        }
+        assert set(expected) <= set(table.index)
+        for symbol, row in table.iterrows():
+            want = expected.get(
+                str(symbol), {"count": 0, "mean_score": None, "negative_share": None}
+            )
+            assert row[f"n_{window}"] == want["count"], (symbol, window)
+            assert same(row[f"mean_{window}"], want["mean_score"]), (symbol, window)
+            if window == "1h":
+                assert same(row["neg_1h"], want["negative_share"]), symbol
+    assert table.loc[BURST, "n_5m"] >= 10  # the burst is in the last five minutes
+    hour = query_json(live, "ticker", BURST, "--window", "1h")
+
+    at.selectbox(key="ticker").select(BURST).run()
+    assert not at.exception
+    panel = at.container(key="drilldown_panel")
+    metrics = {m.label: m.value for m in panel.metric}
+    assert metrics["Posts 1h"] == f"{hour['count']:,}"
+    assert metrics["Index 1h"] == f"{hour['mean_score']:+.3f}"
+    posts = panel.dataframe[0].value
+    assert len(posts) == min(30, hour["count"])
+    assert posts["url"].str.startswith("https://example.com/burst/").any()
+
+
+def test_market_overview_matches_sentimon_query(live: Env, app_env: None) -> None:
+    at = run_app()
+    metrics = {m.label: m.value for m in at.container(key="market_panel").metric}
+    hour = query_json(live, "market", "--window", "1h")
+    five = query_json(live, "market", "--window", "5m")
+    assert metrics["Posts 1h"] == f"{hour['count']:,}"
+    assert metrics["Index 1h"] == f"{hour['mean_score']:+.3f}"
+    assert metrics["Index 5m"] == f"{five['mean_score']:+.3f}"
+    assert metrics["Negative share 1h"] == f"{hour['negative_share']:.0%}"
+    from dashboard.timefmt import utc
+
+    assert any(f"As of {utc(five['end_ms'])}" in c.value for c in at.caption)
+
+
+def test_alerts_feed_shows_the_alert_the_pipeline_fired(live: Env, app_env: None) -> None:
+    listing = json.loads(live.cli("alerts", "list", "--json").stdout)
+    fired = [h for h in listing["history"] if h["status"] == "firing"]
+    assert fired, "the burst should have fired dash-negative-share"
+    alert = fired[0]["payload"]
+    at = run_app()
+    panel = at.container(key="alerts_panel")
+    cards = " ".join(m.value for m in panel.markdown)
+    assert "dash-negative-share" in cards and f"ticker:{BURST}" in cards
+    assert ":red-badge[critical]" in cards and ":red-badge[firing]" in cards
+    assert {m.label: m.value for m in panel.metric}["Open (firing)"] == str(len(listing["open"]))
+    stats = alert["stats"]
+    assert f"posts **{stats['count']:,}**" in cards
+    assert any("alert(s) firing" in e.value for e in at.error)  # banner on the main tab
+    at.selectbox(key="ticker").select(BURST).run()
+    drill = " ".join(m.value for m in at.container(key="drilldown_panel").markdown)
+    assert "dash-negative-share" in drill
+
+
+def test_switching_namespace_switches_the_data(live: Env, backtest: str, app_env: None) -> None:
+    at = run_app()
+    assert BURST in set(ticker_table(at)["ticker"])
+    assert namespace_label(backtest) in at.selectbox(key="namespace").options
+    at.selectbox(key="namespace").select(backtest).run()
+    assert not at.exception
+    assert set(ticker_table(at)["ticker"]) == set(BT_TICKERS)
+    assert at.query_params.get("ns") == backtest
+    box = at.container(key="backtest_box")
+    text = " ".join(m.value for m in box.markdown)
+    assert "Backtest" in text and "2026-10-26" in text
+    assert {m.label: m.value for m in box.metric}["Alerts opened"] == "1"
+    at.selectbox(key="namespace").select(live.settings.namespace).run()
+    assert BURST in set(ticker_table(at)["ticker"])
+
+
+def test_empty_namespace_shows_a_friendly_state(
+    live: Env, app_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = run_app(monkeypatch, SENTIMON_NAMESPACE=f"empty-{uuid.uuid4().hex[:6]}")
+    assert not at.exception
+    assert at.container(key="empty_state").info, "expected the empty-state message"
+    assert "Nothing ingested" in at.container(key="empty_state").info[0].value
+    assert not at.get("plotly_chart")
+
+
+def test_unreachable_redis_is_a_warning_not_a_traceback(
+    live: Env, app_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sentimon.stack.services import free_port
+
+    at = run_app(monkeypatch, SENTIMON_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    assert not at.exception
+    assert any("Redis is not answering" in w.value for w in at.warning)
+
+
+def test_pipeline_health_shows_counters_dlq_and_model(live: Env, app_env: None) -> None:
+    at = run_app()
+    panel = at.container(key="health_panel")
+    metrics = {m.label: m.value for m in panel.metric}
+    status = json.loads(live.cli("status", "--json").stdout)
+    assert metrics["Dead-lettered"] == f"{sum(status['dlq'].values()):,}"
+    assert metrics["Records"] == f"{status['counters']['records']:,}"
+    assert metrics["Scored"] == f"{status['counters']['scored']:,}"
+    assert any(f"`{status['model']}`" in m.value for m in panel.markdown)
+    tables = [df.value for df in panel.dataframe]
+    dlq = next(t for t in tables if "topic" in t.columns and "seconds (est.)" not in t.columns)
+    assert dict(zip(dlq["topic"], dlq["messages"], strict=True)) == status["dlq"]
+    consumers = [t for t in tables if "consumer" in t.columns]
+    assert len(consumers) == (1 if status["consumers"] else 0)
+    if consumers:  # the consumer has exited; its last snapshot is kept
+        assert len(consumers[0]) == len(status["consumers"])
+        assert consumers[0].iloc[0]["last batch (UTC)"].endswith("UTC")
+
+
+def test_silencing_is_offered_only_when_writes_are_allowed(
+    live: Env, app_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = run_app()
+    assert not at.button, "read-only by default: no form, no buttons"
+    assert any("Read-only" in c.value for c in at.caption)
+
+    at = run_app(
+        monkeypatch, SENTIMON_DASHBOARD_ALLOW_WRITES="true", SENTIMON_DASHBOARD_REFRESH_S="7"
+    )
+    assert any("every 7 s" in c.value for c in at.caption)
+    reason = f"dashboard test {uuid.uuid4().hex[:6]}"
+    form = at.container(key="alerts_panel")
+    form.text_input[0].input(f"ticker={BURST}")
+    form.text_input[1].input("30m")
+    form.text_input[2].input(reason)
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("Silenced ticker=" in s.value for s in at.success)
+    silences = json.loads(live.cli("alerts", "list", "--json").stdout)["silences"]
+    mine = [s for s in silences if s["reason"] == reason]
+    assert mine and mine[0]["active"] and mine[0]["matchers"] == [f"ticker={BURST}"]
+    live.cli("alerts", "unsilence", mine[0]["id"], check=False)

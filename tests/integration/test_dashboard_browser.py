@@ -1,0 +1,138 @@
+"""The running dashboard (``sentimon dashboard``) in headless Chromium: charts render, no
+Streamlit error element, the alert the pipeline fired is on the Alerts tab; screenshots go
+to ``tests/artifacts/``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ARTIFACTS, ROOT, Env
+from tests.integration.test_dashboard_app import BURST, live_env
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROME_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--disable-dev-shm-usage", "--window-size=1600,2400",
+]  # fmt: skip
+ERROR = '[data-testid="stException"]'
+
+
+@pytest.fixture(scope="module")
+def live(stack: Any, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Env:
+    return live_env(stack, tiny_model, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def server(live: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from sentimon.stack.services import free_port
+
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("dashboard") / "dashboard.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sentimon.cli.main", "dashboard", "--port", str(port), "--headless"],
+            env=live.env(), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log_path)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_healthy(
+    url: str, proc: subprocess.Popen[Any], log_path: Path, timeout_s: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"dashboard exited {proc.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"dashboard not healthy after {timeout_s}s:\n{log_path.read_text()}")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.is_file() or not CHROMEDRIVER.is_file() or shutil.which(str(CHROMIUM)) is None:
+        pytest.skip("headless Chromium not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tempfile.mkdtemp(prefix="sentimon-chromium-")
+    for flag in [*CHROME_FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_dashboard_renders_in_chromium(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.get(server)
+    wait = WebDriverWait(browser, 60)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")) >= 2)
+    wait.until(lambda d: "As of" in d.find_element(By.TAG_NAME, "body").text)
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Market" in body and "Tickers" in body and BURST in body
+    assert "alert(s) firing" in body
+    time.sleep(1.0)  # let the grid and sparklines paint before the screenshot
+    assert not browser.find_elements(By.CSS_SELECTOR, ERROR)
+    browser.save_screenshot(str(ARTIFACTS / "dashboard.png"))
+
+    stamp = refreshed(browser)
+    wait.until(lambda d: refreshed(d) not in ("", stamp))  # the fragment re-ran by itself
+    assert browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")
+
+    tab = next(
+        t for t in browser.find_elements(By.CSS_SELECTOR, "[role=tab]") if t.text == "Alerts"
+    )
+    tab.click()
+    wait.until(lambda d: "dash-negative-share" in d.find_element(By.TAG_NAME, "body").text)
+    assert not browser.find_elements(By.CSS_SELECTOR, ERROR)
+    browser.save_screenshot(str(ARTIFACTS / "dashboard-alerts.png"))
+
+
+def refreshed(driver: Any) -> str:
+    """The ``refreshed HH:MM:SS UTC`` stamp of the page header ('' while re-rendering)."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+
+    try:
+        text = driver.find_element(By.TAG_NAME, "body").text
+    except WebDriverException:
+        return ""
+    start = text.find("refreshed ")
+    return text[start : start + 40] if start >= 0 else ""

@@ -1,0 +1,138 @@
+"""The read functions the dashboard added to ``sentimon.query``, against a real Redis."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from consumers.sink import RedisSink
+from consumers.writeplan import WritePlan, plan_aggregates
+from sentimon import rollups
+from sentimon.aggregate import ScoredPost, aggregate
+from sentimon.contract import Post
+from sentimon.keys import MARKET, Keys, ticker_entity
+from sentimon.query import Query, TopicLag
+from sentimon.redis_client import connect
+
+pytestmark = pytest.mark.integration
+
+END_MS = 1_793_000_000_000
+SYMBOLS = [f"S{i:02d}" for i in range(12)]
+
+
+@pytest.fixture(scope="module")
+def filled(stack: Any) -> Query:
+    """26 h of random posts for 12 tickers through the real sink (batches of ~1 h)."""
+    client = connect(stack.settings())
+    keys = Keys(f"q-{uuid.uuid4().hex[:8]}")
+    sink = RedisSink(client, keys, dedup_horizon_s=0)
+    rng = random.Random(3)
+    posts = []
+    for i in range(3000):
+        ts = END_MS - rng.randrange(26 * 3600 * 1000)
+        label = rng.choice(["positive", "neutral", "negative"])
+        score = {"positive": 0.7, "neutral": 0.0, "negative": -0.7}[label]
+        tickers = tuple(rng.sample(SYMBOLS, rng.choice([1, 1, 2])))
+        posts.append(ScoredPost(Post(f"p{i}", "x", ts, "news", "wire", tickers), label, score, "m"))
+    posts.append(
+        ScoredPost(Post("last", "x", END_MS, "news", "wire", ("S00",)), "neutral", 0.0, "m")
+    )
+    for start in range(0, len(posts), 120):
+        plan = WritePlan()
+        plan_aggregates(
+            plan, keys, aggregate(posts[start : start + 120]), retention_s=86400, recent=5
+        )
+        assert sink.apply(plan).ok
+    return Query(client, keys.namespace)
+
+
+@pytest.mark.parametrize("end_offset_min", [0, 7, 31, 59, 60 * 25])
+def test_rollups_equal_windows_and_hour_totals(filled: Query, end_offset_min: int) -> None:
+    end = END_MS - end_offset_min * 60_000
+    entities = [MARKET, *(ticker_entity(s) for s in SYMBOLS)]
+    windows = [300, 3600, 86400]
+    got = filled.rollups(entities, windows, 26, end)
+    for w in windows:
+        plain = filled.windows(entities, w, end)
+        for entity in entities:
+            assert got[entity].windows[w] == plain[entity], (entity, w)
+    assert got[MARKET].windows[86400].count > 0
+    last_hour_end = end // 3_600_000 * 3_600_000 + 3_599_999
+    minutes = filled.many_series(entities, 26 * 3600, last_hour_end)
+    for entity in entities:
+        per_hour: dict[int, int] = {}
+        for point in minutes[entity]:
+            per_hour[point.minute_s // 3600 * 3600] = (
+                per_hour.get(point.minute_s // 3600 * 3600, 0) + point.stats.count
+            )
+        assert [(h, s.count) for h, s in got[entity].hours] == sorted(per_hour.items())
+
+
+def test_rollups_fall_back_to_client_side_sums_when_scripts_are_refused(
+    filled: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise redis.exceptions.NoPermissionError(
+            "NOPERM this user has no permissions to run 'evalsha'"
+        )
+
+    entities = [ticker_entity(s) for s in SYMBOLS]
+    expected = filled.rollups(entities, [300, 3600], 26)
+    monkeypatch.setattr(rollups, "_scripted", refuse)
+    assert filled.rollups(entities, [300, 3600], 26) == expected
+
+
+def test_ranked_tickers_equal_active_tickers(filled: Query) -> None:
+    for seconds in (300, 3600, 86400):
+        ranked = filled.ranked_tickers(seconds, limit=500)
+        assert [s for s, _ in ranked] == filled.active_tickers(seconds, limit=500)
+        assert all(n > 0 for _, n in ranked)
+    assert len(filled.ranked_tickers(86400, limit=3)) == 3
+
+
+def test_lag_by_topic_sums_fresh_consumers_and_estimates_seconds(filled: Query) -> None:
+    now = int(time.time() * 1000)
+    snapshots = {
+        "c1": {"ts": now, "rate": 50.0, "lag": {"news:0": 100, "news:1": 50, "social:0": 0}},
+        "c2": {"ts": now, "rate": 10.0, "lag": {"news:2": 20, "social:1": 30}},
+        "gone": {"ts": now - 600_000, "rate": 1.0, "lag": {"news:3": 9999}},
+    }
+    filled.client.hset(filled.keys.health, mapping={k: json.dumps(v) for k, v in snapshots.items()})
+    assert filled.lag_by_topic(now) == [
+        TopicLag("news", 170, 5.0),  # c1 drains 150 at 50/s = 3 s, c2 50 at 10/s = 5 s
+        TopicLag("social", 30, 5.0),
+    ]
+    filled.client.hset(
+        filled.keys.health, "idle", json.dumps({"ts": now, "rate": 0, "lag": {"news:4": 5}})
+    )
+    news = filled.lag_by_topic(now)[0]
+    assert news.messages == 175 and news.seconds is None
+    filled.client.delete(filled.keys.health)
+
+
+def test_alerts_open_alerts_and_silences_read_the_alert_engine_keys(filled: Query) -> None:
+    from sentimon.alerts.silence_store import SilenceStore
+    from sentimon.alerts.silences import parse_matchers
+
+    payload = {"id": "abc", "status": "firing", "rule": "r", "entity": "ticker:S01", "event_ms": 5}
+    filled.client.xadd(
+        filled.keys.alerts,
+        {"event": "abc.1", "id": "abc", "status": "firing", "rule": "r", "ts": "5", "notify": "1",
+         "muted": "", "payload": json.dumps(payload)},
+    )  # fmt: skip
+    events = filled.alerts(10)
+    assert len(events) == 1 and events[0]["entity"] == "ticker:S01" and events[0]["notify"] is True
+    assert events[0]["stream_id"]
+    assert filled.open_alerts() == []
+    SilenceStore(filled.client, filled.keys).add(parse_matchers(["ticker=S01"]), 3600, "test")
+    silences = filled.silences()
+    assert len(silences) == 1 and silences[0]["active"] is True
+    assert silences[0]["matchers"] == ["ticker=S01"]
+    assert filled.silences(now_ms=int(time.time() * 1000) + 7_200_000)[0]["active"] is False

@@ -1,0 +1,197 @@
+"""Model lifecycle on the tiny model: train -> artefacts -> reload; export parity; eval; backends.
+
+Everything runs on CPU in seconds; the CUDA check skips cleanly without a GPU. Training
+slices come from train.csv only (valid.csv is never trained on).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inference import dataset, load_scorer
+from inference.scorer import LABELS
+from sentimon.cli.main import main
+from sentimon.errors import ParityError
+
+
+def write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def slices(tmp_path_factory: pytest.TempPathFactory, train_csv: Path) -> tuple[Path, Path]:
+    """A 96-row balanced training slice and a disjoint 60-row selection slice of train.csv."""
+    full = dataset.read_labelled(train_csv)
+    picked = dataset.balanced(full, 80, seed=7)
+    rows = [(t, LABELS[int(y)]) for t, y in zip(picked.texts, picked.labels, strict=True)]
+    train_rows, select_rows = rows[::2][:96], rows[1::2][:60]
+    folder = tmp_path_factory.mktemp("slices")
+    return write_csv(folder / "train.csv", train_rows), write_csv(
+        folder / "select.csv", select_rows
+    )
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Path:
+    out = tmp_path_factory.mktemp("export") / "tiny-onnx"
+    assert (
+        main(
+            ["model", "export", "--model", str(tiny_model), "--out", str(out), "--quantize", "int8"]
+        )
+        == 0
+    )
+    return out
+
+
+def sample_texts(train_csv: Path, n: int = 300) -> list[str]:
+    return dataset.sample(dataset.read_labelled(train_csv), n, seed=1).texts
+
+
+def train(base: Path, slices: tuple[Path, Path], out: Path, seed: int) -> dict:
+    args = [
+        "model",
+        "train",
+        "--train",
+        str(slices[0]),
+        "--valid",
+        str(slices[1]),
+        "--base",
+        str(base),
+        "--out",
+        str(out),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--lr",
+        "1e-3",
+        "--max-length",
+        "48",
+        "--seed",
+        str(seed),
+    ]
+    assert main(args) == 0
+    return json.loads((out / "metrics.json").read_text())
+
+
+def test_train_writes_a_reloadable_model_deterministically(tiny_model, slices, tmp_path):
+    first = train(tiny_model, slices, tmp_path / "run-a", seed=3)
+    second = train(tiny_model, slices, tmp_path / "run-b", seed=3)
+    out = tmp_path / "run-a"
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "metrics.json", "README.md"):
+        assert (out / name).is_file(), name
+    assert first["steps"] == 12  # 96 rows / 16 per batch x 2 epochs
+    assert len(first["history"]) == 2 and 0.0 <= first["best"]["valid_macro_f1"] <= 1.0
+    assert first["best"] == second["best"] and first["history"] == second["history"]
+    card = (out / "README.md").read_text()
+    for needle in ("zeroshot/twitter-financial-news-sentiment", "MIT", "Seed: 3", str(tiny_model)):
+        assert needle in card
+    config = json.loads((out / "config.json").read_text())
+    assert config["id2label"] == {"0": "negative", "1": "neutral", "2": "positive"}
+    base_weights = (tiny_model / "model.safetensors").read_bytes()
+    assert (out / "model.safetensors").read_bytes() != base_weights  # it did train
+    scorer = load_scorer(model=str(out), backend="torch")
+    assert scorer.model_id.startswith("run-a@") and scorer.model_id.endswith(":torch-fp32")
+    assert len(scorer.score(["Stocks rally", "Shares plunge"])) == 2
+
+
+def test_export_writes_fp32_and_int8_with_parity(exported, tiny_model, train_csv):
+    for name in ("model.onnx", "model_int8.onnx", "config.json", "tokenizer.json"):
+        assert (exported / name).is_file(), name
+    texts = sample_texts(train_csv)
+    torch_batch = load_scorer(model=str(tiny_model), backend="torch").score(texts)
+    fp32 = load_scorer(model=str(exported), backend="onnx", precision="fp32").score(texts)
+    int8 = load_scorer(model=str(exported), backend="onnx").score(texts)
+    assert np.abs(torch_batch.probs - fp32.probs).max() <= 1e-3
+    assert (torch_batch.label_ids == fp32.label_ids).all()
+    assert (torch_batch.label_ids == int8.label_ids).mean() >= 0.97
+    assert len(set(torch_batch.label_ids.tolist())) > 1, "tiny model should not be constant"
+    assert int8.model_id.endswith(":onnx-int8") and fp32.model_id.endswith(":onnx-fp32")
+    assert fp32.model_id.split("@")[1] != int8.model_id.split("@")[1]
+
+
+def test_auto_backend_serves_int8_when_it_exists(exported, tiny_model):
+    assert load_scorer(model=str(exported)).model_id.endswith(":onnx-int8")
+    assert load_scorer(model=str(tiny_model)).model_id.endswith(":torch-fp32")
+
+
+def test_failed_parity_is_loud_and_the_file_is_not_served(tiny_model, tmp_path, monkeypatch):
+    from inference import parity
+    from inference.verified_export import export_verified
+
+    monkeypatch.setattr(parity, "FP32_MAX_PROB_DIFF", -1.0)  # nothing can pass
+    out = tmp_path / "onnx"
+    with pytest.raises(ParityError, match="fails parity"):
+        export_verified(tiny_model, out)
+    assert not (out / "model.onnx").exists()
+    assert (out / "model.onnx.failed-parity").exists()
+
+
+def test_eval_json_on_a_file_with_known_answers(tiny_model, train_csv, tmp_path, capsys):
+    texts = sample_texts(train_csv, 40)
+    predicted = load_scorer(model=str(tiny_model), backend="torch").score(texts).label_ids
+    truth = predicted.copy()
+    truth[30:] = (predicted[30:] + 1) % 3  # the last 10 are wrong on purpose
+    names = write_csv(
+        tmp_path / "names.csv", [(t, LABELS[y]) for t, y in zip(texts, truth.tolist(), strict=True)]
+    )
+    ints = {"negative": "5", "neutral": "7", "positive": "9"}
+    numbered = write_csv(
+        tmp_path / "ints.csv",
+        [(t, ints[LABELS[y]]) for t, y in zip(texts, truth.tolist(), strict=True)],
+    )
+    capsys.readouterr()
+    assert main(["model", "eval", "--data", str(names), "--model", str(tiny_model), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 40
+    assert report["accuracy"] == pytest.approx(0.75)
+    expected = np.zeros((3, 3), dtype=int)
+    np.add.at(expected, (truth, predicted), 1)
+    assert report["confusion_matrix"]["rows_true_cols_pred"] == expected.tolist()
+    assert set(report["per_class"]) == set(LABELS)
+    assert 0.0 <= report["macro_f1"] <= 1.0 and report["texts_per_second"] > 0
+    label_map = "5=negative,7=neutral,9=positive"
+    assert (
+        main(
+            [
+                "model",
+                "eval",
+                "--data",
+                str(numbered),
+                "--model",
+                str(tiny_model),
+                "--label-map",
+                label_map,
+                "--json",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["accuracy"] == pytest.approx(0.75)
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not cuda_available(), reason="needs a CUDA GPU")
+def test_cuda_fp16_agrees_with_cpu(tiny_model, train_csv):
+    texts = sample_texts(train_csv)
+    cpu = load_scorer(model=str(tiny_model), backend="torch", device="cpu").score(texts)
+    gpu_scorer = load_scorer(model=str(tiny_model), backend="torch", device="cuda")
+    assert gpu_scorer.model_id.endswith(":torch-fp16")
+    gpu = gpu_scorer.score(texts)
+    assert np.abs(cpu.probs - gpu.probs).max() < 1e-2
+    assert (cpu.label_ids == gpu.label_ids).mean() >= 0.99

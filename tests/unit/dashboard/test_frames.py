@@ -1,0 +1,95 @@
+"""Tables and series the dashboard draws (pure)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dashboard.frames import (
+    bin_minutes,
+    filter_tickers,
+    posts_frame,
+    score_colour,
+    series_frame,
+    sparkline,
+    ticker_frame,
+)
+from dashboard.snapshot import EntityView, TickerRow
+from sentimon.query import Point
+from sentimon.windows import Stats
+
+T0 = 1_793_000_000 // 3600 * 3600  # an hour start, epoch s
+
+
+def test_sparkline_repeats_the_last_value_over_hours_without_posts():
+    hours = [Stats(), Stats(2, 0, 0, 0, 1_000_000, 0), Stats(), Stats(1, 0, 0, 0, -500_000, 0)]
+    assert sparkline(hours) == [0.0, 0.5, 0.5, -0.5]
+
+
+def test_series_frame_bins_minutes_and_puts_a_stderr_band_around_the_mean():
+    points = [
+        Point(T0 + 0, Stats.of_post("positive", 1.0) + Stats.of_post("negative", -1.0)),
+        Point(T0 + 60, Stats()),
+        Point(T0 + 300, Stats.of_post("positive", 0.5)),
+    ]
+    frame = series_frame(points, minutes_per_bin=5)
+    assert list(frame["count"]) == [2, 1]
+    first = frame.iloc[0]
+    assert first["mean"] == 0.0
+    assert first["hi"] == pytest.approx(1 / 2**0.5)  # std 1, n 2
+    assert first["lo"] == pytest.approx(-1 / 2**0.5)
+    assert first["time"] == pd.Timestamp(T0, unit="s", tz="UTC")
+    assert frame.iloc[1]["negative_share"] == 0.0
+
+
+def test_series_frame_leaves_empty_bins_without_a_mean():
+    frame = series_frame([Point(T0, Stats())], 1)
+    assert frame.iloc[0]["count"] == 0
+    assert pd.isna(frame.iloc[0]["mean"])
+
+
+def test_bin_minutes_by_range():
+    assert (bin_minutes(3600), bin_minutes(6 * 3600), bin_minutes(24 * 3600)) == (1, 5, 15)
+
+
+def test_ticker_frame_and_search():
+    view = EntityView(
+        Stats.of_post("negative", -0.5),
+        Stats.of_post("negative", -0.5) + Stats.of_post("positive", 0.5),
+        Stats(),
+        [Stats()] * 24,
+    )
+    frame = ticker_frame([TickerRow("AAPL", view), TickerRow("BRK.B", view)])
+    row = frame.iloc[0]
+    assert (row["ticker"], row["n_5m"], row["mean_5m"], row["n_1h"]) == ("AAPL", 1, -0.5, 2)
+    assert row["neg_1h"] == 0.5
+    assert pd.isna(row["change"])
+    assert len(row["trend"]) == 24
+    assert list(filter_tickers(frame, "brk")["ticker"]) == ["BRK.B"]
+    assert list(filter_tickers(frame, "aapl, brk")["ticker"]) == ["AAPL", "BRK.B"]
+    assert len(filter_tickers(frame, "  ")) == 2
+    assert filter_tickers(frame, "MSFT").empty
+
+
+def test_posts_frame_sorts_newest_first_and_joins_title_and_text():
+    posts = [
+        {"ts": T0 * 1000, "score": -0.7, "label": "negative", "source": "wire",
+         "title": "Probe widens", "text": "Regulators widen the probe", "url": "https://x/1",
+         "tickers": ["TSLA"]},
+        {"ts": T0 * 1000 - 1000, "score": 0.2, "label": "neutral", "kind": "social",
+         "text": "$TSLA holds", "tickers": ["TSLA", "F"]},
+    ]  # fmt: skip
+    frame = posts_frame(posts[::-1])  # the stream's arrival order is not event-time order
+    assert list(frame["score"]) == [-0.7, 0.2]
+    assert frame.iloc[0]["text"] == "Probe widens — Regulators widen the probe"
+    assert frame.iloc[1]["source"] == "social"
+    assert frame.iloc[1]["tickers"] == "TSLA F"
+    assert str(frame.iloc[0]["time"].tz) == "UTC"
+
+
+def test_score_colour():
+    assert "#0a7d32" in score_colour(0.4)
+    assert "#c62828" in score_colour(-0.4)
+    assert "#666" in score_colour(0.0)
+    assert score_colour(None) == ""
+    assert score_colour(float("nan")) == ""

@@ -1,0 +1,70 @@
+"""The roll-up plan and its client-side sums, against a naive per-minute sum (pure)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from sentimon.rollups import _STAT, _parse, _plan, _sum_entity
+from sentimon.windows import HOUR, Stats
+
+END_MS = 1_793_000_000_000  # 07:33:20 UTC
+LAST_HOUR = END_MS // 1000 // HOUR * HOUR
+
+
+def random_hours(rng: random.Random, count: int) -> dict[int, dict[str, int]]:
+    """Hour start -> hash fields, as the sink writes them (minutes after END_MS empty)."""
+    out: dict[int, dict[str, int]] = {}
+    for i in range(count):
+        hour = LAST_HOUR - i * HOUR
+        fields: dict[str, int] = {}
+        for m in range(60):
+            if hour + m * 60 > END_MS // 1000 or rng.random() < 0.3:
+                continue
+            values = [rng.randint(1, 5), rng.randint(0, 2), 0, rng.randint(0, 2)]
+            values += [rng.randint(-3_000_000, 3_000_000), rng.randint(0, 5_000_000)]
+            for name, v in zip(_STAT, values, strict=True):
+                fields[f"{m}:{name}"] = v
+                fields[name] = fields.get(name, 0) + v
+        out[hour] = fields
+    return out
+
+
+def naive(hashes: dict[int, dict[str, int]], end_ms: int, seconds: int) -> Stats:
+    total = Stats()
+    last = end_ms // 1000 // 60 * 60
+    for minute in range(last - seconds + 60, last + 60, 60):
+        fields = hashes.get(minute // HOUR * HOUR, {})
+        m = (minute % HOUR) // 60
+        total = total + Stats(*(fields.get(f"{m}:{name}", 0) for name in _STAT))
+    return total
+
+
+@pytest.mark.parametrize("end_offset_min", [0, 17, 33, 60 * 5 + 1])
+def test_client_side_sums_equal_a_naive_minute_sum(end_offset_min):
+    rng = random.Random(end_offset_min)
+    hashes = random_hours(rng, 30)
+    end = END_MS - end_offset_min * 60_000
+    windows = [300, 3600, 2 * 3600 + 600]
+    plan = _plan(end, windows, 26)
+    replies = [
+        dict(hashes.get(h, {})) if i in plan.partial_hours()
+        else [hashes.get(h, {}).get(name) for name in _STAT]
+        for i, h in enumerate(plan.hour_starts, start=1)
+    ]  # fmt: skip
+    rollup = _parse(_sum_entity(replies, plan), plan)
+    for w in windows:
+        assert rollup.windows[w] == naive(hashes, end, w), w
+    assert [h for h, _ in rollup.hours] == plan.wanted_hours
+    assert len(rollup.hours) == 26 and rollup.hours[-1][0] == end // 1000 // HOUR * HOUR
+    first_hour, first_stats = rollup.hours[0]
+    assert first_stats.count == hashes.get(first_hour, {}).get("n", 0)
+
+
+def test_plan_marks_only_partly_covered_hours_partial():
+    plan = _plan(END_MS, [300, 3600, 3 * HOUR], 2)
+    partial = {plan.hour_starts[i - 1] for i in plan.partial_hours()}
+    # 5m: 07:29-07:33; 1h: 06:34-07:33; 3h: 04:34-07:33 -> partial 07:00, 06:00, 04:00
+    assert partial == {LAST_HOUR, LAST_HOUR - HOUR, LAST_HOUR - 3 * HOUR}
+    assert plan.argv[:2] == [len(plan.hour_starts), 3]

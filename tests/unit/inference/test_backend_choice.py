@@ -1,0 +1,75 @@
+"""Model resolution and the backend ``auto`` picks for what is installed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inference import locate
+from inference.loader import Choice, choose
+from sentimon.errors import ConfigError, ModelError
+
+ONNX_ALL = {"fp32": Path("m.onnx"), "int8": Path("m8.onnx"), "fp16": Path("m16.onnx")}
+
+
+@pytest.mark.parametrize(
+    ("backend", "device", "onnx", "cuda_torch", "cuda_ort", "expected"),
+    [
+        ("auto", "auto", ONNX_ALL, False, False, Choice("onnx", "cpu", "int8")),
+        ("auto", "auto", {"fp32": Path("m.onnx")}, False, False, Choice("onnx", "cpu", "fp32")),
+        ("auto", "auto", {}, False, False, Choice("torch", "cpu", "fp32")),
+        ("auto", "auto", ONNX_ALL, True, True, Choice("onnx", "cuda", "fp16")),
+        ("auto", "auto", ONNX_ALL, True, False, Choice("torch", "cuda", "fp16")),
+        ("auto", "cpu", ONNX_ALL, True, True, Choice("onnx", "cpu", "int8")),
+        ("torch", "auto", ONNX_ALL, False, False, Choice("torch", "cpu", "fp32")),
+        ("torch", "auto", ONNX_ALL, True, False, Choice("torch", "cuda", "fp16")),
+        ("onnx", "auto", ONNX_ALL, True, False, Choice("onnx", "cpu", "int8")),
+        ("onnx", "cuda", {"fp32": Path("m.onnx")}, False, True, Choice("onnx", "cuda", "fp32")),
+    ],
+)
+def test_choice(backend, device, onnx, cuda_torch, cuda_ort, expected):
+    assert choose(backend, device, onnx, cuda_torch, cuda_ort) == expected
+
+
+def test_onnx_without_export_says_how_to_export():
+    with pytest.raises(ModelError, match="sentimon model export"):
+        choose("onnx", "cpu", {}, False, False)
+
+
+def test_cuda_requested_without_gpu_is_a_config_error():
+    with pytest.raises(ConfigError, match="SENTIMON_DEVICE"):
+        choose("auto", "cuda", ONNX_ALL, False, False)
+
+
+def test_missing_default_model_says_make_model(tmp_path: Path):
+    with pytest.raises(ModelError, match=r"no default model at .*default: run `make model`"):
+        locate.resolve("default", tmp_path)
+
+
+def test_resolution_of_dirs_and_hub_ids(tmp_path: Path):
+    model_dir = tmp_path / "my-model"
+    model_dir.mkdir()
+    with pytest.raises(ModelError, match=r"config\.json"):
+        locate.resolve(str(model_dir), tmp_path)
+    (model_dir / "config.json").write_text("{}")
+    (model_dir / "onnx").mkdir()
+    (model_dir / "onnx" / "model_int8.onnx").write_bytes(b"x")
+    ref = locate.resolve(str(model_dir), tmp_path)
+    assert ref.is_local and ref.name == "my-model"
+    assert locate.onnx_files(ref.local_dir) == {"int8": model_dir / "onnx" / "model_int8.onnx"}
+    hub = locate.resolve("ProsusAI/finbert", tmp_path)
+    assert not hub.is_local and hub.source == "ProsusAI/finbert"
+    with pytest.raises(ModelError, match="does not exist"):
+        locate.resolve("./nowhere/model", tmp_path)
+
+
+def test_model_id_carries_name_version_backend_and_precision(tmp_path: Path):
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"weights v1")
+    ref = locate.ModelRef(str(tmp_path), tmp_path, "default")
+    v1 = locate.version_of(ref, weights)
+    weights.write_bytes(b"weights v2")
+    v2 = locate.version_of(ref, weights)
+    assert v1 != v2 and len(v1) == 8
+    assert locate.model_id(ref, v1, "onnx", "int8") == f"default@{v1}:onnx-int8"

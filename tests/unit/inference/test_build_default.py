@@ -1,0 +1,46 @@
+"""``make model`` is idempotent: a complete build with the same recipe is not redone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from inference import build_default
+
+
+def fake_build(out: Path, recipe: str) -> None:
+    for name in build_default.REQUIRED:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(b"x")
+    (out / "build.json").write_text(json.dumps({"recipe": recipe, "best": {"f1": 1}}))
+
+
+def test_complete_build_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\nup,positive\n")
+    out = tmp_path / "default"
+    fingerprint = build_default.recipe_hash(build_default.RECIPE, [train])
+    fake_build(out, fingerprint)
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("a complete build was redone")
+
+    monkeypatch.setattr("inference.finetune.train_model", must_not_train)
+    record = build_default.build(train, tmp_path / "valid.csv", out, headlines=False)
+    assert record["recipe"] == fingerprint
+
+
+def test_incomplete_or_changed_builds_are_redone(tmp_path: Path):
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\nup,positive\n")
+    out = tmp_path / "default"
+    fingerprint = build_default.recipe_hash(build_default.RECIPE, [train])
+    fake_build(out, fingerprint)
+    assert build_default.is_complete(out, fingerprint)
+    assert not build_default.is_complete(out, "another-recipe")
+    (out / "onnx" / "model_int8.onnx").unlink()
+    assert not build_default.is_complete(out, fingerprint)
+    train.write_text("text,label\nup,negative\n")  # data changed: new fingerprint
+    assert build_default.recipe_hash(build_default.RECIPE, [train]) != fingerprint
