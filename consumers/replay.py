@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import UnsupportedVersionError
+from kafka.errors import KafkaError, UnsupportedVersionError
 
 from consumers.replay_merge import Counters, EventMerge, Timed, TimeRange, event_time
 from consumers.source import to_record
@@ -123,6 +123,12 @@ class KafkaReplay:
     # --- planning ----------------------------------------------------------------------
     def plan(self) -> list[LanePlan]:
         """Assign every partition, seek to the start offsets, learn the high-water marks."""
+        try:
+            return self._plan()
+        except KafkaError as exc:
+            raise ReplayError(f"planning the replay failed: {exc}; is the broker healthy?") from exc
+
+    def _plan(self) -> list[LanePlan]:
         tps = self._partitions()
         self.consumer.assign(tps)
         starts = self._start_offsets(tps)

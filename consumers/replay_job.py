@@ -24,7 +24,7 @@ import redis
 from consumers.app import build_processor
 from consumers.backtest import FileReplay
 from consumers.dlq import CollectingDeadLetters
-from consumers.replay import KafkaReplay
+from consumers.replay import KafkaReplay, ReplayError
 from consumers.replay_driver import Driver, RunStats
 from consumers.replay_merge import EventPacer, TimeRange
 from inference.scorer import Scorer
@@ -85,7 +85,8 @@ def run_replay(
     try:
         stats, letters, model_id = _execute(job, spec, source, client, scorer)
     except BaseException as exc:
-        namespaces.write_meta(client, spec.namespace, {"status": "failed", "error": str(exc)[:500]})
+        error = str(exc)[:500] or type(exc).__name__
+        namespaces.write_meta(client, spec.namespace, {"status": "failed", "error": error})
         raise
     run = _run_summary(spec, job, source, stats, letters, rules_info, started_ms)
     run["model"] = model_id
@@ -119,9 +120,17 @@ def _claim_namespace(client: redis.Redis, spec: ReplaySpec) -> None:
 def _make_source(settings: Settings, spec: ReplaySpec) -> KafkaReplay | FileReplay:
     if spec.files:
         return FileReplay(spec.files, spec.span)
-    return KafkaReplay(
-        settings, spec.topics, spec.span, slack_ms=spec.slack_ms, scan_all=spec.scan_all
-    )
+    from kafka.errors import KafkaError
+
+    try:
+        return KafkaReplay(
+            settings, spec.topics, spec.span, slack_ms=spec.slack_ms, scan_all=spec.scan_all
+        )
+    except KafkaError as exc:
+        raise ReplayError(
+            f"cannot reach Kafka at {settings.kafka_bootstrap} ({exc}); is the broker up? "
+            "(`sentimon stack status`, SENTIMON_KAFKA_BOOTSTRAP)"
+        ) from exc
 
 
 def _job_settings(

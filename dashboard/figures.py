@@ -1,72 +1,93 @@
-"""Plotly figures: mean score with a ± standard-error band over volume bars."""
+"""Vega-Lite charts (``st.vega_lite_chart``): mean score with a ± standard-error band over
+volume bars, on a UTC time axis.
+
+Vega-Lite rather than Plotly because the page refreshes every few seconds: Streamlit
+updates a Vega-Lite chart's data in place when only the data changed (zoom and hover
+survive), whereas a Plotly chart is re-mounted on every change and blinks.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
-BAND = "rgba(31, 119, 180, 0.18)"
-LINE = "#1f77b4"
-BARS = "rgba(120, 120, 120, 0.55)"
+BLUE = "#1f77b4"
+GREY = "#9e9e9e"
+_TIME = {
+    "field": "time",
+    "type": "temporal",
+    "scale": {"type": "utc"},
+    "axis": {"format": "%H:%M", "labelOverlap": True},
+}
 
 
-def score_volume(frame: pd.DataFrame, *, height: int = 360) -> go.Figure:
-    """Top: mean score per bin with its ±1 stderr band; bottom: posts per bin. UTC axis.
+def chart_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """The series frame plus a UTC label column for tooltips."""
+    out = frame.copy()
+    out["utc"] = out["time"].dt.strftime("%Y-%m-%d %H:%M UTC")
+    return out
 
-    Two y axes stacked by domain on one shared x axis (cheaper to build than
-    ``make_subplots``, which matters at a refresh every few seconds)."""
-    scored = frame.dropna(subset=["mean"])
-    data: list[dict[str, Any]] = [
-        _band_edge(scored, "hi", None),
-        _band_edge(scored, "lo", "tonexty"),
-        {
-            "type": "scatter",
-            "x": scored["time"],
-            "y": scored["mean"],
-            "mode": "lines",
-            "name": "mean score",
-            "line": {"color": LINE, "width": 2},
-            "yaxis": "y2",
-            "hovertemplate": "%{x|%H:%M} UTC<br>mean %{y:.3f}<extra></extra>",
-        },
-        {
-            "type": "bar",
-            "x": frame["time"],
-            "y": frame["count"],
-            "name": "posts",
-            "marker": {"color": BARS},
-            "yaxis": "y",
-            "hovertemplate": "%{x|%H:%M} UTC<br>%{y} posts<extra></extra>",
-        },
+
+def score_volume_spec(*, height: int = 330) -> dict[str, Any]:
+    """Top: the mean score line with its ±1 stderr band; bottom: posts per bin. The two
+    share the time scale: scroll or drag to zoom and pan, double-click to reset."""
+    top = int(height * 0.7)
+    return {
+        "vconcat": [
+            {
+                "width": "container",
+                "height": top,
+                "layer": [
+                    {
+                        "mark": {"type": "area", "color": BLUE, "opacity": 0.2},
+                        "encoding": {
+                            "x": {**_TIME, "title": None},
+                            "y": {"field": "lo", "type": "quantitative"},
+                            "y2": {"field": "hi"},
+                        },
+                    },
+                    {
+                        "mark": {"type": "line", "color": BLUE, "point": False},
+                        "params": [
+                            {
+                                "name": "zoom",
+                                "select": {"type": "interval", "encodings": ["x"]},
+                                "bind": "scales",
+                            }
+                        ],
+                        "encoding": {
+                            "x": {**_TIME, "title": None},
+                            "y": {
+                                "field": "mean",
+                                "type": "quantitative",
+                                "title": "mean score",
+                                "scale": {"domain": [-1, 1]},
+                            },
+                            "tooltip": _tooltip(),
+                        },
+                    },
+                ],
+            },
+            {
+                "width": "container",
+                "height": height - top,
+                "mark": {"type": "bar", "color": GREY},
+                "encoding": {
+                    "x": {**_TIME, "title": "event time (UTC)"},
+                    "y": {"field": "count", "type": "quantitative", "title": "posts"},
+                    "tooltip": _tooltip(),
+                },
+            },
+        ],
+        "resolve": {"scale": {"x": "shared"}},
+    }
+
+
+def _tooltip() -> list[dict[str, Any]]:
+    return [
+        {"field": "utc", "type": "nominal", "title": "bin start"},
+        {"field": "mean", "type": "quantitative", "format": "+.3f", "title": "mean score"},
+        {"field": "count", "type": "quantitative", "title": "posts"},
+        {"field": "negative_share", "type": "quantitative", "format": ".0%", "title": "negative"},
     ]
-    layout = {
-        "height": height,
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-        "showlegend": False,
-        "hovermode": "x unified",
-        "bargap": 0.1,
-        "xaxis": {"title": {"text": "event time (UTC)"}, "type": "date"},
-        "yaxis": {"domain": [0.0, 0.28], "title": {"text": "posts"}, "rangemode": "tozero"},
-        "yaxis2": {"domain": [0.34, 1.0], "title": {"text": "mean score"}, "range": [-1.05, 1.05]},
-    }
-    return go.Figure({"data": data, "layout": layout}, skip_invalid=False)
-
-
-def _band_edge(frame: pd.DataFrame, column: str, fill: str | None) -> dict[str, Any]:
-    edge: dict[str, Any] = {
-        "type": "scatter",
-        "x": frame["time"],
-        "y": frame[column],
-        "mode": "lines",
-        "line": {"width": 0},
-        "fillcolor": BAND,
-        "hoverinfo": "skip",
-        "showlegend": False,
-        "name": f"±stderr {column}",
-        "yaxis": "y2",
-    }
-    if fill:
-        edge["fill"] = fill
-    return edge

@@ -40,6 +40,8 @@ class EntityView:
     h1: Stats
     baseline: Stats
     hours: list[Stats]
+    #: hours of the baseline the namespace has data for (fewer than 24 when it is young)
+    baseline_hours: int = BASELINE_HOURS
 
     @property
     def change(self) -> float | None:
@@ -59,7 +61,7 @@ class EntityView:
     @property
     def volume_ratio(self) -> float | None:
         """Posts in the last hour over the baseline's posts per hour."""
-        per_hour = self.baseline.count / BASELINE_HOURS
+        per_hour = self.baseline.count / max(self.baseline_hours, 1)
         return self.h1.count / per_hour if per_hour else None
 
 
@@ -92,7 +94,8 @@ def load_snapshot(query: Query, range_s: int = 6 * HOUR, limit: int = TABLE_LIMI
     symbols = [sym for sym, _ in query.ranked_tickers(ACTIVE_S, end, limit=limit)]
     entities = [MARKET, *(ticker_entity(s) for s in symbols)]
     rolled = query.rollups(entities, [SHORT_S, LONG_S], BASELINE_HOURS + 2, end)
-    views = {e: entity_view(r, end) for e, r in rolled.items()}
+    covered = covered_hours(rolled[MARKET].hours, end)
+    views = {e: entity_view(r, end, covered) for e, r in rolled.items()}
     rows = [TickerRow(s, views[ticker_entity(s)]) for s in symbols]
     market_series = query.series(MARKET, range_s, end)
     elapsed = time.perf_counter() - started
@@ -100,21 +103,35 @@ def load_snapshot(query: Query, range_s: int = 6 * HOUR, limit: int = TABLE_LIMI
     return Snapshot(query.namespace, end, views[MARKET], market_series, rows, elapsed)
 
 
-def entity_view(rollup: Rollup, end_ms: int) -> EntityView:
+def entity_view(rollup: Rollup, end_ms: int, covered: int = BASELINE_HOURS) -> EntityView:
     """From the entity's 5 m and 1 h windows and hour totals ending at ``end_ms``."""
     return EntityView(
         m5=rollup.windows[SHORT_S],
         h1=rollup.windows[LONG_S],
         baseline=baseline(rollup.hours, end_ms),
         hours=[stats for _, stats in rollup.hours[-BASELINE_HOURS:]],
+        baseline_hours=covered,
     )
 
 
+def covered_hours(market_hours: list[tuple[int, Stats]], end_ms: int) -> int:
+    """Baseline hours from the first one with any post in the market (the namespace's data
+    start) to the baseline's end: a young namespace's rate is per hour it has existed."""
+    start, stop = baseline_range(end_ms)
+    active = [hour for hour, stats in market_hours if start <= hour < stop and stats.count]
+    return (stop - active[0]) // HOUR if active else 0
+
+
+def baseline_range(end_ms: int) -> tuple[int, int]:
+    """``[start, stop)`` hour starts: the ``BASELINE_HOURS`` hours before the hour the
+    last-hour window starts in."""
+    stop = hour_of(minute_of(end_ms) - LONG_S + MINUTE)
+    return stop - BASELINE_HOURS * HOUR, stop
+
+
 def baseline(hours: list[tuple[int, Stats]], end_ms: int) -> Stats:
-    """Sum of the ``BASELINE_HOURS`` hours before the hour the last-hour window starts in."""
-    window_start = minute_of(end_ms) - LONG_S + MINUTE
-    stop = hour_of(window_start)
-    start = stop - BASELINE_HOURS * HOUR
+    """Sum of the baseline hours (``baseline_range``)."""
+    start, stop = baseline_range(end_ms)
     return total(stats for hour, stats in hours if start <= hour < stop)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.alertview import AlertEvent, for_symbol
-from dashboard.figures import score_volume
+from dashboard.figures import chart_data, score_volume_spec
 from dashboard.frames import bin_minutes, posts_frame, score_colour, series_frame
 from dashboard.panels.alertfeed import render_cards
 from dashboard.panels.overview import render_metrics
@@ -39,7 +39,9 @@ def render_drilldown(
         render_metrics(row.view)
     points = query.series(ticker_entity(symbol), range_s, snapshot.watermark_ms)
     frame = series_frame(points, bin_minutes(range_s))
-    st.plotly_chart(score_volume(frame, height=320), key="ticker_chart")
+    st.vega_lite_chart(
+        chart_data(frame), score_volume_spec(height=300), key="ticker_chart", width="stretch"
+    )
     left, right = st.columns([3, 2])
     with left:
         st.markdown(f"**Recent posts · {symbol}**")

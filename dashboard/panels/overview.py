@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.figures import score_volume
+from dashboard.figures import chart_data, score_volume_spec
 from dashboard.frames import bin_minutes, series_frame
 from dashboard.panels.common import num, pct, ratio
 from dashboard.snapshot import EntityView, Snapshot
@@ -22,7 +22,7 @@ def render_market(snapshot: Snapshot, range_s: int) -> None:
         f"Market index over the last {format_window(range_s)} "
         f"({bins}-minute bins, band = ±1 standard error)"
     )
-    st.plotly_chart(score_volume(frame), key="market_chart", config={"displaylogo": False})
+    st.vega_lite_chart(chart_data(frame), score_volume_spec(), key="market_chart", width="stretch")
 
 
 def render_metrics(view: EntityView, *, active: int | None = None) -> None:

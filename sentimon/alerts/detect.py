@@ -21,53 +21,71 @@ class Signal:
     cleared: bool
     #: the measured value the thresholds apply to (z, share or ratio); None if not measured
     value: float | None = None
-    #: the statistics behind it, for the payload
-    stats: dict[str, Any] = field(default_factory=dict)
+    window: Stats = field(default_factory=Stats)
+    baseline: Baseline | None = None
+    window_s: int = 60
+    #: what ``value`` is: "z", "ratio" or "negative_share" ("" when nothing was measured)
+    metric: str = ""
+    #: why nothing was measured: "min_count", "warmup" or ""
+    reason: str = ""
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """The statistics behind the signal, for the payload (built only when needed)."""
+        w, b = self.window, self.baseline
+        info: dict[str, Any] = {
+            "count": w.count,
+            "mean": _r(w.mean_score),
+            "std": _r(w.std_score),
+            "negative_share": _r(w.negative_share),
+            "rate_per_min": _r(w.count / (self.window_s / 60)),
+        }
+        if b is not None:
+            info |= {
+                "baseline_mean": _r(b.mean),
+                "baseline_std": _r(b.std),
+                "baseline_rate": _r(b.rate),
+                "baseline_windows": b.windows,
+            }
+        if self.reason:
+            info["reason"] = self.reason
+        if self.metric in ("z", "ratio"):
+            info[self.metric] = _r(self.value)
+        return info
 
 
 def measure(rule: Rule, window: Stats, baseline: Baseline | None) -> Signal:
     """Evaluate ``rule`` on the window's stats and the entity's baseline."""
-    info = _describe(window, baseline, rule)
+    b = baseline if rule.uses_baseline else None
     if window.count < rule.min_count:
-        return Signal(False, True, None, info | {"reason": "min_count"})
+        return Signal(False, True, None, window, b, rule.window_s, reason="min_count")
     if rule.kind == "negative_share":
         share = window.negative_share or 0.0
-        return Signal(share >= rule.threshold, share < rule.resolve, share, info)
-    if baseline is None or _warming(rule, baseline):
-        return Signal(False, True, None, info | {"reason": "warmup"})
+        return Signal(
+            share >= rule.threshold,
+            share < rule.resolve,
+            share,
+            window,
+            None,
+            rule.window_s,
+            "negative_share",
+        )
+    if b is None or _warming(rule, b):
+        return Signal(False, True, None, window, b, rule.window_s, reason="warmup")
     if rule.kind == "volume_spike":
-        ratio = window.count / max(baseline.rate, rule.min_rate)
-        info["ratio"] = round(ratio, 6)
-        return Signal(ratio >= rule.threshold, ratio < rule.resolve, ratio, info)
-    z = z_score(window, baseline, rule.min_stderr)
-    info["z"] = round(z, 6)
+        ratio = window.count / max(b.rate, rule.min_rate)
+        return Signal(
+            ratio >= rule.threshold, ratio < rule.resolve, ratio, window, b, rule.window_s, "ratio"
+        )
+    z = z_score(window, b, rule.min_stderr)
     if rule.kind == "sentiment_drop":
-        return Signal(z <= -rule.threshold, z > -rule.resolve, z, info)
-    return Signal(z >= rule.threshold, z < rule.resolve, z, info)
+        return Signal(z <= -rule.threshold, z > -rule.resolve, z, window, b, rule.window_s, "z")
+    return Signal(z >= rule.threshold, z < rule.resolve, z, window, b, rule.window_s, "z")
 
 
 def _warming(rule: Rule, baseline: Baseline) -> bool:
     seen = baseline.rate_windows if rule.kind == "volume_spike" else baseline.windows
     return seen < rule.warmup_windows
-
-
-def _describe(window: Stats, baseline: Baseline | None, rule: Rule) -> dict[str, Any]:
-    minutes = rule.window_s / 60
-    info: dict[str, Any] = {
-        "count": window.count,
-        "mean": _r(window.mean_score),
-        "std": _r(window.std_score),
-        "negative_share": _r(window.negative_share),
-        "rate_per_min": _r(window.count / minutes),
-    }
-    if baseline is not None and rule.uses_baseline:
-        info |= {
-            "baseline_mean": _r(baseline.mean),
-            "baseline_std": _r(baseline.std),
-            "baseline_rate": _r(baseline.rate),
-            "baseline_windows": baseline.windows,
-        }
-    return info
 
 
 def _r(value: float | None) -> float | None:

@@ -71,7 +71,7 @@ class Dispatcher:
         self.delivered = 0
         self.dead = 0
         self.healthy = False
-        self._last_touch = 0.0
+        self._last_touch = clock()
 
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -127,11 +127,17 @@ class Dispatcher:
             stop.wait(min(self._block_ms() / 1000, 0.05))
 
     def _keep_claimed(self) -> None:
-        """Heartbeat: long-retried entries must not look abandoned to other dispatchers."""
+        """Every 20 s: touch the entries this dispatcher is still retrying, so they do not
+        look abandoned to others, and adopt entries a crashed peer left idle for 60 s."""
         now = self.clock()
-        if self.inflight and now - self._last_touch > _CLAIM_IDLE_MS / 3000:
+        if now - self._last_touch < _CLAIM_IDLE_MS / 3000:
+            return
+        self._last_touch = now
+        if self.inflight:
             self.outbox.touch(self.inflight)
-            self._last_touch = now
+        for entry in self.outbox.claim_stale(_CLAIM_IDLE_MS):
+            log.info("adopting %s, left pending by another dispatcher", entry.event_id)
+            self._take(entry)
 
     # --- entries -----------------------------------------------------------------------
     def _take(self, entry: Entry) -> None:

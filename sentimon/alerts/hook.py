@@ -40,6 +40,7 @@ from sentimon.alerts.state import (
     WINDOW_BLOCK,
     AlertStore,
     MinuteRange,
+    Reads,
     Snapshot,
     WindowRequest,
     decode_record,
@@ -74,6 +75,7 @@ class _Batch:
     wall_ms: int
     windows: dict[MinuteRange, Stats] = field(default_factory=dict)
     sums: dict[tuple[str, int], dict[int, Stats]] = field(default_factory=dict)
+    baselines: dict[tuple[str, int], dict[Any, Any]] = field(default_factory=dict)
     open: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -120,12 +122,17 @@ class AlertHook:
             return
         self._plan_sums(plan, update)
         ticks = entity_ticks(update)
-        wanted = [pair_field(r.name, e) for e in sorted(ticks) for r in self.rules.for_entity(e)]
-        snapshot = self.store.load(wanted)
+        pairs = [_Pair(rule, entity, pair_field(rule.name, entity), None, entity_ticks_)
+                 for entity, entity_ticks_ in sorted(ticks.items())
+                 for rule in self.rules.for_entity(entity)]  # fmt: skip
+        snapshot, reads = self._fetch(pairs)
         batch = _Batch(plan, update, snapshot, int(self.clock() * 1000), open=dict(snapshot.open))
-        pairs = self._pairs(snapshot, ticks, update.max_event_ms, plan)
-        self._read(pairs, batch)
-        for pair in sorted(pairs, key=lambda p: (entity_order(p.entity), p.rule.name)):
+        self._apply_reads(pairs, reads, batch)
+        quiet = self._quiet_pairs(snapshot, {p.key for p in pairs}, update.max_event_ms, plan)
+        if quiet:
+            _, quiet_reads = self._fetch(quiet)
+            self._apply_reads(quiet, quiet_reads, batch)
+        for pair in sorted(pairs + quiet, key=lambda p: (entity_order(p.entity), p.rule.name)):
             self._evaluate(pair, batch)
 
     def after_write(self, update: AggregateUpdate) -> None:
@@ -162,40 +169,40 @@ class AlertHook:
             plan.add("EXPIRE", key, ttl)
 
     # --- what to evaluate ------------------------------------------------------------
-    def _pairs(
-        self, snapshot: Snapshot, ticks: dict[str, list[Tick]], batch_ms: int, plan: WritePlan
+    def _quiet_pairs(
+        self, snapshot: Snapshot, touched: set[str], batch_ms: int, plan: WritePlan
     ) -> list[_Pair]:
-        """Touched pairs, plus pairs with an open alert (evaluated at the batch's time)."""
-        records = dict(snapshot.records)
-        extra = [name for name in snapshot.open if name not in records]
-        if extra:
-            records.update(self.store.load(extra).records)
-        quiet = [Tick(minute_of(batch_ms), batch_ms)]
+        """Open alerts of entities this batch did not touch, evaluated at the batch's time
+        so they can resolve when their entity goes quiet."""
+        tick = [Tick(minute_of(batch_ms), batch_ms)]
         pairs = []
-        for name, raw in records.items():
+        for name in sorted(set(snapshot.open) - touched):
             rule_name, entity = split_field(name)
             rule = self.rules.by_name(rule_name)
             if rule is None or not rule.matches(entity):
-                if name in snapshot.open:
-                    log.warning("dropping open alert %s: its rule is gone or changed scope", name)
-                    plan.add("HDEL", self.keys.alert_open, name)
+                log.warning("dropping open alert %s: its rule is gone or changed scope", name)
+                plan.add("HDEL", self.keys.alert_open, name)
                 continue
-            pairs.append(_Pair(rule, entity, name, raw, ticks.get(entity, quiet)))
+            pairs.append(_Pair(rule, entity, name, None, tick))
         return pairs
 
     # --- reads -----------------------------------------------------------------------
-    def _read(self, pairs: list[_Pair], batch: _Batch) -> None:
-        """Windows and baseline sums as Redis has them, plus this batch's own deltas."""
-        ranges = sorted(
-            {_range(p, t) for p in pairs for t in p.ticks},
-            key=lambda r: (r.entity, r.first, r.last),
-        )
+    def _fetch(self, pairs: list[_Pair]) -> tuple[Snapshot, Reads]:
+        """Records of the pairs (filled in), open alerts, silences, windows, sums."""
+        ranges = sorted({_range(p, t) for p in pairs for t in p.ticks},
+                        key=lambda r: (r.entity, r.first, r.last))  # fmt: skip
         requests = self._window_requests(pairs)
-        window_stats, sums = self.store.read(ranges, requests)
+        snapshot, reads = self.store.fetch([p.key for p in pairs], ranges, requests)
+        for pair in pairs:
+            pair.raw = snapshot.records.get(pair.key)
+        return snapshot, reads
+
+    def _apply_reads(self, pairs: list[_Pair], reads: Reads, batch: _Batch) -> None:
+        """Store what Redis had, plus this batch's own deltas (the read precedes the write)."""
         deltas: dict[str, list[tuple[int, Stats]]] = defaultdict(list)
         for (entity, minute), stats in batch.update.buckets.items():
             deltas[entity].append((minute, stats))
-        for r, stats in zip(ranges, window_stats, strict=True):
+        for r, stats in zip(reads.ranges, reads.windows, strict=True):
             for minute, delta in deltas.get(r.entity, ()):
                 if r.contains(minute):
                     stats = stats + delta
@@ -203,7 +210,7 @@ class AlertHook:
         by_series: dict[tuple[str, int], list[tuple[int, Stats]]] = defaultdict(list)
         for (entity, window_s, index), delta in self._deltas.items():
             by_series[(entity, window_s)].append((index, delta))
-        for req, found in zip(requests, sums, strict=True):
+        for req, found in zip(reads.requests, reads.sums, strict=True):
             for index, delta in by_series.get((req.entity, req.window_s), ()):
                 if req.first <= index <= req.last:
                     found[index] = found.get(index, Stats()) + delta
@@ -232,6 +239,7 @@ class AlertHook:
             window_of=lambda tick: batch.windows[_range(pair, tick)],
             sums=batch.sums.get((pair.entity, rule.window_s), {}),
             mute=lambda: self._mute(rule, pair.entity, batch),
+            cache=batch.baselines.setdefault((pair.entity, rule.window_s), {}),
             make_id=lambda opened: payloads.fingerprint(
                 self.keys.namespace, rule.name, pair.entity, opened
             ),

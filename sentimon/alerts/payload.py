@@ -113,7 +113,9 @@ def summary(status: str, rule: Rule, entity: str, signal: Signal) -> str:
     """One human line, e.g. ``FIRING ticker:NVDA sentiment_drop: mean -0.81 vs baseline ...``."""
     s = signal.stats
     window = format_window(rule.window_s)
-    if rule.kind in ("sentiment_drop", "sentiment_rise"):
+    if signal.reason == "min_count":
+        detail = f"too few posts to measure (min_count {rule.min_count})"
+    elif rule.kind in ("sentiment_drop", "sentiment_rise"):
         detail = (
             f"mean {_f(s.get('mean'))} vs baseline {_f(s.get('baseline_mean'))} "
             f"(z={_f(s.get('z'))})"

@@ -14,28 +14,26 @@ Layout::
     window = "15m"
     z = 3.0
 
-``tomllib`` reports lines only for syntax errors, so semantic errors are located by
-scanning the text for each ``[[rule]]`` header and the ``key =`` lines below it.
+``tomllib`` reports lines only for syntax errors; ``sentimon.alerts.rulelines`` locates
+the rest.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from sentimon.alerts.baseline import MAX_WINDOWS
 from sentimon.alerts.durations import parse_duration
+from sentimon.alerts.rulelines import Errors, Locations, Table
 from sentimon.alerts.rules import KINDS, SEVERITIES, Rule, RuleSet
 from sentimon.errors import ConfigError
 from sentimon.keys import MARKET
 from sentimon.windows import parse_window
 
-_HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
-_KEY_RE = re.compile(r'^\s*(?:"([^"]+)"|([A-Za-z0-9_-]+))\s*=')
 _TOML_LINE_RE = re.compile(r"at line (\d+)")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _TICKER_GLOB_RE = re.compile(r"^[A-Z0-9.*?\[\]!_-]{1,32}$")
@@ -71,58 +69,6 @@ _BASELINE = {
 _TOP_LEVEL = {"inhibit", "defaults", "rule"}
 
 
-@dataclass
-class _Table:
-    line: int
-    keys: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class _Locations:
-    """Where each top-level key, the ``[defaults]`` table and each ``[[rule]]`` start."""
-
-    top: _Table = field(default_factory=lambda: _Table(1))
-    defaults: _Table | None = None
-    rules: list[_Table] = field(default_factory=list)
-
-    @classmethod
-    def scan(cls, text: str) -> _Locations:
-        found = cls()
-        current: _Table | None = found.top
-        for number, raw in enumerate(text.splitlines(), start=1):
-            header = _HEADER_RE.match(raw)
-            if header:
-                current = found._open(header.group(1), header.group(2), number)
-                continue
-            key = _KEY_RE.match(raw)
-            if key and current is not None:
-                current.keys.setdefault(key.group(1) or key.group(2), number)
-        return found
-
-    def _open(self, bracket: str, name: str, number: int) -> _Table | None:
-        table = _Table(number)
-        if bracket == "[[" and name == "rule":
-            self.rules.append(table)
-            return table
-        if bracket == "[" and name == "defaults":
-            self.defaults = table
-            return table
-        return None
-
-
-class _Errors:
-    """Builds ConfigErrors that name the file, the line and the field."""
-
-    def __init__(self, source: str, where: _Locations) -> None:
-        self.source = source
-        self.where = where
-
-    def fail(self, table: _Table, what: str, key: str | None, problem: str) -> ConfigError:
-        line = table.keys.get(key, table.line) if key else table.line
-        field_part = f" field {key!r}" if key else ""
-        return ConfigError(f"alert rules {self.source}, line {line}: {what}{field_part}: {problem}")
-
-
 def default_rules_text() -> str:
     """The rules file shipped with sentimon (``sentimon/data/alert_rules.toml``)."""
     return resources.files("sentimon").joinpath("data/alert_rules.toml").read_text("utf-8")
@@ -148,8 +94,8 @@ def parse_rules(text: str, source: str = "<text>") -> RuleSet:
         match = _TOML_LINE_RE.search(str(exc))
         line = match.group(1) if match else str(max(len(text.splitlines()), 1))
         raise ConfigError(f"alert rules {source}, line {line}: invalid TOML: {exc}") from None
-    where = _Locations.scan(text)
-    errors = _Errors(source, where)
+    where = Locations.scan(text)
+    errors = Errors(source, where)
     for key in data:
         if key not in _TOP_LEVEL:
             raise errors.fail(
@@ -172,7 +118,7 @@ def parse_rules(text: str, source: str = "<text>") -> RuleSet:
     return RuleSet(tuple(rules), inhibit=inhibit, source=source)
 
 
-def _defaults(raw: Any, errors: _Errors) -> dict[str, Any]:
+def _defaults(raw: Any, errors: Errors) -> dict[str, Any]:
     table = errors.where.defaults or errors.where.top
     if not isinstance(raw, dict):
         raise errors.fail(table, "top level", "defaults", "must be a table ([defaults])")
@@ -190,8 +136,8 @@ class _RuleReader:
         self,
         raw: dict[str, Any],
         defaults: dict[str, Any],
-        table: _Table,
-        errors: _Errors,
+        table: Table,
+        errors: Errors,
         index: int,
     ) -> None:
         self.raw, self.defaults, self.table, self.errors = raw, defaults, table, errors
@@ -264,7 +210,7 @@ class _RuleReader:
         return value
 
 
-def _rule(raw: Any, defaults: dict[str, Any], table: _Table, errors: _Errors, index: int) -> Rule:
+def _rule(raw: Any, defaults: dict[str, Any], table: Table, errors: Errors, index: int) -> Rule:
     if not isinstance(raw, dict):
         raise errors.fail(table, f"rule #{index + 1}", None, "each [[rule]] must be a table")
     r = _RuleReader(raw, defaults, table, errors, index)

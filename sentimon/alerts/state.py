@@ -75,6 +75,16 @@ class WindowRequest:
 
 
 @dataclass
+class Reads:
+    """Per ``MinuteRange`` its stats; per ``WindowRequest`` its non-empty windows' sums."""
+
+    ranges: list[MinuteRange] = field(default_factory=list)
+    windows: list[Stats] = field(default_factory=list)
+    requests: list[WindowRequest] = field(default_factory=list)
+    sums: list[dict[int, Stats]] = field(default_factory=list)
+
+
+@dataclass
 class Snapshot:
     records: dict[str, str | None] = field(default_factory=dict)
     open: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -89,23 +99,28 @@ class AlertStore:
         self.keys = keys
         self._read_script = client.register_script(_READ_SCRIPT)
 
-    def load(self, fields: list[str]) -> Snapshot:
+    def fetch(
+        self, fields: list[str], ranges: list[MinuteRange], requests: list[WindowRequest]
+    ) -> tuple[Snapshot, Reads]:
+        """In one round trip: the records of ``fields``, the open alerts, the silences, and
+        the window stats and baseline sums (summed by Redis in a read-only script)."""
         pipe = self.client.pipeline(transaction=False)
         pipe.hmget(self.keys.alert_state, fields or ["-"])
         pipe.hgetall(self.keys.alert_open)
         pipe.hgetall(self.keys.alert_silences)
-        records, opened, silences = self._execute(pipe)
-        return Snapshot(
+        if ranges or requests:
+            self._read_script(args=[json.dumps(self._spec(ranges, requests))], client=pipe)
+        replies = self._execute(pipe)
+        records, opened, silences = replies[:3]
+        snapshot = Snapshot(
             records=dict(zip(fields, records, strict=False)),
             open={k: json.loads(v) for k, v in opened.items()},
             silences=_silences(silences),
         )
+        reads = _parse_reads(replies[3], ranges, requests) if len(replies) > 3 else Reads()
+        return snapshot, reads
 
-    def read(
-        self, ranges: list[MinuteRange], requests: list[WindowRequest]
-    ) -> tuple[list[Stats], list[dict[int, Stats]]]:
-        """Window stats of each range and the baseline sums of each request, computed by
-        Redis in one read-only script call (only non-empty windows come back)."""
+    def _spec(self, ranges: list[MinuteRange], requests: list[WindowRequest]) -> dict[str, Any]:
         spec: dict[str, list[Any]] = {"ranges": [], "windows": []}
         for r in ranges:
             spans = _hour_spans(r.first, r.last)
@@ -118,20 +133,7 @@ class AlertStore:
                  min(req.last, block * WINDOW_BLOCK + WINDOW_BLOCK - 1)]
                 for block in blocks
             ])  # fmt: skip
-        if not ranges and not requests:
-            return [], []
-        try:
-            sums, windows = self._read_script(args=[json.dumps(spec)])
-        except redis.RedisError as exc:
-            raise SinkError(f"reading alert windows failed (batch retried): {exc}") from exc
-        width = len(STAT_FIELDS)
-        stats = [Stats.from_values(sums[i * width : (i + 1) * width]) for i in range(len(ranges))]
-        found = [
-            {int(i): Stats(count=int(n), s_micro=int(s), ss_micro=int(ss))
-             for i, n, s, ss in (flat[k : k + 4] for k in range(0, len(flat), 4))}
-            for flat in windows
-        ]  # fmt: skip
-        return stats, found
+        return spec
 
     def recent_posts(self, entity: str, limit: int) -> list[dict[str, Any]]:
         try:
@@ -150,31 +152,71 @@ class AlertStore:
 
 
 #: Read-only: sums the aggregate fields ``n pos neu neg s ss`` over each range of minutes
-#: (an hour's totals when a span covers the whole hour), and returns the non-empty windows
-#: of each baseline-sums request as flat ``index n s ss`` quadruples.
+#: (an hour's totals when a span covers the whole hour; an hour that several ranges cut
+#: into is read once with HGETALL), and returns the non-empty windows of each
+#: baseline-sums request as flat ``index n s ss`` quadruples.
 #: ARGV[1]: {"ranges": [[[hour key, first, last], ...], ...],
 #:           "windows": [[[sums key, first index, last index], ...], ...]}
 _READ_SCRIPT = """
 local spec = cjson.decode(ARGV[1])
 local names = {'n', 'pos', 'neu', 'neg', 's', 'ss'}
+local slot = {n = 1, pos = 2, neu = 3, neg = 4, s = 5, ss = 6}
+local partial = {}
+for _, spans in ipairs(spec.ranges) do
+  for _, span in ipairs(spans) do
+    if not (span[2] == 0 and span[3] == 59) then partial[span[1]] = (partial[span[1]] or 0) + 1 end
+  end
+end
+local hours = {}
+local function whole_hour(key)
+  local flat = redis.call('HGETALL', key)
+  local hour = {minutes = {}, totals = {0, 0, 0, 0, 0, 0}}
+  for i = 1, #flat, 2 do
+    local f, v = flat[i], tonumber(flat[i + 1])
+    local colon = string.find(f, ':', 1, true)
+    if colon then
+      local m = tonumber(string.sub(f, 1, colon - 1))
+      local row = hour.minutes[m]
+      if not row then row = {0, 0, 0, 0, 0, 0}; hour.minutes[m] = row end
+      local k = slot[string.sub(f, colon + 1)]
+      if k then row[k] = v end
+    elseif slot[f] then
+      hour.totals[slot[f]] = v
+    end
+  end
+  hours[key] = hour
+  return hour
+end
+local function add_values(total, values)
+  for j, v in ipairs(values) do
+    if v then
+      local k = (j - 1) % 6 + 1
+      total[k] = total[k] + tonumber(v)
+    end
+  end
+end
 local sums = {}
 for _, spans in ipairs(spec.ranges) do
   local total = {0, 0, 0, 0, 0, 0}
   for _, span in ipairs(spans) do
-    local fields = {}
-    if span[2] == 0 and span[3] == 59 then
-      fields = names
+    local key, lo, hi = span[1], span[2], span[3]
+    local hour = hours[key]
+    if not hour and (partial[key] or 0) > 1 then hour = whole_hour(key) end
+    if hour and lo == 0 and hi == 59 then
+      for k = 1, 6 do total[k] = total[k] + hour.totals[k] end
+    elseif hour then
+      for m = lo, hi do
+        local row = hour.minutes[m]
+        if row then for k = 1, 6 do total[k] = total[k] + row[k] end end
+      end
+    elseif lo == 0 and hi == 59 then
+      add_values(total, redis.call('HMGET', key, unpack(names)))
     else
-      for m = span[2], span[3] do
+      local fields = {}
+      for m = lo, hi do
         for _, f in ipairs(names) do fields[#fields + 1] = m .. ':' .. f end
       end
-    end
-    local values = redis.call('HMGET', span[1], unpack(fields))
-    for j, v in ipairs(values) do
-      if v then
-        local slot = (j - 1) % 6 + 1
-        total[slot] = total[slot] + tonumber(v)
-      end
+      add_values(total, redis.call('HMGET', key, unpack(fields)))
     end
   end
   for k = 1, 6 do sums[#sums + 1] = total[k] end
@@ -204,6 +246,20 @@ for _, blocks in ipairs(spec.windows) do
 end
 return {sums, windows}
 """
+
+
+def _parse_reads(
+    reply: list[Any], ranges: list[MinuteRange], requests: list[WindowRequest]
+) -> Reads:
+    sums, windows = reply
+    width = len(STAT_FIELDS)
+    stats = [Stats.from_values(sums[i * width : (i + 1) * width]) for i in range(len(ranges))]
+    found = [
+        {int(i): Stats(count=int(n), s_micro=int(s), ss_micro=int(ss))
+         for i, n, s, ss in (flat[k : k + 4] for k in range(0, len(flat), 4))}
+        for flat in windows
+    ]  # fmt: skip
+    return Reads(ranges, stats, requests, found)
 
 
 def _silences(raw: dict[str, str]) -> list[Silence]:

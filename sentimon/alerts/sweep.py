@@ -66,14 +66,21 @@ def sweep(
     sums: dict[int, Stats],
     mute: Callable[[], str | None],
     make_id: Callable[[int], str],
+    cache: dict[tuple[int, float, int, int], Baseline] | None = None,
 ) -> SweepResult:
-    """Run the lifecycle through the ticks; ``sums`` are the baseline's per-window sums."""
+    """Run the lifecycle through the ticks; ``sums`` are the baseline's per-window sums.
+    ``cache`` (per entity and window length) shares baselines between ticks and rules."""
     result = SweepResult(state)
-    baselines: dict[int, Baseline] = {}  # ticks in one tumbling window share a baseline
+    baselines = {} if cache is None else cache
     for tick in ticks:
         baseline: Baseline | None = None
         if rule.uses_baseline:
-            index = window_index(tick.ts_ms, rule.window_s)
+            index = (
+                window_index(tick.ts_ms, rule.window_s),
+                rule.alpha,
+                rule.min_posts,
+                rule.history,
+            )
             baseline = baselines.get(index)
             if baseline is None:
                 baseline = compute(

@@ -129,7 +129,7 @@ def _list(args: argparse.Namespace) -> int:
 
     from sentimon.alerts.history import AlertReader
     from sentimon.alerts.silence_store import SilenceStore
-    from sentimon.cli.output import emit_json, emit_table
+    from sentimon.cli.output import emit_json
 
     client, keys = _client_keys(args)
     reader = AlertReader(client, keys.namespace)
@@ -146,20 +146,31 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(data)
         return 0
-    print(f"open alerts ({keys.namespace}):")
-    emit_table(data["open"], ["id", "rule", "entity", "severity", "opened_ms", "notices"])
-    print("\nrecent history:")
-    emit_table(
-        [{**h, "summary": h["payload"].get("summary", "")} for h in data["history"]],
-        ["ts", "status", "notify", "muted", "event", "summary"],
-    )
-    print("\nsilences:")
-    emit_table(
-        [{**s, "matchers": ",".join(s["matchers"])} for s in silences],
-        ["id", "active", "matchers", "expires_ms", "reason", "by"],
-    )
+    _print_listing(data, keys.namespace)
     print(f"\noutbox: {data['outbox']}  dead letters: {data['dead_letters'] or 'none'}")
     return 0
+
+
+def _print_listing(data: dict[str, Any], namespace: str) -> None:
+    from sentimon.cli.output import emit_table
+
+    print(f"open alerts ({namespace}):")
+    emit_table(
+        [{**a, "opened": _iso(a["opened_ms"])} for a in data["open"]],
+        ["id", "rule", "entity", "severity", "opened", "notices"],
+    )
+    print("\nrecent history (event time):")
+    emit_table(
+        [{**h, "time": _iso(h["ts"]), "sent": "yes" if h["notify"] else "no",
+          "summary": h["payload"].get("summary", "")} for h in data["history"]],
+        ["time", "status", "sent", "muted", "event", "summary"],
+    )  # fmt: skip
+    print("\nsilences:")
+    emit_table(
+        [{**s, "matchers": ",".join(s["matchers"]), "until": _iso(s["expires_ms"])}
+         for s in data["silences"]],
+        ["id", "active", "matchers", "until", "reason", "by"],
+    )  # fmt: skip
 
 
 def _silence(args: argparse.Namespace) -> int:

@@ -183,9 +183,26 @@ def consume(env: Env, idle_s: float = 2.5) -> int:
         signal.signal(signal.SIGTERM, saved[1])
 
 
-def dispatch_once(env: Env, name: str = "dispatcher") -> None:
-    proc = env.cli("alerts", "dispatch", "--once", "--name", name, timeout=60)
-    assert "dispatcher stopped" in proc.stderr, proc.stderr[-2000:]
+def dispatch_once(env: Env, name: str = "dispatcher", *, cli: bool = False) -> None:
+    """Deliver what the outbox holds, then return: the real CLI, or the same in-process."""
+    if cli:
+        proc = env.cli("alerts", "dispatch", "--once", "--name", name, timeout=60)
+        assert "dispatcher stopped" in proc.stderr, proc.stderr[-2000:]
+        return
+    from prometheus_client import CollectorRegistry
+
+    from sentimon.alerts.backoff import Backoff
+    from sentimon.alerts.dispatch import Dispatcher
+    from sentimon.alerts.outbox import Outbox
+    from sentimon.alerts.sinks import build_sinks
+    from sentimon.keys import Keys
+    from sentimon.metrics import Metrics
+
+    s = env.settings
+    outbox = Outbox(env.redis(), Keys(s.namespace), name)
+    backoff = Backoff(s.dispatch_backoff_s, s.dispatch_backoff_max_s, s.dispatch_max_attempts)
+    dispatcher = Dispatcher(outbox, build_sinks(s), backoff, registry=Metrics(CollectorRegistry()))
+    dispatcher.run(threading.Event(), once=True)
 
 
 def kafka_alerts(env: Env, expected: int, timeout_s: float = 10.0) -> list[dict[str, Any]]:
@@ -230,7 +247,7 @@ def test_burst_fires_once_resolves_once_and_steady_stays_quiet(stack, tmp_path, 
         ("firing", "ticker:ACME"),
         ("resolved", "ticker:ACME"),
     ]
-    dispatch_once(env)
+    dispatch_once(env, cli=True)
     got = receiver.wait_for(2)
     assert [(p["status"], p["entity"], p["rule"]) for p in got] == [
         ("firing", "ticker:ACME", "ticker-drop"),

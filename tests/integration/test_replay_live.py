@@ -78,7 +78,7 @@ def test_replay_beside_a_live_group_leaves_it_alone_and_agrees_with_it(stack, ti
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES, encoding="utf-8")
     env = Env(stack, tiny_model, partitions=1, max_batch=1, alert_rules=str(rules))
-    history = build_history([env.news], n=90, span_ms=150 * MIN, seed=5)
+    history = build_history([env.news], n=60, span_ms=150 * MIN, seed=5)
     history.messages.sort(key=lambda m: m.broker_ms)  # a live feed arrives in time order
     valid = history.valid_in(None, None)
     publish(stack.bootstrap, history)

@@ -22,6 +22,7 @@ class FakeOutbox:
         self.acked: list[str] = []
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
         self.dead: list[dict[str, Any]] = []
+        self.stale: list[Entry] = []  # what a crashed peer left pending
 
     def add(self, n: int) -> None:
         for _ in range(n):
@@ -35,7 +36,9 @@ class FakeOutbox:
         return list(self.pending.values())
 
     def claim_stale(self, min_idle_ms: int) -> list[Entry]:
-        return []
+        out, self.stale = self.stale, []
+        self.pending.update({e.entry_id: e for e in out})
+        return out
 
     def touch(self, ids: Any) -> None: ...
     def read_new(self, count: int, block_ms: int | None) -> list[Entry]:
@@ -174,3 +177,14 @@ def test_redrive_entry_goes_only_to_its_sink():
     box.new.append(Entry("9-0", "ev9", json.dumps({"id": "x"}), frozenset({"b"})))
     drive(d, clock, 1)
     assert a.got == [] and b.got == ["ev9"] and box.acked == ["9-0"]
+
+
+def test_entries_a_crashed_peer_left_are_adopted():
+    box = FakeOutbox()
+    a = FakeSink("a")
+    d, clock = make(box, a)
+    box.stale.append(Entry("7-0", "ev7", json.dumps({"id": "x"})))
+    drive(d, clock, 5)
+    assert a.got == []  # not checked on every step
+    drive(d, clock, 20)
+    assert a.got == ["ev7"] and box.acked == ["7-0"]

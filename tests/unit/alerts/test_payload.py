@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sentimon.alerts.detect import Signal
+from sentimon.alerts.baseline import Baseline
+from sentimon.alerts.detect import measure
 from sentimon.alerts.lifecycle import Notice
 from sentimon.alerts.payload import build_payload, encode, fingerprint, scope_of, top_posts
 from sentimon.alerts.rules import Rule
+from sentimon.windows import Stats
 
 RULE = Rule(
     "drop",
@@ -49,19 +51,12 @@ def test_top_posts_follow_the_rule_direction():
 
 def test_payload_has_every_promised_field():
     notice = Notice("firing", "abc", 0, 1_000_000, 1_060_000, True)
-    signal = Signal(
-        True,
-        False,
-        -4.2,
-        {
-            "count": 12,
-            "mean": -0.7,
-            "baseline_mean": 0.1,
-            "z": -4.2,
-            "negative_share": 0.9,
-            "rate_per_min": 0.8,
-        },
-    )
+    window = Stats()
+    for score in [-0.9] * 10 + [0.1, 0.1]:
+        window = window + Stats.of_post("negative" if score < 0 else "neutral", score)
+    baseline = Baseline(mean=0.1, var=0.2, windows=8, rate=3.0, rate_windows=8)
+    signal = measure(RULE, window, baseline)
+    assert signal.active and signal.metric == "z"
     posts = [{"id": "p1", "ts": 1_050_000, "text": "bad", "url": "http://x", "score": -0.9}]
     body = build_payload(
         notice,
@@ -107,6 +102,8 @@ def test_payload_has_every_promised_field():
         "label": None,
         "source": None,
     }
-    assert "ticker:NVDA" in body["summary"] and "z=-4.20" in body["summary"]
+    assert body["stats"]["count"] == 12 and body["stats"]["baseline_mean"] == 0.1
+    assert body["stats"]["z"] == body["value"] < -3 and body["stats"]["negative_share"] == 0.833333
+    assert "ticker:NVDA" in body["summary"] and f"z={body['value']:.2f}" in body["summary"]
     assert encode(body) == encode(dict(reversed(list(body.items()))))  # canonical
     assert scope_of("market") == {"type": "market", "value": ""}

@@ -9,6 +9,7 @@ from dashboard.snapshot import (
     EntityView,
     TickerRow,
     baseline,
+    covered_hours,
     entity_view,
     top_movers,
     total,
@@ -92,3 +93,13 @@ def test_top_movers_by_absolute_z_then_rows_without_baseline_by_volume():
 def test_total_sums_stats():
     assert total([stats(2, 0.5), stats(3, -0.5)]).count == 5
     assert total([]) == Stats()
+
+
+def test_a_young_namespace_gets_its_base_rate_from_the_hours_it_has_data_for():
+    market = hours({3: stats(10, 0.0), 2: stats(10, 0.0)})  # data from 04:00 on
+    covered = covered_hours(market, END_MS)
+    assert covered == 2  # 04:00 and 05:00; the baseline stops at 06:00
+    view = EntityView(Stats(), stats(30, 0.0), stats(20, 0.0), [], baseline_hours=covered)
+    assert view.volume_ratio == 3.0
+    assert covered_hours(hours({}), END_MS) == 0
+    assert covered_hours(hours({25: stats(1, 0.0)}), END_MS) == BASELINE_HOURS
