@@ -247,7 +247,7 @@ def run_bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
     first, app, warm = time_app(client, url, args.runs)
     load = os.getloadavg()
     return {
-        "command": "python bench/dashboard.py " + " ".join(sys.argv[1:]),
+        "command": " ".join(["python bench/dashboard.py", *sys.argv[1:]]),
         "tickers": args.tickers,
         "hours_of_minute_buckets": args.hours,
         "fill_s": round(fill_s, 2),

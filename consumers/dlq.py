@@ -1,11 +1,15 @@
 """Dead letters: invalid records go to ``<topic>.dlq`` with the reason in headers.
 
 The original bytes are kept unchanged as the value (and the original key as the key), so
-nothing is lost; headers say where the record came from and why it was rejected.
+nothing is lost; headers say where the record came from and why it was rejected. A record
+too big for any producer or broker limit (over ``max_record_bytes``, key and value) is cut
+to fit, with its original sizes and the SHA-256 of its value in headers: refusing it would
+stall the consumer on it forever, and its source offset is in the headers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +22,11 @@ from sentimon.topics import dlq_topic
 log = logging.getLogger(__name__)
 
 REASON_HEADER = "sentimon-dlq-reason"
+TRUNCATED_HEADER = "sentimon-dlq-truncated"
+SHA256_HEADER = "sentimon-dlq-sha256"
+#: Under the producer's max_request_size (1 MiB or more) and Kafka's default 1 MiB
+#: max.message.bytes, with room for headers and batch overhead.
+MAX_RECORD_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -43,10 +52,16 @@ class DeadLetterSink(Protocol):
 class KafkaDeadLetters:
     """Publishes to the dead-letter topics and waits until the broker acknowledged them."""
 
-    def __init__(self, producer_factory: Callable[[], Any], timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        producer_factory: Callable[[], Any],
+        timeout_s: float = 30.0,
+        max_record_bytes: int = MAX_RECORD_BYTES,
+    ) -> None:
         self._factory = producer_factory
         self._producer: Any = None
         self.timeout_s = timeout_s
+        self.max_record_bytes = max_record_bytes
 
     def publish(self, letters: Sequence[DeadLetter]) -> None:
         if not letters:
@@ -55,12 +70,7 @@ class KafkaDeadLetters:
             producer = self._producer or self._factory()
             self._producer = producer
             futures = [
-                producer.send(
-                    dlq_topic(letter.record.topic),
-                    value=letter.record.value or b"",
-                    key=letter.record.key,
-                    headers=letter.headers(),
-                )
+                producer.send(dlq_topic(letter.record.topic), **self._fit(letter))
                 for letter in letters
             ]
             producer.flush(timeout=self.timeout_s)
@@ -72,6 +82,22 @@ class KafkaDeadLetters:
             self.close()
             raise SinkError(f"publishing {len(letters)} dead letters failed: {exc}") from exc
         log.info("sent %d invalid records to dead-letter topics", len(letters))
+
+    def _fit(self, letter: DeadLetter) -> dict[str, Any]:
+        """The letter's key, value and headers, cut to ``max_record_bytes`` if bigger."""
+        key, value = letter.record.key, letter.record.value or b""
+        headers = letter.headers()
+        if len(key or b"") + len(value) <= self.max_record_bytes:
+            return {"key": key, "value": value, "headers": headers}
+        sizes = f"key {len(key or b'')} bytes, value {len(value)} bytes"
+        headers += [
+            (TRUNCATED_HEADER, sizes.encode()),
+            (SHA256_HEADER, hashlib.sha256(value).hexdigest().encode()),
+        ]
+        cut_key = key[: self.max_record_bytes // 2] if key else key
+        cut_value = value[: self.max_record_bytes - len(cut_key or b"")]
+        log.warning("dead letter from %s cut to fit (%s)", letter.record.fence_field, sizes)
+        return {"key": cut_key, "value": cut_value, "headers": headers}
 
     def close(self) -> None:
         if self._producer is not None:

@@ -29,26 +29,47 @@ def chart_data(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def score_volume_spec(*, height: int = 330) -> dict[str, Any]:
-    """Top: the mean score line with its ±1 stderr band; bottom: posts per bin. The two
-    share the time scale: scroll or drag to zoom and pan, double-click to reset."""
-    top = int(height * 0.7)
+def score_volume_spec(*, height: int = 320) -> dict[str, Any]:
+    """One view, two y axes: posts per bin as light bars (right axis) behind the mean score
+    line with its ±1 stderr band (left axis, -1..1). Scroll or drag to zoom and pan the
+    time axis, double-click to reset. The spec does not depend on the data, so refreshes
+    only swap the data."""
+    x = {**_TIME, "title": "event time (UTC)"}
     return {
-        "vconcat": [
+        "width": "container",
+        "height": height,
+        "layer": [
             {
-                "width": "container",
-                "height": top,
+                "mark": {"type": "bar", "color": GREY, "opacity": 0.35},
+                "encoding": {
+                    "x": x,
+                    "y": {
+                        "field": "count",
+                        "type": "quantitative",
+                        "title": "posts",
+                        "axis": {"orient": "right", "grid": False},
+                    },
+                    "tooltip": _tooltip(),
+                },
+            },
+            {
+                # bins without posts have no mean: leave them out so the line spans gaps
+                "transform": [{"filter": "isValid(datum.mean)"}],
                 "layer": [
                     {
                         "mark": {"type": "area", "color": BLUE, "opacity": 0.2},
                         "encoding": {
-                            "x": {**_TIME, "title": None},
+                            "x": x,
                             "y": {"field": "lo", "type": "quantitative"},
                             "y2": {"field": "hi"},
                         },
                     },
                     {
-                        "mark": {"type": "line", "color": BLUE, "point": False},
+                        "mark": {
+                            "type": "line",
+                            "color": BLUE,
+                            "point": {"filled": True, "size": 14, "color": BLUE},
+                        },
                         "params": [
                             {
                                 "name": "zoom",
@@ -57,7 +78,7 @@ def score_volume_spec(*, height: int = 330) -> dict[str, Any]:
                             }
                         ],
                         "encoding": {
-                            "x": {**_TIME, "title": None},
+                            "x": x,
                             "y": {
                                 "field": "mean",
                                 "type": "quantitative",
@@ -69,18 +90,8 @@ def score_volume_spec(*, height: int = 330) -> dict[str, Any]:
                     },
                 ],
             },
-            {
-                "width": "container",
-                "height": height - top,
-                "mark": {"type": "bar", "color": GREY},
-                "encoding": {
-                    "x": {**_TIME, "title": "event time (UTC)"},
-                    "y": {"field": "count", "type": "quantitative", "title": "posts"},
-                    "tooltip": _tooltip(),
-                },
-            },
         ],
-        "resolve": {"scale": {"x": "shared"}},
+        "resolve": {"scale": {"y": "independent"}},
     }
 
 

@@ -119,7 +119,7 @@ def posts_frame(posts: list[dict[str, Any]]) -> pd.DataFrame:
         }
         for p in posts
     ]
-    columns = ["time", "score", "label", "source", "text", "url", "tickers"]
+    columns = ["time", "score", "label", "source", "url", "text", "tickers"]
     return pd.DataFrame.from_records(records, columns=columns)
 
 

@@ -40,7 +40,7 @@ def render_drilldown(
     points = query.series(ticker_entity(symbol), range_s, snapshot.watermark_ms)
     frame = series_frame(points, bin_minutes(range_s))
     st.vega_lite_chart(
-        chart_data(frame), score_volume_spec(height=300), key="ticker_chart", width="stretch"
+        chart_data(frame), score_volume_spec(height=280), key="ticker_chart", width="stretch"
     )
     left, right = st.columns([3, 2])
     with left:
@@ -61,4 +61,11 @@ def render_posts(posts: list[dict[str, object]]) -> None:
         return
     frame = posts_frame(posts)
     styled = frame.style.map(score_colour, subset=["score"])
-    st.dataframe(styled, key="posts_table", hide_index=True, column_config=POST_COLUMNS, height=360)
+    st.dataframe(
+        styled,
+        key="posts_table",
+        hide_index=True,
+        column_config=POST_COLUMNS,
+        height=360,
+        placeholder="—",
+    )

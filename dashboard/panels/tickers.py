@@ -48,6 +48,7 @@ def render_table(snapshot: Snapshot) -> list[str]:
         column_config=COLUMNS,
         height=_height(frame),
         row_height=32,
+        placeholder="—",
     )
     st.caption(
         f"{len(frame):,} of {len(snapshot.tickers):,} tickers · top movers first "

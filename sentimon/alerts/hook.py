@@ -29,10 +29,11 @@ from typing import Any
 
 import redis
 
-from consumers.writeplan import Guard, WritePlan, post_summary
+from consumers.writeplan import Guard, WritePlan
 from sentimon.aggregate import AggregateUpdate
 from sentimon.alerts import payload as payloads
-from sentimon.alerts.lifecycle import AlertState, Notice
+from sentimon.alerts.lifecycle import Notice
+from sentimon.alerts.notices import NoticeWriter
 from sentimon.alerts.rulefile import load_rules
 from sentimon.alerts.rules import Rule, RuleSet, entity_order
 from sentimon.alerts.silences import alert_labels, muting_silence
@@ -48,7 +49,7 @@ from sentimon.alerts.state import (
     pair_field,
     split_field,
 )
-from sentimon.alerts.sweep import Emitted, Tick, entity_ticks, sweep
+from sentimon.alerts.sweep import Tick, entity_ticks, sweep
 from sentimon.keys import MARKET, Keys
 from sentimon.settings import Settings
 from sentimon.windows import Stats, minute_of
@@ -77,6 +78,8 @@ class _Batch:
     sums: dict[tuple[str, int], dict[int, Stats]] = field(default_factory=dict)
     baselines: dict[tuple[str, int], dict[Any, Any]] = field(default_factory=dict)
     open: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: (entity, window length, window index) -> this batch's baseline sums
+    deltas: dict[tuple[str, int, int], Stats] = field(default_factory=dict)
 
 
 class AlertHook:
@@ -96,9 +99,9 @@ class AlertHook:
         self.rules = rules
         self.keys = keys
         self.store = AlertStore(client, keys)
-        self.history_max = history_max
-        self.outbox_max = outbox_max
-        self.top_posts = top_posts
+        self.writer = NoticeWriter(
+            keys, self.store, history_max=history_max, outbox_max=outbox_max, top_posts=top_posts
+        )
         self.clock = clock
         #: notices of the last planned write (read by after_write, tests, tools)
         self.notices: list[tuple[Notice, dict[str, Any]]] = []
@@ -120,13 +123,21 @@ class AlertHook:
         self.notices = []
         if not update.posts or update.max_event_ms is None:
             return
-        self._plan_sums(plan, update)
+        deltas = self._window_deltas(update)
+        self._plan_sums(plan, deltas)
         ticks = entity_ticks(update)
         pairs = [_Pair(rule, entity, pair_field(rule.name, entity), None, entity_ticks_)
                  for entity, entity_ticks_ in sorted(ticks.items())
                  for rule in self.rules.for_entity(entity)]  # fmt: skip
         snapshot, reads = self._fetch(pairs)
-        batch = _Batch(plan, update, snapshot, int(self.clock() * 1000), open=dict(snapshot.open))
+        batch = _Batch(
+            plan,
+            update,
+            snapshot,
+            int(self.clock() * 1000),
+            open=dict(snapshot.open),
+            deltas=deltas,
+        )
         self._apply_reads(pairs, reads, batch)
         quiet = self._quiet_pairs(snapshot, {p.key for p in pairs}, update.max_event_ms, plan)
         if quiet:
@@ -156,10 +167,9 @@ class AlertHook:
                 out[key] = out[key] + stats
         return out
 
-    def _plan_sums(self, plan: WritePlan, update: AggregateUpdate) -> None:
-        self._deltas = self._window_deltas(update)
+    def _plan_sums(self, plan: WritePlan, deltas: dict[tuple[str, int, int], Stats]) -> None:
         touched: dict[str, int] = {}
-        for (entity, window_s, index), stats in sorted(self._deltas.items()):
+        for (entity, window_s, index), stats in sorted(deltas.items()):
             key = self.keys.alert_window(entity, window_s, index // WINDOW_BLOCK)
             plan.add("HINCRBY", key, f"{index}:n", stats.count)
             plan.add("HINCRBY", key, f"{index}:s", stats.s_micro)
@@ -208,7 +218,7 @@ class AlertHook:
                     stats = stats + delta
             batch.windows[r] = stats
         by_series: dict[tuple[str, int], list[tuple[int, Stats]]] = defaultdict(list)
-        for (entity, window_s, index), delta in self._deltas.items():
+        for (entity, window_s, index), delta in batch.deltas.items():
             by_series[(entity, window_s)].append((index, delta))
         for req, found in zip(reads.requests, reads.sums, strict=True):
             for index, delta in by_series.get((req.entity, req.window_s), ()):
@@ -244,12 +254,17 @@ class AlertHook:
                 self.keys.namespace, rule.name, pair.entity, opened
             ),
         )
-        if result.state != state:
+        if result.state != state:  # the open index changes only with the guarded record
             batch.plan.guards.append(Guard(self.keys.alert_state, pair.key, pair.raw))
             batch.plan.add("HSET", self.keys.alert_state, pair.key, encode_record(result.state))
-        self._track_open(pair, result.state, batch)
+            self.writer.track_open(
+                batch.plan, batch.open, pair.key, rule, pair.entity, result.state
+            )
         for emitted in result.emitted:
-            self._emit(emitted, pair, batch)
+            body = self.writer.emit(
+                batch.plan, emitted, rule, pair.entity, _range(pair, emitted.tick), batch.update
+            )
+            self.notices.append((emitted.notice, body))
 
     def _mute(self, rule: Rule, entity: str, batch: _Batch) -> str | None:
         labels = alert_labels(rule.name, rule.kind, rule.severity, entity)
@@ -261,96 +276,6 @@ class AlertHook:
                 if summary.get("entity") == MARKET and summary.get("kind") == rule.kind:
                     return f"inhibited:{summary.get('id')}"
         return None
-
-    def _track_open(self, pair: _Pair, state: AlertState, batch: _Batch) -> None:
-        was_open = pair.key in batch.open
-        if state.firing and (not was_open or batch.open[pair.key].get("id") != state.alert_id):
-            summary = {
-                "id": state.alert_id,
-                "rule": pair.rule.name,
-                "kind": pair.rule.kind,
-                "severity": pair.rule.severity,
-                "entity": pair.entity,
-                "opened_ms": state.opened_ms,
-            }
-            batch.open[pair.key] = summary
-            batch.plan.add("HSET", self.keys.alert_open, pair.key, payloads.encode(summary))
-        elif not state.firing and was_open:
-            batch.open.pop(pair.key)
-            batch.plan.add("HDEL", self.keys.alert_open, pair.key)
-
-    def _emit(self, emitted: Emitted, pair: _Pair, batch: _Batch) -> None:
-        notice = emitted.notice
-        body = payloads.build_payload(
-            notice,
-            pair.rule,
-            pair.entity,
-            emitted.signal,
-            namespace=self.keys.namespace,
-            window_end_ms=emitted.tick.ts_ms,
-            model=batch.update.posts[0].model_id,
-            posts=self._posts(pair, emitted.tick, batch),
-        )
-        text = payloads.encode(body)
-        batch.plan.add(
-            "XADD",
-            self.keys.alerts,
-            "MAXLEN",
-            "~",
-            self.history_max,
-            "*",
-            "event",
-            notice.event_id,
-            "id",
-            notice.alert_id,
-            "status",
-            notice.status,
-            "rule",
-            pair.rule.name,
-            "kind",
-            pair.rule.kind,
-            "severity",
-            pair.rule.severity,
-            "entity",
-            pair.entity,
-            "ts",
-            notice.at_ms,
-            "notify",
-            int(notice.deliver),
-            "muted",
-            notice.muted,
-            "payload",
-            text,
-        )
-        if notice.deliver:
-            batch.plan.add(
-                "XADD",
-                self.keys.alert_outbox,
-                "MAXLEN",
-                "~",
-                self.outbox_max,
-                "*",
-                "event",
-                notice.event_id,
-                "payload",
-                text,
-            )
-        self.notices.append((notice, body))
-
-    def _posts(self, pair: _Pair, tick: Tick, batch: _Batch) -> list[dict[str, Any]]:
-        """Top posts of the tick's window: this batch's plus the entity's recent stream."""
-        window = _range(pair, tick)
-        lo, hi = window.first * 1000, (window.last + 60) * 1000
-        kind = pair.entity.removeprefix("kind:") if pair.entity.startswith("kind:") else None
-        stream = MARKET if kind or pair.entity == MARKET else pair.entity
-        mine = [post_summary(s) for s in batch.update.posts if pair.entity in s.entities()]
-        recent = self.store.recent_posts(stream, 100)
-        posts = [
-            p
-            for p in (*mine, *recent)
-            if lo <= int(p.get("ts", 0)) < hi and (kind is None or p.get("kind") == kind)
-        ]
-        return payloads.top_posts(pair.rule, posts, self.top_posts)
 
 
 def _range(pair: _Pair, tick: Tick) -> MinuteRange:

@@ -103,8 +103,9 @@ class AlertStore:
         self, fields: list[str], ranges: list[MinuteRange], requests: list[WindowRequest]
     ) -> tuple[Snapshot, Reads]:
         """In one round trip: the records of ``fields``, the open alerts, the silences, and
-        the window stats and baseline sums (summed by Redis in a read-only script)."""
-        pipe = self.client.pipeline(transaction=False)
+        the window stats and baseline sums (summed by Redis in a read-only script), as one
+        consistent snapshot (MULTI/EXEC: no batch write can land in between)."""
+        pipe = self.client.pipeline(transaction=True)
         pipe.hmget(self.keys.alert_state, fields or ["-"])
         pipe.hgetall(self.keys.alert_open)
         pipe.hgetall(self.keys.alert_silences)

@@ -166,3 +166,36 @@ def test_state_survives_a_new_processor(stack, tmp_path: Path):
     feed(env, posts("ACME", range(0, 6), 2, "[neg]", "b1"))
     feed(env, posts("ACME", range(6, 12), 2, "[neg]", "b2"))  # a fresh processor and hook
     assert [s for s, _, _ in statuses(env)] == ["firing"]
+
+
+def test_two_consumers_racing_on_the_market_open_one_alert(stack, tmp_path):
+    """Both processors evaluate `market` on every batch; the guard on the alert record makes
+    the loser re-evaluate on fresh state, so the burst opens one alert, not two."""
+    import threading
+
+    text = rules().replace('scope = "ACME"', 'scope = "market"')
+    env = alert_env(stack, tmp_path, text)
+    messages = sorted(
+        posts("ACME", range(0, 10), 4, "", "c") + posts("ACME", range(10, 20), 6, "[neg]", "b")
+        + posts("ACME", range(20, 40), 4, "", "d"),
+        key=lambda m: m["ts"],
+    )  # fmt: skip
+    halves = [[m for i, m in enumerate(messages) if i % 2 == p] for p in (0, 1)]
+
+    def run(partition: int) -> None:
+        processor = build_processor(env.settings, MarkerScorer(), dead_letters=NoDeadLetters())
+        records = [SourceRecord(env.news, partition, i, 0, json.dumps(m).encode())
+                   for i, m in enumerate(halves[partition])]  # fmt: skip
+        for i in range(0, len(records), 3):
+            processor.process(records[i : i + 3])
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert env.query().counters()["scored"] == len(messages)
+    assert [(e["status"], e["entity"]) for e in history(env)] == [
+        ("firing", "market"),
+        ("resolved", "market"),
+    ]

@@ -44,7 +44,7 @@ def test_two_consumers_split_partitions_and_count_once(stack, tiny_model):
     assert sum(snap["records"] for snap in health.values()) >= feed.total
 
 
-def _wait_for_records(env, at_least, timeout=60):
+def _wait_for_records(env, at_least, timeout=150):
     import time
 
     deadline = time.monotonic() + timeout

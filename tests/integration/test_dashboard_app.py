@@ -194,6 +194,7 @@ def test_ticker_numbers_equal_sentimon_query(live: Env, app_env: None) -> None:
 
 def test_market_overview_matches_sentimon_query(live: Env, app_env: None) -> None:
     at = run_app()
+    assert len(at.get("vega_lite_chart")) == 2  # market and drill-down charts
     metrics = {m.label: m.value for m in at.container(key="market_panel").metric}
     hour = query_json(live, "market", "--window", "1h")
     five = query_json(live, "market", "--window", "5m")
@@ -248,7 +249,7 @@ def test_empty_namespace_shows_a_friendly_state(
     assert not at.exception
     assert at.container(key="empty_state").info, "expected the empty-state message"
     assert "Nothing ingested" in at.container(key="empty_state").info[0].value
-    assert not at.get("plotly_chart")
+    assert not at.get("vega_lite_chart")
 
 
 def test_unreachable_redis_is_a_warning_not_a_traceback(

@@ -1,6 +1,6 @@
-"""The running dashboard (``sentimon dashboard``) in headless Chromium: charts render, no
-Streamlit error element, the alert the pipeline fired is on the Alerts tab; screenshots go
-to ``tests/artifacts/``."""
+"""The running dashboard (``sentimon dashboard``) in headless Chromium: charts render, the
+page refreshes itself without re-mounting them, no Streamlit error element, the alert the
+pipeline fired is on the Alerts tab; screenshots go to ``tests/artifacts/``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ CHROME_FLAGS = [
     "--disable-dev-shm-usage", "--window-size=1600,2400",
 ]  # fmt: skip
 ERROR = '[data-testid="stException"]'
+CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,7 @@ def test_dashboard_renders_in_chromium(server: str, browser: Any) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.get(server)
     wait = WebDriverWait(browser, 60)
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")) >= 2)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, CHART)) >= 2)  # market + ticker
     wait.until(lambda d: "As of" in d.find_element(By.TAG_NAME, "body").text)
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "Market" in body and "Tickers" in body and BURST in body
@@ -112,9 +113,10 @@ def test_dashboard_renders_in_chromium(server: str, browser: Any) -> None:
     assert not browser.find_elements(By.CSS_SELECTOR, ERROR)
     browser.save_screenshot(str(ARTIFACTS / "dashboard.png"))
 
+    chart = browser.find_elements(By.CSS_SELECTOR, CHART)[0]
     stamp = refreshed(browser)
     wait.until(lambda d: refreshed(d) not in ("", stamp))  # the fragment re-ran by itself
-    assert browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")
+    assert chart.is_displayed()  # updated in place, not re-mounted (else: stale element)
 
     tab = next(
         t for t in browser.find_elements(By.CSS_SELECTOR, "[role=tab]") if t.text == "Alerts"

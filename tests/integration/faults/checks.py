@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -9,9 +10,11 @@ from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
+from consumers.dlq import SHA256_HEADER, TRUNCATED_HEADER
 from sentimon.keys import ticker_entity
 from sentimon.topics import dlq_topic
 from tests.conftest import Env
+from tests.integration.faults.procs import Consumer
 from tests.integration.faults.streams import Expected, Msg
 
 DAY_S = 24 * 3600
@@ -28,6 +31,19 @@ def wait_for(what: str, probe: Callable[[], T], timeout_s: float, every_s: float
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
         time.sleep(every_s)
+
+
+def wait_for_records(env: Env, n: int, consumer: Consumer, timeout_s: float = 120.0) -> None:
+    """Wait until Redis counts ``n`` records; fail at once if the consumer died."""
+
+    def probe() -> bool:
+        if not consumer.alive():
+            raise AssertionError(
+                f"consumer exited ({consumer.proc.returncode}):\n{consumer.tail()}"
+            )
+        return env.query().counters().get("records", 0) >= n
+
+    wait_for(f"{n} records applied", probe, timeout_s)
 
 
 def assert_matches(env: Env, exp: Expected) -> None:
@@ -131,6 +147,7 @@ def assert_dead_letters(env: Env, msgs: list[Msg]) -> list[str]:
     reasons: list[str] = []
     for topic in (env.news, env.social):
         wanted = Counter(m.value or b"" for m in msgs if m.post_id is None and m.topic == topic)
+        by_sha = {hashlib.sha256(v).hexdigest(): v for v in wanted}
         letters = read_topic(env, dlq_topic(topic), sum(wanted.values()))
         by_source = {}
         for letter in letters:
@@ -139,7 +156,16 @@ def assert_dead_letters(env: Env, msgs: list[Msg]) -> list[str]:
             reason = headers["sentimon-dlq-reason"]
             assert reason.strip(), headers
             source = (headers["sentimon-source-partition"], headers["sentimon-source-offset"])
-            by_source[source] = letter.value or b""
+            by_source[source] = _original(letter.value or b"", headers, by_sha)
             reasons.append(reason)
         assert Counter(by_source.values()) == wanted, topic
     return reasons
+
+
+def _original(value: bytes, headers: dict[str, str], by_sha: dict[str, bytes]) -> bytes:
+    """A dead letter's original value: itself, or (cut to fit) the one its hash names."""
+    if TRUNCATED_HEADER not in headers:
+        return value
+    original = by_sha[headers[SHA256_HEADER]]
+    assert original.startswith(value) and len(value) < len(original)
+    return original

@@ -11,7 +11,7 @@ import pytest
 
 from sentimon.topics import create_topics, default_specs
 from tests.conftest import Env
-from tests.integration.faults.checks import assert_matches, committed, wait_for
+from tests.integration.faults.checks import assert_matches, committed, wait_for_records
 from tests.integration.faults.procs import FAKE, spawn
 from tests.integration.faults.streams import Expected, build_stream, publish
 
@@ -38,8 +38,7 @@ def test_broker_restart_is_reported_and_new_data_counted(
     consumer = spawn(env, log, module=FAKE)
     reaper.append(consumer)
     publish(own_stack.bootstrap, before)
-    applied = lambda n: lambda: env.query().counters().get("records", 0) >= n  # noqa: E731
-    wait_for("the first stream", applied(len(before)), 90)
+    wait_for_records(env, len(before), consumer, 90)
     old_fences = env.query().applied_offsets()
 
     own_stack.kafka.kill()
@@ -50,7 +49,7 @@ def test_broker_restart_is_reported_and_new_data_counted(
     after = build_stream(env.news, env.social, 40, prefix="new-", n_invalid=4, duplicates=0)
     publish(own_stack.bootstrap, after)
     exp = Expected.of(before + after)
-    wait_for("the records produced after the restart", applied(exp.total), 90)
+    wait_for_records(env, exp.total, consumer, 90)  # no hang, no crash
     assert consumer.alive(), consumer.tail()
 
     now = committed(env)

@@ -13,7 +13,7 @@ from tests.integration.faults.checks import (
     assert_matches,
     assert_offsets_at_end,
     layout,
-    wait_for,
+    wait_for_records,
 )
 from tests.integration.faults.procs import kill_run, spawn
 from tests.integration.faults.streams import Expected, build_stream, publish
@@ -34,7 +34,7 @@ KILLS = {
 
 @pytest.mark.parametrize("point", list(KILLS))
 def test_sigkill_at_fault_point_then_restart_counts_everything_once(
-    stack, tiny_model, tmp_path: Path, point: str
+    stack, tiny_model, tmp_path: Path, reaper, point: str
 ) -> None:
     """Injects: SIGKILL of `sentimon consume` (SENTIMON_FAULT) at ``point`` over 2,000
     records (max_batch=32), at the batch numbers in KILLS; a clean run then finishes.
@@ -58,8 +58,8 @@ def test_sigkill_at_fault_point_then_restart_counts_everything_once(
         assert applied <= now < exp.total, (point, nth, now)  # died part-way, kept progress
         applied = now
     final = spawn(env, log, "consume")
-    counted = lambda: env.query().counters().get("records", 0) >= exp.total  # noqa: E731
-    wait_for("the restarted consumer to apply every record", counted, 180)
+    reaper.append(final)
+    wait_for_records(env, exp.total, final, 180)
     code, _ = final.stop()
     assert code == 0, final.tail()
     assert_matches(env, exp)

@@ -32,7 +32,7 @@ from tests.integration.faults.checks import (
     assert_matches,
     assert_offsets_at_end,
     committed,
-    wait_for,
+    wait_for_records,
 )
 from tests.integration.faults.procs import FAKE, spawn
 from tests.integration.faults.streams import Expected, build_stream, publish
@@ -92,7 +92,7 @@ def test_redis_unreachable_then_back_loses_nothing(
     consumer = spawn(env, tmp_path / "consumer.log", "--delay-s", "0.05", module=FAKE)
     reaper.append(consumer)
     publish(own_stack.bootstrap, first)
-    wait_for("the first batches", lambda: env.query().counters().get("records", 0) > 0, 60)
+    wait_for_records(env, 1, consumer, 60)
     with OUTAGES[mode](own_stack) as down_s:
         publish(own_stack.bootstrap, second)  # work that piles up while Redis is gone
         time.sleep(1.0)  # a write finished just before the outage may still commit
@@ -102,8 +102,7 @@ def test_redis_unreachable_then_back_loses_nothing(
         assert consumer.alive(), consumer.tail()
     msgs = first + second
     exp = Expected.of(msgs)
-    counted = lambda: env.query().counters().get("records", 0) >= exp.total  # noqa: E731
-    wait_for("the consumer to catch up after Redis came back", counted, 90)
+    wait_for_records(env, exp.total, consumer, 90)
     code, _ = consumer.stop()
     assert code == 0, consumer.tail()
     delays = [float(d) for d in FAILED.findall(consumer.text())]

@@ -93,3 +93,17 @@ def test_score_colour():
     assert "#666" in score_colour(0.0)
     assert score_colour(None) == ""
     assert score_colour(float("nan")) == ""
+
+
+def test_chart_spec_is_data_independent_and_utc():
+    from dashboard.figures import chart_data, score_volume_spec
+
+    spec = score_volume_spec()
+    assert spec == score_volume_spec()  # refreshes swap data only, the chart is not rebuilt
+    fields = {
+        layer["encoding"]["y"]["field"] for layer in [spec["layer"][0], *spec["layer"][1]["layer"]]
+    }
+    assert fields == {"count", "lo", "mean"}
+    assert spec["layer"][0]["encoding"]["x"]["scale"] == {"type": "utc"}
+    frame = chart_data(series_frame([Point(T0, Stats.of_post("positive", 0.5))], 1))
+    assert frame.iloc[0]["utc"].endswith("UTC")
