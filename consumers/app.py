@@ -83,6 +83,7 @@ class HealthReporter:
         self.every_s = every_s
         self.consumer_id = f"{socket.gethostname()}-{os.getpid()}"
         self._next = 0.0
+        self._last: tuple[float, int] | None = None
 
     def tick(self, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -97,8 +98,12 @@ class HealthReporter:
     def snapshot(self) -> dict[str, Any]:
         loop = self.observer.loop
         stats = loop.stats
-        elapsed = max(time.monotonic() - (stats.first_poll or stats.started), 1e-9)
+        now = time.monotonic()
         lag = self.observer.current_lag
+        # Throughput since the previous snapshot (a lifetime average reads low after idle).
+        since, before = self._last or (stats.first_poll or stats.started, 0)
+        rate = (stats.records - before) / max(now - since, 1e-9)
+        self._last = (now, stats.records)
         return {
             "ts": int(time.time() * 1000),
             "model": self.observer.model_id,
@@ -106,7 +111,7 @@ class HealthReporter:
             "scored": stats.scored,
             "invalid": stats.invalid,
             "batches": stats.batches,
-            "rate": round(stats.records / elapsed, 2),
+            "rate": round(rate, 2),
             "last_batch_ts": int(stats.last_batch_wall * 1000) if stats.last_batch_wall else None,
             "lag": {f"{t}:{p}": n for (t, p), (n, _) in sorted(lag.items())},
             "lag_seconds": {f"{t}:{p}": s for (t, p), (_, s) in sorted(lag.items())},

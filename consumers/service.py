@@ -30,6 +30,10 @@ def run_consumer(
     summary: dict[str, Any] | None = None,
 ) -> int:
     """Run one group member until stopped or idle; fills ``summary`` if given."""
+    if settings.alerts_enabled:
+        from sentimon.alerts.rulefile import load_rules
+
+        load_rules(settings.alert_rules)  # a bad rules file fails now, not after model load
     if scorer is None:
         from inference import load_scorer
 

@@ -35,12 +35,14 @@ echo "== feeding the sample history (4 h of event time, ending now)"
 "$BIN/sentimon" produce data/sample/news.jsonl --topic news --rebase-now
 "$BIN/sentimon" produce data/sample/social.jsonl --topic social --rebase-now
 
+# The trickle runs at about the sample's own pace (~3 posts/min): much faster would be,
+# correctly, a market-wide volume spike.
 echo "== starting the consumer, the alert dispatcher and a live trickle of posts"
 start_bg consumer "$BIN/sentimon" consume --metrics-port 19400
 if "$BIN/sentimon" alerts --help >/dev/null 2>&1; then
   start_bg dispatcher "$BIN/sentimon" alerts dispatch
 fi
-start_bg trickle "$BIN/sentimon" produce data/sample/social.jsonl --topic social --live --rate 2
+start_bg trickle "$BIN/sentimon" produce data/sample/social.jsonl --topic social --live --rate 0.15
 
 echo "== waiting for the aggregates (logs in $STATE/)"
 for _ in $(seq 120); do
