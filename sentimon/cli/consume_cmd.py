@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--namespace", default=None, help="Redis namespace (default live)")
     parser.add_argument("--metrics-port", type=int, default=None, help="serve /metrics, /healthz")
     parser.add_argument(
-        "--json", action="store_true",
+        "--json",
+        action="store_true",
         help="print a JSON summary at exit (records, first-poll-to-last-commit rate, peak RSS)",
     )
     parser.set_defaults(func=run)
