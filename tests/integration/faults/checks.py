@@ -21,7 +21,7 @@ DAY_S = 24 * 3600
 T = TypeVar("T")
 
 
-def wait_for(what: str, probe: Callable[[], T], timeout_s: float, every_s: float = 0.2) -> T:
+def wait_for(what: str, probe: Callable[[], T | None], timeout_s: float, every_s: float = 0.2) -> T:
     """Poll ``probe`` until it returns something truthy; fail naming ``what``."""
     deadline = time.monotonic() + timeout_s
     while True:

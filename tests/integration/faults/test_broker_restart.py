@@ -11,13 +11,23 @@ import pytest
 
 from sentimon.topics import create_topics, default_specs
 from tests.conftest import Env
-from tests.integration.faults.checks import assert_matches, committed, wait_for_records
+from tests.integration.faults.checks import (
+    assert_matches,
+    committed,
+    wait_for,
+    wait_for_records,
+)
 from tests.integration.faults.procs import FAKE, spawn
 from tests.integration.faults.streams import Expected, build_stream, publish
 
 pytestmark = pytest.mark.integration
 
 RESET_LINE = re.compile(r"offsets went backwards on (\S+): the broker's log ends at offset")
+
+
+def _commits(env: Env, total: int) -> dict[tuple[str, int], int] | None:
+    done = committed(env)
+    return done if sum(done.values()) == total else None
 
 
 def test_broker_restart_is_reported_and_new_data_counted(
@@ -52,10 +62,9 @@ def test_broker_restart_is_reported_and_new_data_counted(
     wait_for_records(env, exp.total, consumer, 90)  # no hang, no crash
     assert consumer.alive(), consumer.tail()
 
-    now = committed(env)
+    now = wait_for("the commits on the new broker", lambda: _commits(env, len(after)), 30)
     for (topic, partition), offset in now.items():  # the premise: logs end below old fences
         assert offset <= old_fences[f"{topic}:{partition}"], (topic, partition, offset)
-    assert sum(now.values()) == len(after)
     assert env.query().applied_offsets() == {
         **old_fences,
         **{f"{t}:{p}": o - 1 for (t, p), o in now.items()},
