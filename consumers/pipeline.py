@@ -63,6 +63,16 @@ class _Prepared:
     duplicates: int
 
 
+@dataclass
+class StagedBatch:
+    """A batch between scoring and writing."""
+
+    records: Sequence[SourceRecord]
+    result: BatchResult
+    prepared: _Prepared | None
+    scored: list[ScoredPost]
+
+
 class BatchProcessor:
     """Processes batches for one namespace; safe against redelivery and crashes."""
 
@@ -133,13 +143,18 @@ class BatchProcessor:
     # --- the batch ---------------------------------------------------------------------
     def process(self, records: Sequence[SourceRecord]) -> BatchResult:
         """Apply a batch. Raises SinkError (nothing committed) when Redis or the DLQ fail."""
+        return self.write_phase(self.score_phase(records))
+
+    def score_phase(self, records: Sequence[SourceRecord]) -> StagedBatch:
+        """Fence-filter, validate and score (no writes). The consume loop runs this for
+        the next batch while the previous one is still being written."""
         result = BatchResult(records=len(records), commit=_next_offsets(records))
-        if not records:
-            return result
         for r in records:
             result.per_topic.setdefault(r.topic, {"records": 0, "scored": 0, "dlq": 0})
             result.per_topic[r.topic]["records"] += 1
             result.last_ts[(r.topic, r.partition)] = r.timestamp_ms
+        if not records:
+            return StagedBatch(records, result, None, [])
         started = time.perf_counter()
         self._refresh_fences(records)
         self._rebase_reset_logs(records)
@@ -147,17 +162,25 @@ class BatchProcessor:
         result.timings["validate"] = time.perf_counter() - started
         if not prepared.records:
             result.skipped = len(records)
-            return result
+            return StagedBatch(records, result, None, [])
         scored = self._score(prepared, result)
         fault_point("after_score")
+        return StagedBatch(records, result, prepared, scored)
+
+    def write_phase(self, staged: StagedBatch) -> BatchResult:
+        """Dead-letter the invalid records, then the one atomic write. Batches must be
+        written in the order they were read."""
+        result, prepared, scored = staged.result, staged.prepared, staged.scored
+        if prepared is None:
+            return result
         self.dead_letters.publish(prepared.invalid)
         began_write = time.perf_counter()
-        update = self._write(prepared, scored, records)
+        update = self._write(prepared, scored, staged.records)
         result.timings["write"] = time.perf_counter() - began_write
         for hook in self.hooks:
             hook.after_write(update)
         result.update = update
-        result.skipped = len(records) - len(prepared.records)
+        result.skipped = len(staged.records) - len(prepared.records)
         result.scored = len(update.posts)
         result.invalid = len(prepared.invalid)
         result.duplicates = prepared.duplicates + (len(scored) - len(update.posts))

@@ -1,14 +1,18 @@
 """The consume loop: poll -> micro-batch -> process on a worker thread -> commit.
 
 The Kafka consumer is only touched on the loop's thread (kafka-python is not thread-safe).
-Batches are scored and written on one worker thread, so polling, decoding and the next
-batch's assembly overlap with inference. While a batch is in flight and another is
-queued, all partitions are paused but ``poll`` keeps being called, so long inference never
-gets the member evicted from its group. Offsets are committed after the Redis write.
+A batch is scored on a scorer thread and written on a writer thread, so while batch N is
+dead-lettered, alert-evaluated and written, batch N+1 is already being scored, and polling
+overlaps with both (inference releases the GIL). Writes and commits stay strictly in batch
+order: a failed write poisons the batches behind it, and all of them are retried in order.
+While two batches are in flight and another is queued, all partitions are paused but
+``poll`` keeps being called, so long inference never gets the member evicted from its
+group. Offsets are committed after the Redis write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -21,15 +25,16 @@ from typing import Any, Protocol
 
 from consumers.batching import MicroBatcher
 from consumers.faults import fault_point
-from consumers.pipeline import BatchProcessor, BatchResult
+from consumers.pipeline import BatchProcessor, BatchResult, StagedBatch
 from consumers.records import SourceRecord
-from sentimon.errors import SentimonError
+from sentimon.errors import SentimonError, SinkError
 
 log = logging.getLogger(__name__)
 
 _IDLE_POLL_S = 0.1
 _BUSY_POLL_S = 0.005
 _MAX_BACKOFF_S = 10.0
+_MAX_IN_FLIGHT = 2
 
 
 class Source(Protocol):
@@ -76,8 +81,13 @@ class ConsumeLoop:
         self.stats = LoopStats()
         self.source: Source | None = None
         self._queue: deque[list[SourceRecord]] = deque()
-        self._in_flight: tuple[list[SourceRecord], Future[BatchResult]] | None = None
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="sentimon-batch")
+        # Up to _MAX_IN_FLIGHT batches: one being written while the next is scored.
+        self._in_flight: deque[tuple[list[SourceRecord], Future[BatchResult]]] = deque()
+        self._scorer = ThreadPoolExecutor(1, thread_name_prefix="sentimon-score")
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sentimon-write")
+        # Set when a write fails: later batches must not be written (or committed) before
+        # it, so they fail fast and everything in flight is retried in order.
+        self._poisoned = threading.Event()
         self._stop = threading.Event()
         self._last_record = time.monotonic()
         self._backoff = 0.0
@@ -127,15 +137,16 @@ class ConsumeLoop:
             if self.on_stopping:
                 self.on_stopping()
         finally:
-            self._worker.shutdown(wait=True)
+            self._scorer.shutdown(wait=True)
+            self._writer.shutdown(wait=True)
             source.close()
         return 0
 
     def _step(self, source: Source) -> None:
         self._finish_in_flight(block=False)
         self._submit_next()
-        busy = self._in_flight is not None
-        if busy and self._queue:
+        busy = bool(self._in_flight)
+        if len(self._in_flight) >= _MAX_IN_FLIGHT and self._queue:
             source.pause_all()
         else:
             source.resume_all()
@@ -159,37 +170,53 @@ class ConsumeLoop:
         return time.monotonic() - self._last_record >= self.until_idle_s
 
     def _submit_next(self) -> None:
-        if self._in_flight is not None or not self._queue:
-            return
-        if self._backoff and time.monotonic() < self._backoff:
-            return
-        batch = self._queue.popleft()
-        self._in_flight = (batch, self._worker.submit(self.processor.process, batch))
+        while len(self._in_flight) < _MAX_IN_FLIGHT and self._queue:
+            if self._backoff and time.monotonic() < self._backoff:
+                return
+            batch = self._queue.popleft()
+            staged = self._scorer.submit(self.processor.score_phase, batch)
+            self._in_flight.append((batch, self._writer.submit(self._write_when_scored, staged)))
+
+    def _write_when_scored(self, staged: Future[StagedBatch]) -> BatchResult:
+        """Runs on the writer thread, strictly in batch order."""
+        try:
+            if self._poisoned.is_set():
+                raise SinkError("an earlier batch failed: retrying in order")
+            return self.processor.write_phase(staged.result())
+        except BaseException:
+            self._poisoned.set()
+            raise
 
     def _finish_in_flight(self, *, block: bool) -> None:
-        while self._in_flight is not None:
-            batch, future = self._in_flight
+        while self._in_flight:
+            batch, future = self._in_flight[0]
             if not block and not future.done():
                 return
             try:
                 result = future.result()
             except SentimonError as exc:
-                self._retry_later(batch, exc)
+                self._retry_later(exc)
                 if block:
                     self._wait_backoff()
                     self._submit_next()
                     continue
                 return
-            self._in_flight = None
+            self._in_flight.popleft()
             self._backoff = 0.0
             self._commit(result)
 
-    def _retry_later(self, batch: list[SourceRecord], exc: Exception) -> None:
-        self._in_flight = None
+    def _retry_later(self, exc: Exception) -> None:
+        """Requeue every in-flight batch, in order, after the failed one finished."""
+        for _, future in self._in_flight:
+            with contextlib.suppress(Exception):
+                future.result()
+        batches = [batch for batch, _ in self._in_flight]
+        self._in_flight.clear()
+        self._poisoned.clear()
         self.stats.retries += 1
         delay = min(_MAX_BACKOFF_S, 0.2 * 2 ** min(self.stats.retries, 6))
         log.warning("batch failed (%s); retrying in %.1fs, nothing committed", exc, delay)
-        self._queue.appendleft(batch)
+        self._queue.extendleft(reversed(batches))
         self._backoff = time.monotonic() + delay
 
     def _wait_backoff(self) -> None:
@@ -218,11 +245,11 @@ class ConsumeLoop:
         pending = self.batcher.flush()
         if pending:
             self._queue.append(pending)
-        while self._in_flight is not None or self._queue:
+        while self._in_flight or self._queue:
             self._finish_in_flight(block=True)
             if self._stop.is_set() and self.stats.retries > 3:
                 log.error("giving up on %d queued batches (uncommitted)", len(self._queue))
                 return
             self._submit_next()
-            if self._in_flight is None and self._queue:
+            if not self._in_flight and self._queue:
                 self._wait_backoff()

@@ -35,21 +35,19 @@ META_FILES = (
 )
 
 
-class _LogitsOnly:
-    """Wraps a classifier so the traced graph returns a plain logits tensor."""
+def logits_only(model: Any) -> Any:
+    """Wrap a classifier so the traced graph takes (input_ids, attention_mask) -> logits."""
+    import torch
 
-    def __new__(cls, model: Any) -> Any:
-        import torch
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
 
-        class Wrapper(torch.nn.Module):
-            def __init__(self, inner: Any) -> None:
-                super().__init__()
-                self.inner = inner
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
 
-            def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-                return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
-
-        return Wrapper(model).eval()
+    return LogitsOnly(model).eval()
 
 
 def load_for_export(model_dir: Path) -> tuple[Any, Any]:
@@ -80,7 +78,7 @@ def export_fp32_raw(model: Any, tokenizer: Any, path: Path) -> None:
         # the parity run on texts of other lengths and batch sizes than the trace sample
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _LogitsOnly(model),
+            logits_only(model),
             args,
             str(path),
             input_names=["input_ids", "attention_mask"],

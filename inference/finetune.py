@@ -29,6 +29,7 @@ class Provenance:
     train_files: list[str] = field(default_factory=list)
     valid_file: str | None = None
     label_map: dict[str, str] | None = None
+    data_credit: str = model_card.DATA_CREDIT
 
 
 def load_base(base: str) -> tuple[Any, Any]:
@@ -78,6 +79,7 @@ def save_model(
             "train_files": prov.train_files,
             "valid_file": prov.valid_file,
             "label_map": prov.label_map,
+            "data_credit": prov.data_credit,
             "seed": result.config.get("seed"),
             "best": result.best,
             "config": result.config,

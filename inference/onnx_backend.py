@@ -51,6 +51,9 @@ def make_session(path: Path, device: str, threads: int | None = None) -> Any:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.intra_op_num_threads = threads or cpu_threads()
     options.inter_op_num_threads = 1
+    # No busy-waiting between ops: the consumer shares its cores with the Kafka client and
+    # Redis, and on a shared 2-core machine spinning threads halved throughput.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if device == "cuda":
         if not cuda_provider_available():
             raise ModelError("onnxruntime has no CUDA provider: pip install 'sentimon[gpu]'")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,8 +25,6 @@ FP32_MAX_PROB_DIFF = 1e-3
 FP16_MAX_PROB_DIFF = 1e-2
 INT8_MIN_AGREEMENT = 0.99
 INT8_MAX_F1_DROP = 0.01
-#: Bundled labelled sample used when no other is given (headlines written for this project).
-SAMPLE_CSV = Path(__file__).resolve().parent / "data" / "parity_sample.csv"
 
 
 @dataclass(frozen=True)

@@ -249,6 +249,14 @@ def _fine_tune(
                 result.history.append(entry)
                 log.info("step %d: %s", step, entry)
             if step >= total or out_of_time:
+                if out_of_time and step < total:
+                    log.warning(
+                        "time limit of %.0fs reached at step %d of %d: keeping the best "
+                        "checkpoint so far (the learning-rate decay did not finish)",
+                        cfg.time_limit_s,
+                        step,
+                        total,
+                    )
                 total = step
                 break
     bar.close()
