@@ -36,7 +36,7 @@ model: install
 		--train $(DATA)/train.csv --valid $(DATA)/valid.csv --out models/default
 
 demo: install
-	@test -f models/default/metrics.json || $(MAKE) model
+	@test -f models/default/build.json || $(MAKE) model
 	bash scripts/demo.sh
 
 demo-down:
@@ -54,7 +54,7 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
-	@test -f models/default/metrics.json || $(MAKE) model
+	@test -f models/default/build.json || $(MAKE) model
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/inference.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/e2e.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/dashboard.py
