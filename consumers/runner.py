@@ -189,7 +189,7 @@ class ConsumeLoop:
 
     def _finish_in_flight(self, *, block: bool) -> None:
         while self._in_flight:
-            batch, future = self._in_flight[0]
+            _, future = self._in_flight[0]
             if not block and not future.done():
                 return
             try:
