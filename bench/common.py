@@ -60,14 +60,7 @@ def produce(
 
 def cli_env(settings: Any) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SENTIMON_")}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        if isinstance(value, list | dict):
-            value = json.dumps(value)
-        env[f"SENTIMON_{name.upper()}"] = str(value)
+    env.update(settings.as_env())
     env["HF_HUB_OFFLINE"] = "1"
     env["PYTHONPATH"] = str(ROOT)
     return env

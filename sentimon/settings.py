@@ -8,6 +8,7 @@ Secrets are ``SecretStr``: they never appear in ``repr``, logs or ``sentimon con
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from functools import lru_cache
@@ -175,6 +176,20 @@ class Settings(BaseSettings):
             if topic.startswith(kind):
                 return kind
         return topic
+
+    def as_env(self) -> dict[str, str]:
+        """``SENTIMON_*`` variables that reproduce these settings in a child process
+        (secrets in clear: for spawning our own processes, never for printing)."""
+        env = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if isinstance(value, list | dict):
+                value = json.dumps(value)
+            env[f"SENTIMON_{name.upper()}"] = str(value)
+        return env
 
     def masked(self) -> dict[str, Any]:
         """All settings as plain data, secrets replaced by ``**********``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -48,16 +47,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory, train_csv: Path) -> Pat
 
 def settings_env(settings: Any) -> dict[str, str]:
     """SENTIMON_* environment variables reproducing ``settings`` in a child process."""
-    env = {}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        if isinstance(value, list | dict):
-            value = json.dumps(value)
-        env[f"SENTIMON_{name.upper()}"] = str(value)
-    return env
+    return dict(settings.as_env())
 
 
 class Env:

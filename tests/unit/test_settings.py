@@ -227,3 +227,19 @@ def test_webhook_urls_show_host_only() -> None:
     )
     assert _url_host_only("http://u:pw@alerts.local:8080") == "http://alerts.local:8080"
     assert _url_host_only("not a url") == "**********"
+
+
+def test_as_env_round_trips_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sentimon.settings import load_settings
+
+    original = load_settings(
+        topics=["a", "b"],
+        max_batch=7,
+        label_map={"0": "negative"},
+        redis_url="redis://:pw@127.0.0.1:1/0",
+    )
+    for key, value in original.as_env().items():
+        monkeypatch.setenv(key, value)
+    again = load_settings()
+    assert again.model_dump() == original.model_dump()
+    assert again.redis_url.get_secret_value() == "redis://:pw@127.0.0.1:1/0"
