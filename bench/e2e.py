@@ -46,15 +46,26 @@ from sentimon.topics import create_topics, default_specs  # noqa: E402
 
 
 def limit_rate(settings: Any, texts: list[str], batch: int) -> dict[str, Any]:
+    """The scorer alone: the same batches, as many at once as the consumer scores."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from inference import load_scorer
+    from inference.scorer import concurrency_of
 
     scorer = load_scorer(settings)
-    scorer.score(texts[:batch])  # warm-up
-    started = time.perf_counter()
-    for i in range(0, len(texts), batch):
-        scorer.score(texts[i : i + batch])
-    elapsed = time.perf_counter() - started
-    return {"mps": len(texts) / elapsed, "seconds": elapsed, "model": scorer.model_id}
+    workers = concurrency_of(scorer)
+    batches = [texts[i : i + batch] for i in range(0, len(texts), batch)]
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(scorer.score, batches[:workers]))  # warm-up
+        started = time.perf_counter()
+        list(pool.map(scorer.score, batches))
+        elapsed = time.perf_counter() - started
+    return {
+        "mps": len(texts) / elapsed,
+        "seconds": elapsed,
+        "model": scorer.model_id,
+        "concurrent_batches": workers,
+    }
 
 
 def latency(
@@ -70,21 +81,43 @@ def latency(
     )
     create_topics(settings, default_specs(settings))
     env = cli_env(settings)
+    from sentimon.keys import MARKET, Keys
+    from sentimon.query import Query
+    from sentimon.redis_client import connect
+
+    client = connect(settings)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sentimon.cli.main", "consume", "--until-idle", "4"],
+        [sys.executable, "-m", "sentimon.cli.main", "consume", "--until-idle", "30"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(6)  # model load + group join before the clock starts
+    # The clock starts once the member has loaded the model and owns every partition
+    # (its health snapshot says so): steady-state latency, not start-up.
+    wanted = settings.partitions * len(settings.topics)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        health = list(Query(client, "bench-latency").health().values())
+        if health and len(health[0].get("assignment", [])) == wanted:
+            break
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError(
+            f"latency consumer never got its partitions: {proc.stderr.read()[-2000:]}"
+        )
     records = make_records(texts, n, prefix="lat", live=True)
     produce(settings, records, "lat-news", rate=rate)
-    proc.communicate(timeout=600)
-    from sentimon.keys import MARKET, Keys
-    from sentimon.redis_client import connect
-
-    client = connect(settings)
+    want = len(records)
+    deadline = time.monotonic() + 120
+    while (
+        time.monotonic() < deadline
+        and Query(client, "bench-latency").counters().get("records", 0) < want
+    ):
+        time.sleep(0.2)
+    proc.terminate()
+    proc.communicate(timeout=60)
     entries = client.xrange(Keys("bench-latency").recent(MARKET))
     lat = sorted(int(eid.split("-")[0]) - json.loads(f["p"])["ts"] for eid, f in entries)
     if not lat:

@@ -8,6 +8,7 @@ batches of ``SourceRecord`` through the same ``BatchProcessor``.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -99,6 +100,8 @@ class BatchProcessor:
         self.kind_of = kind_of or {}
         self.hooks = list(hooks)
         self._fences: dict[str, int] = {}
+        # Batches may be scored concurrently; fence checks and validation run one at a time.
+        self._prepare_lock = threading.Lock()
 
     # --- fences ------------------------------------------------------------------------
     def forget_partitions(self, fields: Sequence[str]) -> None:
@@ -156,9 +159,10 @@ class BatchProcessor:
         if not records:
             return StagedBatch(records, result, None, [])
         started = time.perf_counter()
-        self._refresh_fences(records)
-        self._rebase_reset_logs(records)
-        prepared = self._prepare(self._unapplied(records))
+        with self._prepare_lock:
+            self._refresh_fences(records)
+            self._rebase_reset_logs(records)
+            prepared = self._prepare(self._unapplied(records))
         result.timings["validate"] = time.perf_counter() - started
         if not prepared.records:
             result.skipped = len(records)

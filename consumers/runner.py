@@ -1,11 +1,12 @@
 """The consume loop: poll -> micro-batch -> process on a worker thread -> commit.
 
 The Kafka consumer is only touched on the loop's thread (kafka-python is not thread-safe).
-A batch is scored on a scorer thread and written on a writer thread, so while batch N is
-dead-lettered, alert-evaluated and written, batch N+1 is already being scored, and polling
-overlaps with both (inference releases the GIL). Writes and commits stay strictly in batch
+Batches are scored on scorer threads (as many as the scorer can run at once: two for ONNX
+Runtime on CPU) and written on one writer thread, so while batch N is dead-lettered,
+alert-evaluated and written, the next ones are already being scored, and polling overlaps
+with all of them (inference releases the GIL). Writes and commits stay strictly in batch
 order: a failed write poisons the batches behind it, and all of them are retried in order.
-While two batches are in flight and another is queued, all partitions are paused but
+While the pipeline is full and another batch is queued, all partitions are paused but
 ``poll`` keeps being called, so long inference never gets the member evicted from its
 group. Offsets are committed after the Redis write.
 """
@@ -19,7 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,14 +28,17 @@ from consumers.batching import MicroBatcher
 from consumers.faults import fault_point
 from consumers.pipeline import BatchProcessor, BatchResult, StagedBatch
 from consumers.records import SourceRecord
+from inference.scorer import concurrency_of
 from sentimon.errors import SentimonError, SinkError
 
 log = logging.getLogger(__name__)
 
 _IDLE_POLL_S = 0.1
-_BUSY_POLL_S = 0.005
+_BUSY_POLL_S = 0.02
+#: With the pipeline full and a batch queued there is nothing to poll for: wait for the
+#: oldest batch instead (kafka-python heartbeats on its own thread), at most this long.
+_FULL_WAIT_S = 0.25
 _MAX_BACKOFF_S = 10.0
-_MAX_IN_FLIGHT = 2
 
 
 class Source(Protocol):
@@ -81,9 +85,11 @@ class ConsumeLoop:
         self.stats = LoopStats()
         self.source: Source | None = None
         self._queue: deque[list[SourceRecord]] = deque()
-        # Up to _MAX_IN_FLIGHT batches: one being written while the next is scored.
+        scorers = concurrency_of(processor.scorer)
+        # One batch being written while up to ``scorers`` others are scored.
+        self.max_in_flight = scorers + 1
         self._in_flight: deque[tuple[list[SourceRecord], Future[BatchResult]]] = deque()
-        self._scorer = ThreadPoolExecutor(1, thread_name_prefix="sentimon-score")
+        self._scorer = ThreadPoolExecutor(scorers, thread_name_prefix="sentimon-score")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sentimon-write")
         # Set when a write fails: later batches must not be written (or committed) before
         # it, so they fail fast and everything in flight is retried in order.
@@ -146,12 +152,22 @@ class ConsumeLoop:
         self._finish_in_flight(block=False)
         self._submit_next()
         busy = bool(self._in_flight)
-        if len(self._in_flight) >= _MAX_IN_FLIGHT and self._queue:
+        full = len(self._in_flight) >= self.max_in_flight and bool(self._queue)
+        if full:
             source.pause_all()
+            _, head = self._in_flight[0]
+            wait([head], timeout=_FULL_WAIT_S)
+            self._finish_in_flight(block=False)
+            self._submit_next()
         else:
             source.resume_all()
         left = self.batcher.time_left()
-        timeout = _BUSY_POLL_S if busy else min(_IDLE_POLL_S, left if left is not None else 1.0)
+        if full:
+            timeout = 0.0
+        elif busy:
+            timeout = min(_BUSY_POLL_S, left if left is not None else _BUSY_POLL_S)
+        else:
+            timeout = min(_IDLE_POLL_S, left if left is not None else 1.0)
         records = source.poll(timeout)
         if records:
             fault_point("after_poll")
@@ -170,7 +186,7 @@ class ConsumeLoop:
         return time.monotonic() - self._last_record >= self.until_idle_s
 
     def _submit_next(self) -> None:
-        while len(self._in_flight) < _MAX_IN_FLIGHT and self._queue:
+        while len(self._in_flight) < self.max_in_flight and self._queue:
             if self._backoff and time.monotonic() < self._backoff:
                 return
             batch = self._queue.popleft()

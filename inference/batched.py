@@ -8,6 +8,7 @@ label mapping, input order) lives here so the backends agree by construction.
 from __future__ import annotations
 
 import logging
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +31,8 @@ class BatchedScorer(ABC):
     """Scorer over a tokenizer and a batch-at-a-time model call."""
 
     backend = "abstract"
+    #: How many batches callers may score at once (see ``inference.scorer.concurrency_of``).
+    concurrency = 1
 
     def __init__(
         self,
@@ -52,6 +55,9 @@ class BatchedScorer(ABC):
         self.max_length = max_length
         self.token_budget = token_budget
         self.max_rows = max_rows
+        # A fast tokenizer must not be called from two threads at once (its truncation
+        # settings are mutated per call); the model runs themselves may overlap.
+        self._encode_lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
@@ -69,7 +75,8 @@ class BatchedScorer(ABC):
         """Softmax probabilities in the model's own label order, rows in input order."""
         if not texts:
             return np.zeros((0, self.num_model_labels), dtype=np.float32)
-        encoded = encode(self.tokenizer, list(texts), self.max_length)
+        with self._encode_lock:
+            encoded = encode(self.tokenizer, list(texts), self.max_length)
         results = []
         for batch in make_batches(encoded, self.token_budget, self.max_rows):
             results.append((batch.rows, softmax(self.forward(batch.inputs))))

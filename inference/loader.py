@@ -130,6 +130,7 @@ def load_scorer(
             label_map=label_map,
             max_length=settings.max_length,
             token_budget=settings.token_budget,
+            workers=settings.score_workers,
         )
     from inference import torch_backend
 

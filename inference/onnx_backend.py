@@ -32,6 +32,15 @@ def cpu_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def cpu_workers(requested: int = 0) -> tuple[int, int]:
+    """(batches scored at once, intra-op threads each) on the CPU for ``requested``
+    workers (0 = auto: two, so one batch's Python work overlaps the other's matrix work
+    and no run waits at a thread barrier for a core that another thread holds)."""
+    cores = cpu_threads()
+    workers = requested or min(2, cores)
+    return workers, max(1, cores // workers)
+
+
 def cuda_provider_available() -> bool:
     try:
         import onnxruntime as ort
@@ -71,12 +80,23 @@ class OnnxScorer(BatchedScorer):
 
     backend = "onnx"
 
-    def __init__(self, session: Any, tokenizer: Any, matrix: np.ndarray, model_id: str, **kw: Any):
+    def __init__(
+        self,
+        session: Any,
+        tokenizer: Any,
+        matrix: np.ndarray,
+        model_id: str,
+        *,
+        concurrency: int = 1,
+        **kw: Any,
+    ):
         self.session = session
         self._input_names = [node.name for node in session.get_inputs()]
         self._output_name = session.get_outputs()[0].name
         self._cuda = session.get_providers()[0] == CUDA_PROVIDER
         super().__init__(tokenizer, matrix, model_id, **kw)
+        # InferenceSession.run is thread-safe: concurrent batches share one session.
+        self.concurrency = 1 if self._cuda else concurrency
 
     def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         feed = {name: inputs[name] for name in self._input_names}
@@ -106,6 +126,7 @@ def build(
     label_map: Mapping[str, str] | None,
     max_length: int,
     token_budget: int,
+    workers: int = 0,
 ) -> OnnxScorer:
     """An OnnxScorer for ``onnx_path``, tokenizer and labels read from beside it."""
     from transformers import AutoConfig, AutoTokenizer
@@ -119,11 +140,15 @@ def build(
         raise ModelError(f"no tokenizer/config.json beside {onnx_path}: {exc}") from exc
     matrix = label_matrix(config.id2label, label_map)
     version = locate.version_of(ref, onnx_path)
+    concurrency, threads = cpu_workers(workers) if device == "cpu" else (1, None)
+    if device == "cpu":
+        log.info("onnx: %d batch(es) at once, %d intra-op thread(s) each", concurrency, threads)
     return OnnxScorer(
-        make_session(onnx_path, device),
+        make_session(onnx_path, device, threads),
         tokenizer,
         matrix,
         locate.model_id(ref, version, "onnx", precision),
+        concurrency=concurrency,
         max_length=max_length,
         token_budget=token_budget,
     )

@@ -52,3 +52,8 @@ class Scorer(Protocol):
     def model_id(self) -> str: ...
 
     def score(self, texts: Sequence[str]) -> ScoreBatch: ...
+
+
+def concurrency_of(scorer: Scorer) -> int:
+    """How many batches may be scored at once (a scorer's optional ``concurrency``)."""
+    return max(1, int(getattr(scorer, "concurrency", 1)))

@@ -10,6 +10,7 @@ import contextlib
 import copy
 import logging
 import random
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -44,6 +45,11 @@ class TrainConfig:
     time_limit_s: float | None = None
     #: Class weights in the loss ~ (1 / class frequency) ** power; 0 = unweighted.
     class_weight_power: float = 0.0
+    #: Layer-wise learning-rate decay: encoder layer i of L trains at lr * decay ** (L - i),
+    #: embeddings at lr * decay ** (L + 1); 1.0 = one learning rate for all.
+    layer_lr_decay: float = 1.0
+    #: The classification head (and pooler) trains at lr * this.
+    head_lr_multiplier: float = 1.0
 
 
 @dataclass
@@ -154,6 +160,20 @@ def class_weights(labels: np.ndarray, power: float) -> Any:
     return torch.tensor(weights, dtype=torch.float32)
 
 
+def _depth(name: str, layers: int) -> int:
+    """0 for embeddings, 1..L for encoder layers, L + 1 for the pooler and head."""
+    match = re.search(r"\.layer\.(\d+)\.", name)
+    if match:
+        return int(match.group(1)) + 1
+    return 0 if ".embeddings." in f".{name}" else layers + 1
+
+
+def _lr_scale(depth: int, layers: int, cfg: TrainConfig) -> float:
+    if depth > layers:
+        return cfg.head_lr_multiplier
+    return float(cfg.layer_lr_decay ** (layers + 1 - depth))
+
+
 def _optimizer(model: Any, cfg: TrainConfig) -> Any:
     import torch
 
@@ -161,16 +181,20 @@ def _optimizer(model: Any, cfg: TrainConfig) -> Any:
         for name, param in model.named_parameters():
             if name.endswith("word_embeddings.weight"):
                 param.requires_grad_(False)
-    decay: list[Any] = []
-    no_decay: list[Any] = []
-    for param in model.parameters():
+    layers = int(getattr(model.config, "num_hidden_layers", 0))
+    groups: dict[tuple[float, float], list[Any]] = {}
+    for name, param in model.named_parameters():
         if param.requires_grad:
-            (no_decay if param.ndim < 2 else decay).append(param)
-    groups = [
-        {"params": decay, "weight_decay": cfg.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-    return torch.optim.AdamW(groups, lr=cfg.lr)
+            scale = _lr_scale(_depth(name, layers), layers, cfg)
+            decay = 0.0 if param.ndim < 2 else cfg.weight_decay
+            groups.setdefault((scale, decay), []).append(param)
+    return torch.optim.AdamW(
+        [
+            {"params": params, "lr": cfg.lr * scale, "weight_decay": decay}
+            for (scale, decay), params in sorted(groups.items())
+        ],
+        lr=cfg.lr,
+    )
 
 
 def fine_tune(

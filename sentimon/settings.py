@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     max_length: int = Field(default=128, ge=8, le=512)
     token_budget: int = Field(default=8192, ge=128)
+    #: Batches scored at once (0 = auto: on CPU ONNX Runtime, two batches each on half the
+    #: cores; one batch elsewhere). Results are still written in batch order.
+    score_workers: int = Field(default=0, ge=0, le=16)
     label_map: dict[str, str] = Field(default_factory=dict)
     model_cache: Path = Path("models")
 

@@ -105,6 +105,8 @@ class AlertHook:
         self.clock = clock
         #: notices of the last planned write (read by after_write, tests, tools)
         self.notices: list[tuple[Notice, dict[str, Any]]] = []
+        #: open alerts as of the last evaluation: their quiet pairs are read up front
+        self._open_hint: set[str] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings, client: redis.Redis, keys: Keys) -> AlertHook | None:
@@ -129,7 +131,14 @@ class AlertHook:
         pairs = [_Pair(rule, entity, pair_field(rule.name, entity), None, entity_ticks_)
                  for entity, entity_ticks_ in sorted(ticks.items())
                  for rule in self.rules.for_entity(entity)]  # fmt: skip
-        snapshot, reads = self._fetch(pairs)
+        touched = {p.key for p in pairs}
+        # Open alerts of untouched entities are evaluated too (so they can resolve). Those
+        # open at the last batch are read in the same round trip; only alerts opened
+        # meanwhile by another consumer need a second one.
+        guessed = self._quiet_pairs(
+            self._open_hint - touched, update.max_event_ms, plan, guess=True
+        )
+        snapshot, reads = self._fetch(pairs + guessed)
         batch = _Batch(
             plan,
             update,
@@ -138,13 +147,17 @@ class AlertHook:
             open=dict(snapshot.open),
             deltas=deltas,
         )
-        self._apply_reads(pairs, reads, batch)
-        quiet = self._quiet_pairs(snapshot, {p.key for p in pairs}, update.max_event_ms, plan)
-        if quiet:
-            _, quiet_reads = self._fetch(quiet)
-            self._apply_reads(quiet, quiet_reads, batch)
-        for pair in sorted(pairs + quiet, key=lambda p: (entity_order(p.entity), p.rule.name)):
+        self._apply_reads(pairs + guessed, reads, batch)
+        quiet_keys = set(snapshot.open) - touched
+        quiet = [p for p in guessed if p.key in quiet_keys]
+        missed = self._quiet_pairs(quiet_keys - {p.key for p in guessed}, update.max_event_ms, plan)
+        if missed:
+            _, missed_reads = self._fetch(missed)
+            self._apply_reads(missed, missed_reads, batch)
+        for pair in sorted(pairs + quiet + missed,
+                           key=lambda p: (entity_order(p.entity), p.rule.name)):  # fmt: skip
             self._evaluate(pair, batch)
+        self._open_hint = set(batch.open)
 
     def after_write(self, update: AggregateUpdate) -> None:
         for notice, body in self.notices:
@@ -180,16 +193,19 @@ class AlertHook:
 
     # --- what to evaluate ------------------------------------------------------------
     def _quiet_pairs(
-        self, snapshot: Snapshot, touched: set[str], batch_ms: int, plan: WritePlan
+        self, names: set[str], batch_ms: int, plan: WritePlan, *, guess: bool = False
     ) -> list[_Pair]:
-        """Open alerts of entities this batch did not touch, evaluated at the batch's time
-        so they can resolve when their entity goes quiet."""
+        """Pairs for open alerts of entities this batch did not touch, evaluated at the
+        batch's time so they can resolve when their entity goes quiet. ``guess``: names
+        not yet confirmed open (a stale one is skipped quietly)."""
         tick = [Tick(minute_of(batch_ms), batch_ms)]
         pairs = []
-        for name in sorted(set(snapshot.open) - touched):
+        for name in sorted(names):
             rule_name, entity = split_field(name)
             rule = self.rules.by_name(rule_name)
             if rule is None or not rule.matches(entity):
+                if guess:
+                    continue
                 log.warning("dropping open alert %s: its rule is gone or changed scope", name)
                 plan.add("HDEL", self.keys.alert_open, name)
                 continue

@@ -8,8 +8,9 @@ aborts and the batch is re-evaluated). Baselines come from exact per-window sums
 (``Keys.alert_window``), which the hook increments in the same write; increments commute,
 so they need no guard.
 
-Reads cost two round trips per batch: the records, open alerts and silences; then the
-window sums the evaluation needs (aggregate minutes and per-window baseline sums).
+All reads of a batch are one read-only script (one round trip, atomic like any script):
+the records, the open alerts, the silences, and the window sums the evaluation needs
+(aggregate minutes and per-window baseline sums), summed inside Redis.
 """
 
 from __future__ import annotations
@@ -103,26 +104,29 @@ class AlertStore:
         self, fields: list[str], ranges: list[MinuteRange], requests: list[WindowRequest]
     ) -> tuple[Snapshot, Reads]:
         """In one round trip: the records of ``fields``, the open alerts, the silences, and
-        the window stats and baseline sums (summed by Redis in a read-only script), as one
-        consistent snapshot (MULTI/EXEC: no batch write can land in between)."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hmget(self.keys.alert_state, fields or ["-"])
-        pipe.hgetall(self.keys.alert_open)
-        pipe.hgetall(self.keys.alert_silences)
-        if ranges or requests:
-            self._read_script(args=[json.dumps(self._spec(ranges, requests))], client=pipe)
-        replies = self._execute(pipe)
-        records, opened, silences = replies[:3]
+        the window stats and baseline sums, as one consistent snapshot (a script: no batch
+        write can land in between)."""
+        keys = [self.keys.alert_state, self.keys.alert_open, self.keys.alert_silences]
+        spec = self._spec(fields, ranges, requests)
+        try:
+            records, opened, silences, sums, windows = self._read_script(
+                keys=keys, args=[json.dumps(spec, separators=(",", ":"))]
+            )
+        except redis.RedisError as exc:
+            raise SinkError(
+                f"reading alert state from Redis failed (batch retried): {exc}"
+            ) from exc
         snapshot = Snapshot(
             records=dict(zip(fields, records, strict=False)),
-            open={k: json.loads(v) for k, v in opened.items()},
-            silences=_silences(silences),
+            open={k: json.loads(v) for k, v in _pairs(opened)},
+            silences=_silences(dict(_pairs(silences))),
         )
-        reads = _parse_reads(replies[3], ranges, requests) if len(replies) > 3 else Reads()
-        return snapshot, reads
+        return snapshot, _parse_reads([sums, windows], ranges, requests)
 
-    def _spec(self, ranges: list[MinuteRange], requests: list[WindowRequest]) -> dict[str, Any]:
-        spec: dict[str, list[Any]] = {"ranges": [], "windows": []}
+    def _spec(
+        self, fields: list[str], ranges: list[MinuteRange], requests: list[WindowRequest]
+    ) -> dict[str, Any]:
+        spec: dict[str, list[Any]] = {"fields": fields, "ranges": [], "windows": []}
         for r in ranges:
             spans = _hour_spans(r.first, r.last)
             spec["ranges"].append([[self.keys.hour(r.entity, h), lo, hi] for h, lo, hi in spans])
@@ -143,16 +147,10 @@ class AlertStore:
             raise SinkError(f"reading recent posts for an alert failed: {exc}") from exc
         return [json.loads(fields["p"]) for _, fields in entries]
 
-    def _execute(self, pipe: Any) -> list[Any]:
-        try:
-            return list(pipe.execute())
-        except redis.RedisError as exc:
-            raise SinkError(
-                f"reading alert state from Redis failed (batch retried): {exc}"
-            ) from exc
 
-
-#: Read-only: sums the aggregate fields ``n pos neu neg s ss`` over each range of minutes
+#: Read-only. KEYS: the lifecycle records hash, the open-alert index, the silences.
+#: Returns the records of ARGV's ``fields`` (nil where absent), the open index and the
+#: silences (flat field/value lists), then the window reads: it sums the aggregate fields ``n pos neu neg s ss`` over each range of minutes
 #: (an hour's totals when a span covers the whole hour; an hour that several ranges cut
 #: into is read once with HGETALL), and returns the non-empty windows of each
 #: baseline-sums request as flat ``index n s ss`` quadruples.
@@ -160,6 +158,10 @@ class AlertStore:
 #:           "windows": [[[sums key, first index, last index], ...], ...]}
 _READ_SCRIPT = """
 local spec = cjson.decode(ARGV[1])
+local records = {}
+if #spec.fields > 0 then records = redis.call('HMGET', KEYS[1], unpack(spec.fields)) end
+local opened = redis.call('HGETALL', KEYS[2])
+local silences = redis.call('HGETALL', KEYS[3])
 local names = {'n', 'pos', 'neu', 'neg', 's', 'ss'}
 local slot = {n = 1, pos = 2, neu = 3, neg = 4, s = 5, ss = 6}
 local partial = {}
@@ -245,7 +247,7 @@ for _, blocks in ipairs(spec.windows) do
   end
   windows[#windows + 1] = found
 end
-return {sums, windows}
+return {records, opened, silences, sums, windows}
 """
 
 
@@ -261,6 +263,10 @@ def _parse_reads(
         for flat in windows
     ]  # fmt: skip
     return Reads(ranges, stats, requests, found)
+
+
+def _pairs(flat: list[Any]) -> list[tuple[Any, Any]]:
+    return list(zip(flat[::2], flat[1::2], strict=True))
 
 
 def _silences(raw: dict[str, str]) -> list[Silence]:

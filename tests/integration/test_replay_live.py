@@ -91,6 +91,13 @@ def test_replay_beside_a_live_group_leaves_it_alone_and_agrees_with_it(stack, ti
         )
         total = len(history.messages)
         wait_until(lambda: sum(committed(env.settings).values()) == total, 30, "the commit")
+        every = sorted(f"{t}:0" for t in env.settings.topics)
+
+        def assigned_since(ms: int) -> bool:
+            health = list(query.health().values())
+            return bool(health) and health[0]["ts"] > ms and health[0]["assignment"] == every
+
+        wait_until(lambda: assigned_since(0), 30, "the live member's health snapshot")
         before_keys = snapshot(stack.redis_url, env.settings.namespace)
         before_offsets = committed(env.settings)
         assert before_keys
@@ -101,9 +108,9 @@ def test_replay_beside_a_live_group_leaves_it_alone_and_agrees_with_it(stack, ti
 
         assert snapshot(stack.redis_url, env.settings.namespace) == before_keys
         assert committed(env.settings) == before_offsets
-        health = list(query.health().values())
-        every = sorted(f"{t}:0" for t in env.settings.topics)
-        assert health and health[0]["assignment"] == every  # no partition was taken
+        replayed_ms = int(time.time() * 1000)
+        # no partition was taken: a snapshot written after the replay still has them all
+        wait_until(lambda: assigned_since(replayed_ms), 30, "a health snapshot after the replay")
         assert live.poll() is None
     finally:
         live.send_signal(signal.SIGTERM)
