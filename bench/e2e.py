@@ -2,13 +2,16 @@
 
 On its own embedded broker + Redis (free ports), with the same model and the same messages:
 
-1. limit    - the scorer alone on the texts, same batch size: the model's ceiling here;
+1. limit    - the scorer alone on the texts, same batch size and as many batches at once
+              as the consumer scores: the model's ceiling here (measured before and after
+              the consumer run; the higher pass is the ceiling);
 2. sentimon - ``sentimon consume`` from the broker to Redis, first poll to last commit;
 3. naive    - a kafka-python loop scoring each message with ``transformers.pipeline`` one
               at a time and incrementing Redis per message (a subset, extrapolated);
 plus end-to-end latency p50/p99 (event time -> aggregate visible in Redis, read from the
 Redis-assigned ids of the recent-posts stream) at an offered rate of half sentimon's
-throughput, the consumer's peak RSS, and a scaling check: two consumer processes vs one
+throughput (clock started once the member owns its partitions), the consumer's peak RSS,
+and a scaling check: two consumer processes vs one
 with a cheap scorer (so partitions, not inference, bound the throughput).
 
     python bench/e2e.py [--messages 5000] [--model models/default]
@@ -168,13 +171,22 @@ def main() -> int:
             create_topics(settings, default_specs(settings))
             records = make_records(texts, args.messages, prefix="e2e")
             msg_texts = [r["text"] for r in records]
-            limit = limit_rate(settings, msg_texts, settings.max_batch)
-            print(f"limit    {limit['mps']:8.1f} msg/s  ({limit['model']})", flush=True)
+            before = limit_rate(settings, msg_texts, settings.max_batch)
+            print(f"limit    {before['mps']:8.1f} msg/s  ({before['model']})", flush=True)
             produce(settings, records, "news")
             summary = run_consumer_process(settings, procs=1)[0]
             sentimon_mps = summary["records_per_second"]
             print(
                 f"sentimon {sentimon_mps:8.1f} msg/s  rss {summary['peak_rss_mb']} MB", flush=True
+            )
+            after = limit_rate(settings, msg_texts, settings.max_batch)
+            # The ceiling is the better of the passes before and after (machine noise moves
+            # either by a few per cent; taking the higher one never flatters the ratio).
+            limit = max(before, after, key=lambda r: r["mps"])
+            limit["passes_mps"] = [round(before["mps"], 1), round(after["mps"], 1)]
+            print(
+                f"limit    {after['mps']:8.1f} msg/s  (again; ceiling {limit['mps']:.1f})",
+                flush=True,
             )
             naive = naive_rate(settings, stack, msg_texts[: args.naive_subset])
             print(

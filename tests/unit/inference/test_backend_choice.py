@@ -73,3 +73,28 @@ def test_model_id_carries_name_version_backend_and_precision(tmp_path: Path):
     v2 = locate.version_of(ref, weights)
     assert v1 != v2 and len(v1) == 8
     assert locate.model_id(ref, v1, "onnx", "int8") == f"default@{v1}:onnx-int8"
+
+
+@pytest.mark.parametrize(
+    ("cores", "requested", "expected"),
+    [(1, 0, (1, 1)), (2, 0, (2, 1)), (16, 0, (2, 8)), (16, 4, (4, 4)), (2, 3, (3, 1))],
+)
+def test_cpu_workers_split_the_cores(monkeypatch, cores, requested, expected):
+    from inference import onnx_backend
+
+    monkeypatch.setattr(onnx_backend, "cpu_threads", lambda: cores)
+    assert onnx_backend.cpu_workers(requested) == expected
+
+
+def test_concurrency_defaults_to_one():
+    from inference.scorer import concurrency_of
+
+    class Plain:
+        model_id = "x@0"
+
+    class Pooled:
+        model_id = "x@0"
+        concurrency = 3
+
+    assert concurrency_of(Plain()) == 1  # type: ignore[arg-type]
+    assert concurrency_of(Pooled()) == 3  # type: ignore[arg-type]

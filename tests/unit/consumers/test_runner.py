@@ -1,0 +1,114 @@
+"""ConsumeLoop with several batches scored at once: writes and commits stay in batch order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+from consumers.pipeline import BatchResult, StagedBatch
+from consumers.records import SourceRecord
+from consumers.runner import ConsumeLoop
+from sentimon.errors import SinkError
+
+
+class FakeSource:
+    def __init__(self, records: list[SourceRecord], chunk: int = 10) -> None:
+        self.pending = list(records)
+        self.chunk = chunk
+        self.commits: list[dict[tuple[str, int], int]] = []
+        self.paused = False
+        self.pauses = 0
+
+    def poll(self, timeout_s: float) -> list[SourceRecord]:
+        if self.paused or not self.pending:
+            time.sleep(min(timeout_s, 0.01))
+            return []
+        out, self.pending = self.pending[: self.chunk], self.pending[self.chunk :]
+        return out
+
+    def commit(self, offsets: dict[tuple[str, int], int]) -> None:
+        self.commits.append(dict(offsets))
+
+    def pause_all(self) -> None:
+        self.pauses += not self.paused
+        self.paused = True
+
+    def resume_all(self) -> None:
+        self.paused = False
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        pass
+
+
+class FakeProcessor:
+    """Scores slowly for even batches, so later batches finish scoring first."""
+
+    def __init__(self, concurrency: int, fail_writes: int = 0) -> None:
+        self.scorer = SimpleNamespace(concurrency=concurrency, model_id="fake@0")
+        self.written: list[int] = []
+        self.scoring_now = 0
+        self.most_at_once = 0
+        self.fail_writes = fail_writes
+        self._lock = threading.Lock()
+
+    def score_phase(self, records: list[SourceRecord]) -> StagedBatch:
+        with self._lock:
+            self.scoring_now += 1
+            self.most_at_once = max(self.most_at_once, self.scoring_now)
+        time.sleep(0.03 if (records[0].offset // 10) % 2 == 0 else 0.005)
+        with self._lock:
+            self.scoring_now -= 1
+        result = BatchResult(commit={("news", 0): records[-1].offset + 1}, records=len(records))
+        return StagedBatch(records, result, None, [])
+
+    def write_phase(self, staged: StagedBatch) -> BatchResult:
+        if self.fail_writes:
+            self.fail_writes -= 1
+            raise SinkError("redis is down (test)")
+        self.written.append(staged.records[0].offset)
+        return staged.result
+
+    def forget_partitions(self, fields: list[str]) -> None:
+        pass
+
+
+def records(n: int) -> list[SourceRecord]:
+    return [SourceRecord("news", 0, i, 0, b"{}") for i in range(n)]
+
+
+def run(processor: FakeProcessor, n: int) -> FakeSource:
+    source = FakeSource(records(n))
+    loop = ConsumeLoop(processor, max_batch=10, max_wait_ms=5, until_idle_s=0.3)  # type: ignore[arg-type]
+    assert loop.max_in_flight == processor.scorer.concurrency + 1
+    loop.run(source)
+    return source
+
+
+def test_two_scorers_overlap_but_writes_and_commits_keep_batch_order():
+    processor = FakeProcessor(concurrency=2)
+    source = run(processor, 200)
+    assert processor.most_at_once == 2
+    assert processor.written == list(range(0, 200, 10))
+    ends = [c[("news", 0)] for c in source.commits]
+    assert ends == list(range(10, 201, 10))
+
+
+def test_one_scorer_never_scores_two_batches_at_once():
+    processor = FakeProcessor(concurrency=1)
+    source = run(processor, 60)
+    assert processor.most_at_once == 1
+    assert [c[("news", 0)] for c in source.commits] == [10, 20, 30, 40, 50, 60]
+
+
+def test_failed_write_retries_everything_in_flight_in_order():
+    processor = FakeProcessor(concurrency=2, fail_writes=1)
+    source = run(processor, 80)
+    assert processor.written == list(range(0, 80, 10))
+    assert [c[("news", 0)] for c in source.commits] == list(range(10, 81, 10))
+
+
+def test_full_pipeline_pauses_the_source():
+    processor = FakeProcessor(concurrency=2)
+    source = run(processor, 200)
+    assert source.pauses >= 1
