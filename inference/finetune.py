@@ -104,6 +104,11 @@ def train_model(
     ``valid``, and save it to ``out``."""
     if len(train) == 0:
         raise ModelError("no training rows")
+    import torch
+
+    # The new classification head is drawn from torch's RNG when the base loads: seed it
+    # here, or two runs of the same recipe start from different heads and end apart.
+    torch.manual_seed(cfg.seed)
     tokenizer, model = load_base(base_dir or prov.base)
     log.info("fine-tuning %s on %d texts (%s)", prov.base, len(train), train.counts())
     result = fine_tune(model, tokenizer, train, valid, cfg, progress=progress)

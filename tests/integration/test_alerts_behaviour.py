@@ -199,3 +199,24 @@ def test_two_consumers_racing_on_the_market_open_one_alert(stack, tmp_path):
         ("firing", "market"),
         ("resolved", "market"),
     ]
+
+
+@pytest.mark.parametrize("same_processor", [True, False])
+def test_alert_of_an_entity_gone_quiet_resolves(stack, tmp_path, same_processor):
+    """Only other tickers post after the burst: the open ACME alert is still evaluated (read
+    up front from the hook's last open set, or on a second read by a fresh processor that
+    never saw it open) and resolves once its window empties."""
+    env = alert_env(stack, tmp_path, rules())
+    burst = posts("ACME", range(0, 6), 2, "[neg]", "b")
+    later = posts("OTHER", range(20, 30), 2, "", "o")
+    if same_processor:
+        feed(env, burst + later)
+    else:
+        feed(env, burst)
+        feed(env, later)
+    seen = statuses(env)
+    assert [s for s, _, _ in seen] == ["firing", "resolved"]
+    assert seen[0][1] < 6 and 20 <= seen[1][1] < 30
+    from sentimon.keys import Keys
+
+    assert env.redis().hgetall(Keys(env.settings.namespace).alert_open) == {}

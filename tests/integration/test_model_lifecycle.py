@@ -104,6 +104,26 @@ def test_train_writes_a_reloadable_model_deterministically(tiny_model, slices, t
     assert len(scorer.score(["Stocks rally", "Shares plunge"])) == 2
 
 
+def test_a_new_head_is_seeded_too(tiny_model, slices, tmp_path):
+    """From an encoder without a classification head (like the packaged MiniLM), the head
+    is drawn at load time: the seed must cover it, whatever the RNG did before."""
+    import shutil
+
+    import torch
+    from transformers import AutoModel
+
+    base = tmp_path / "headless"
+    AutoModel.from_pretrained(tiny_model).save_pretrained(base)
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        if (tiny_model / name).is_file():
+            shutil.copy(tiny_model / name, base / name)
+    torch.manual_seed(11)
+    first = train(base, slices, tmp_path / "head-a", seed=3)
+    torch.rand(1000)  # a different global RNG state
+    second = train(base, slices, tmp_path / "head-b", seed=3)
+    assert first["history"] == second["history"]
+
+
 def test_export_writes_fp32_and_int8_with_parity(exported, tiny_model, train_csv):
     for name in ("model.onnx", "model_int8.onnx", "config.json", "tokenizer.json"):
         assert (exported / name).is_file(), name
