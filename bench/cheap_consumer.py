@@ -5,6 +5,7 @@ Bench-only; the product never uses this scorer."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import zlib
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from consumers.service import run_consumer
+from consumers.source import KafkaSource
 from inference.scorer import ScoreBatch
 from sentimon.logs import configure_logging
 from sentimon.settings import get_settings
@@ -31,8 +33,27 @@ class HashScorer:
         return ScoreBatch(raw / raw.sum(axis=1, keepdims=True), self.model_id)
 
 
+def hold_until_gate(path: str) -> None:
+    """Bench only: fetch nothing until ``path`` exists (the member joins its group and
+    reports its partitions meanwhile), so a timed run starts with the group settled and
+    the data already on the broker."""
+    poll = KafkaSource.poll
+
+    def gated(self: KafkaSource, timeout_s: float) -> list:  # type: ignore[type-arg]
+        if os.path.exists(path):
+            return poll(self, timeout_s)
+        self.pause_all()
+        self.consumer.poll(timeout_ms=int(timeout_s * 1000))
+        return []
+
+    KafkaSource.poll = gated  # type: ignore[method-assign]
+
+
 if __name__ == "__main__":
+    if os.environ.get("SENTIMON_BENCH_GATE"):
+        hold_until_gate(os.environ["SENTIMON_BENCH_GATE"])
     configure_logging("WARNING")
     summary: dict[str, object] = {}
-    run_consumer(get_settings(), scorer=HashScorer(), until_idle_s=3, summary=summary)
+    idle = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
+    run_consumer(get_settings(), scorer=HashScorer(), until_idle_s=idle, summary=summary)
     print(json.dumps(summary))

@@ -67,19 +67,45 @@ def cli_env(settings: Any) -> dict[str, str]:
 
 
 def run_consumer_process(
-    settings: Any, procs: int = 1, cheap: bool = False
+    settings: Any,
+    procs: int = 1,
+    cheap: bool = False,
+    until_idle: float = 3.0,
+    while_running: Any = None,
+    env: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ``procs`` consumers in one group until idle; return their JSON summaries."""
+    """Run ``procs`` consumers in one group until idle; return their JSON summaries.
+    ``while_running()`` is called once they are started (e.g. to wait for them, then feed)."""
+    idle = str(until_idle)
     if cheap:
-        argv = [sys.executable, str(ROOT / "bench" / "cheap_consumer.py")]
+        argv = [sys.executable, str(ROOT / "bench" / "cheap_consumer.py"), idle]
     else:
-        argv = [sys.executable, "-m", "sentimon.cli.main", "consume", "--until-idle", "3", "--json"]
+        argv = [
+            sys.executable,
+            "-m",
+            "sentimon.cli.main",
+            "consume",
+            "--until-idle",
+            idle,
+            "--json",
+        ]
     running = [
         subprocess.Popen(
-            argv, env=cli_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            argv,
+            env=cli_env(settings) | (env or {}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(procs)
     ]
+    if while_running is not None:
+        try:
+            while_running()
+        except BaseException:
+            for proc in running:
+                proc.kill()
+            raise
     out = []
     for proc in running:
         stdout, stderr = proc.communicate(timeout=1800)

@@ -134,17 +134,56 @@ def latency(
     }
 
 
+def wait_assigned(settings: Any, members: int, timeout_s: float = 120) -> None:
+    """Until ``members`` consumers' health snapshots split every partition between them."""
+    from sentimon.query import Query
+    from sentimon.redis_client import connect
+
+    query = Query(connect(settings), settings.namespace)
+    wanted = sorted(f"{t}:{p}" for t in settings.topics for p in range(settings.partitions))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        health = list(query.health().values())
+        owned = sorted(part for h in health for part in h.get("assignment", []))
+        if len(health) == members and owned == wanted:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{members} consumers never split the partitions: {health}")
+
+
 def scaling(stack: Stack, base: dict[str, Any], texts: list[str], n: int) -> dict[str, Any]:
-    """Cheap scorer: one process vs two in one group over the same 8 partitions."""
+    """Cheap scorer: one process vs two in one group over the same 8 partitions. The
+    members join and split the partitions while the messages are produced, fetching
+    nothing until a gate file appears, so neither the group's join and rebalance nor the
+    producer is inside the measured span (first poll to last commit)."""
     out: dict[str, Any] = {}
     for procs in (1, 2):
+        gate = Path(tempfile.mkdtemp()) / "go"
         tag = f"scale{procs}"
         settings = stack.settings(
             **base, namespace=tag, group=tag, partitions=8, topics=[f"{tag}-news", f"{tag}-social"]
         )
         create_topics(settings, default_specs(settings))
-        produce(settings, make_records(texts, n, prefix=tag), f"{tag}-news")
-        summaries = run_consumer_process(settings, procs=procs, cheap=True)
+        records = make_records(texts, n, prefix=tag)
+
+        def feed(
+            settings: Any = settings,
+            records: list[Any] = records,
+            procs: int = procs,
+            gate: Path = gate,
+        ) -> None:
+            produce(settings, records, settings.topics[0])
+            wait_assigned(settings, procs)
+            gate.touch()
+
+        summaries = run_consumer_process(
+            settings,
+            procs=procs,
+            cheap=True,
+            until_idle=20,
+            while_running=feed,
+            env={"SENTIMON_BENCH_GATE": str(gate)},
+        )
         first = min(s["first_poll_wall"] for s in summaries)
         last = max(s["last_commit_wall"] for s in summaries)
         total = sum(s["records"] for s in summaries)
@@ -198,7 +237,7 @@ def main() -> int:
                 f"latency  p50 {lat['p50_ms']} ms  p99 {lat['p99_ms']} ms at {sentimon_mps / 2:.0f} msg/s",
                 flush=True,
             )
-            scale = scaling(stack, base, texts, n=args.messages * 2)
+            scale = scaling(stack, base, texts, n=args.messages * 4)
             print(
                 f"scaling  1 proc {scale['1_proc_mps']:.0f} msg/s, 2 procs {scale['2_proc_mps']:.0f} msg/s "
                 f"(x{scale['ratio']:.2f}, cheap scorer)",

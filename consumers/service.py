@@ -38,6 +38,9 @@ def run_consumer(
         from inference import load_scorer
 
         scorer = load_scorer(settings)
+        from inference.scorer import warm_up
+
+        log.info("model warmed up in %.2fs", warm_up(scorer, settings.max_batch))
     log.info("scoring with %s", scorer.model_id)
     client = connect(settings)
     processor = build_processor(settings, scorer, client=client, namespace=namespace)

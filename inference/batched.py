@@ -58,6 +58,8 @@ class BatchedScorer(ABC):
         # A fast tokenizer must not be called from two threads at once (its truncation
         # settings are mutated per call); the model runs themselves may overlap.
         self._encode_lock = threading.Lock()
+        self._calls_lock = threading.Lock()
+        self._active_calls = 0
 
     @property
     def model_id(self) -> str:
@@ -68,18 +70,31 @@ class BatchedScorer(ABC):
         return int(self.label_matrix.shape[0])
 
     @abstractmethod
-    def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        """Logits (rows, num_model_labels) for one padded batch."""
+    def forward(self, inputs: dict[str, np.ndarray], *, alone: bool = True) -> np.ndarray:
+        """Logits (rows, num_model_labels) for one padded batch; ``alone``: no other call
+        of this scorer is running."""
 
     def model_probs(self, texts: Sequence[str]) -> np.ndarray:
-        """Softmax probabilities in the model's own label order, rows in input order."""
+        """Softmax probabilities in the model's own label order, rows in input order.
+
+        ``forward`` learns whether the call runs alone (a serial caller: eval, replay, a
+        consumer whose pipeline is not full) or beside others (a full pipeline scoring
+        ``concurrency`` batches at once), so a backend can size its threads to match."""
         if not texts:
             return np.zeros((0, self.num_model_labels), dtype=np.float32)
         with self._encode_lock:
             encoded = encode(self.tokenizer, list(texts), self.max_length)
-        results = []
-        for batch in make_batches(encoded, self.token_budget, self.max_rows):
-            results.append((batch.rows, softmax(self.forward(batch.inputs))))
+        with self._calls_lock:
+            self._active_calls += 1
+            alone = self._active_calls == 1
+        try:
+            results = [
+                (batch.rows, softmax(self.forward(batch.inputs, alone=alone)))
+                for batch in make_batches(encoded, self.token_budget, self.max_rows)
+            ]
+        finally:
+            with self._calls_lock:
+                self._active_calls -= 1
         return scatter(results, len(texts), self.num_model_labels)
 
     def score(self, texts: Sequence[str]) -> ScoreBatch:

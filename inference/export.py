@@ -111,29 +111,40 @@ def optimize(raw: Path, out: Path, config: Any) -> Any:
     return opt
 
 
-def first_layer_nodes(path: Path) -> list[str]:
-    """Names of the first encoder layer's compute nodes (its fused Attention and MatMuls)."""
+#: Leading encoder layers kept in fp32 by ``quantize_int8``.
+FP32_LAYERS = 2
+
+
+def leading_layer_nodes(path: Path, layers: int = FP32_LAYERS) -> list[str]:
+    """Names of the first ``layers`` encoder layers' compute nodes (fused Attention, MatMuls)."""
     import onnx
 
     graph = onnx.load(str(path), load_external_data=False).graph
-    names = [n.name for n in graph.node if n.op_type in ("MatMul", "Gemm") and "layer.0/" in n.name]
+    prefixes = tuple(f"layer.{i}/" for i in range(layers))
+    names = [
+        n.name
+        for n in graph.node
+        if n.op_type in ("MatMul", "Gemm") and any(p in n.name for p in prefixes)
+    ]
     attention = [n.name for n in graph.node if n.op_type == "Attention"]
-    return names + attention[:1]
+    return names + attention[:layers]
 
 
 def quantize_int8(fp32: Path, out: Path) -> None:
     """Dynamic int8 quantisation of the weights (activations quantised at run time).
 
     Weights use 7 bits (``reduce_range``): CPUs without VNNI (AVX2-only) can saturate the
-    u8 x s8 products with full-range weights. The first encoder layer stays fp32: its inputs
-    (the embeddings) carry outliers that per-tensor activation scales crush; keeping it
-    raised label agreement with fp32 from 98.4 % to 99.1 % on the default model.
+    u8 x s8 products with full-range weights. The first two encoder layers stay fp32: their
+    inputs carry outliers that per-tensor activation scales crush. On the default model
+    (all 2,388 valid texts) label agreement with fp32 was 98.5 % quantising all but layer
+    0, 98.7 % with full-range weights, 98.8 % keeping every Attention in fp32, and 99.25 %
+    keeping layers 0 and 1 (about 14 % slower than all-but-one; still int8's speed-up).
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    keep = first_layer_nodes(fp32)
-    log.info("int8: keeping %d first-layer nodes in fp32", len(keep))
+    keep = leading_layer_nodes(fp32)
+    log.info("int8: keeping %d nodes of the first %d layers in fp32", len(keep), FP32_LAYERS)
     quantize_dynamic(
         fp32,
         out,

@@ -88,21 +88,25 @@ class OnnxScorer(BatchedScorer):
         model_id: str,
         *,
         concurrency: int = 1,
+        narrow: Any = None,
         **kw: Any,
     ):
         self.session = session
+        #: the session concurrent calls use (fewer intra-op threads each); None: ``session``
+        self.narrow = narrow
         self._input_names = [node.name for node in session.get_inputs()]
         self._output_name = session.get_outputs()[0].name
         self._cuda = session.get_providers()[0] == CUDA_PROVIDER
         super().__init__(tokenizer, matrix, model_id, **kw)
-        # InferenceSession.run is thread-safe: concurrent batches share one session.
-        self.concurrency = 1 if self._cuda else concurrency
+        # InferenceSession.run is thread-safe: concurrent calls share the narrow session.
+        self.concurrency = 1 if self._cuda or narrow is None else concurrency
 
-    def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+    def forward(self, inputs: dict[str, np.ndarray], *, alone: bool = True) -> np.ndarray:
         feed = {name: inputs[name] for name in self._input_names}
         if self._cuda:
             return self._forward_bound(feed)
-        (logits,) = self.session.run([self._output_name], feed)
+        session = self.session if alone or self.narrow is None else self.narrow
+        (logits,) = session.run([self._output_name], feed)
         return np.asarray(logits, dtype=np.float32)
 
     def _forward_bound(self, feed: dict[str, np.ndarray]) -> np.ndarray:
@@ -141,14 +145,23 @@ def build(
     matrix = label_matrix(config.id2label, label_map)
     version = locate.version_of(ref, onnx_path)
     concurrency, threads = cpu_workers(workers) if device == "cpu" else (1, None)
+    # A call running alone gets every core; calls running beside each other (a full
+    # consumer pipeline) share a second session with fewer threads each.
+    narrow = make_session(onnx_path, device, threads) if concurrency > 1 else None
     if device == "cpu":
-        log.info("onnx: %d batch(es) at once, %d intra-op thread(s) each", concurrency, threads)
+        log.info(
+            "onnx: up to %d batch(es) at once (%d intra-op thread(s) each; %d alone)",
+            concurrency,
+            threads,
+            cpu_threads(),
+        )
     return OnnxScorer(
-        make_session(onnx_path, device, threads),
+        make_session(onnx_path, device),
         tokenizer,
         matrix,
         locate.model_id(ref, version, "onnx", precision),
         concurrency=concurrency,
+        narrow=narrow,
         max_length=max_length,
         token_budget=token_budget,
     )

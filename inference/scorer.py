@@ -57,3 +57,21 @@ class Scorer(Protocol):
 def concurrency_of(scorer: Scorer) -> int:
     """How many batches may be scored at once (a scorer's optional ``concurrency``)."""
     return max(1, int(getattr(scorer, "concurrency", 1)))
+
+
+def warm_up(scorer: Scorer, batch: int) -> float:
+    """Score synthetic batches of short to long texts (alone and, where the scorer runs
+    several at once, concurrently) so session arenas and kernels are ready before real
+    traffic; returns the seconds it took."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    words = ("shares", "rally", "after", "earnings", "beat", "guidance", "cut", "$ACME")
+    texts = [" ".join(words[j % len(words)] for j in range(4 + (i * 7) % 60)) for i in range(batch)]
+    started = time.perf_counter()
+    scorer.score(texts)
+    workers = concurrency_of(scorer)
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(scorer.score, [texts] * workers))
+    return time.perf_counter() - started

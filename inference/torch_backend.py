@@ -57,7 +57,7 @@ class TorchScorer(BatchedScorer):
         matrix = label_matrix(model.config.id2label, kw.pop("label_map", None))
         super().__init__(tokenizer, matrix, model_id, **kw)
 
-    def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+    def forward(self, inputs: dict[str, np.ndarray], *, alone: bool = True) -> np.ndarray:
         import torch
 
         feed = {

@@ -80,7 +80,7 @@ class CountingScorer(BatchedScorer):
         super().__init__(WordCountTokenizer(), np.eye(3, dtype=np.float32), "fake@0", **kw)
         self.calls: list[tuple[int, int]] = []
 
-    def forward(self, inputs):
+    def forward(self, inputs, *, alone=True):
         self.calls.append(inputs["input_ids"].shape)
         n = inputs["attention_mask"].sum(axis=1).astype(np.float32)
         return np.stack([np.zeros_like(n), np.log(n), np.zeros_like(n)], axis=1)
@@ -106,3 +106,28 @@ def test_empty_input_gives_empty_batch():
     batch = CountingScorer().score([])
     assert batch.probs.shape == (0, 3)
     assert batch.model_id == "fake@0"
+
+
+def test_forward_is_told_whether_another_call_runs():
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    class Blocking(CountingScorer):
+        def forward(self, inputs, *, alone=True):
+            seen.append(alone)
+            if len(seen) == 1:
+                started.set()
+                release.wait(5)
+            return super().forward(inputs, alone=alone)
+
+    scorer = Blocking(max_length=128, token_budget=1024)
+    first = threading.Thread(target=scorer.score, args=(["a b"],))
+    first.start()
+    assert started.wait(5)
+    scorer.score(["c d e"])  # runs while the first call is inside forward
+    release.set()
+    first.join(5)
+    scorer.score(["f"])
+    assert seen == [True, False, True]
