@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import sys
 import time
 from typing import Any
 
@@ -41,6 +42,10 @@ def run_consumer(
         from inference.scorer import warm_up
 
         log.info("model warmed up in %.2fs", warm_up(scorer, settings.max_batch))
+    # Scorer threads come back from ONNX Runtime (which runs without the GIL) needing the
+    # GIL for a moment; the default 5 ms switch interval can leave a core idle that long
+    # while the writer thread runs Python. 1 ms: +1.2 % msg/s over five paired runs.
+    sys.setswitchinterval(0.001)
     log.info("scoring with %s", scorer.model_id)
     client = connect(settings)
     processor = build_processor(settings, scorer, client=client, namespace=namespace)
