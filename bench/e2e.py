@@ -53,13 +53,13 @@ def limit_rate(settings: Any, texts: list[str], batch: int) -> dict[str, Any]:
     from concurrent.futures import ThreadPoolExecutor
 
     from inference import load_scorer
-    from inference.scorer import concurrency_of
+    from inference.scorer import concurrency_of, warm_up
 
     scorer = load_scorer(settings)
+    warm_up(scorer, batch)  # as the consumer does before it joins its group
     workers = concurrency_of(scorer)
     batches = [texts[i : i + batch] for i in range(0, len(texts), batch)]
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(scorer.score, batches[:workers]))  # warm-up
         started = time.perf_counter()
         list(pool.map(scorer.score, batches))
         elapsed = time.perf_counter() - started
@@ -98,26 +98,18 @@ def latency(
     )
     # The clock starts once the member has loaded the model and owns every partition
     # (its health snapshot says so): steady-state latency, not start-up.
-    wanted = settings.partitions * len(settings.topics)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        health = list(Query(client, "bench-latency").health().values())
-        if health and len(health[0].get("assignment", [])) == wanted:
-            break
-        time.sleep(0.2)
-    else:
+    try:
+        wait_assigned(settings, 1, alive=lambda: proc.poll() is None)
+    except RuntimeError as exc:
         proc.kill()
-        raise RuntimeError(
-            f"latency consumer never got its partitions: {proc.stderr.read()[-2000:]}"
-        )
+        assert proc.stderr is not None
+        raise RuntimeError(f"{exc}; consumer stderr: {proc.stderr.read()[-2000:]}") from exc
     records = make_records(texts, n, prefix="lat", live=True)
     produce(settings, records, "lat-news", rate=rate)
     want = len(records)
     deadline = time.monotonic() + 120
-    while (
-        time.monotonic() < deadline
-        and Query(client, "bench-latency").counters().get("records", 0) < want
-    ):
+    query = Query(client, settings.namespace)
+    while time.monotonic() < deadline and query.counters().get("records", 0) < want:
         time.sleep(0.2)
     proc.terminate()
     proc.communicate(timeout=60)
@@ -134,15 +126,19 @@ def latency(
     }
 
 
-def wait_assigned(settings: Any, members: int, timeout_s: float = 120) -> None:
-    """Until ``members`` consumers' health snapshots split every partition between them."""
+def wait_assigned(
+    settings: Any, members: int, timeout_s: float = 120, alive: Any = lambda: True
+) -> None:
+    """Until ``members`` consumers' health snapshots split every partition between them
+    (RuntimeError after ``timeout_s`` or once ``alive()`` turns false)."""
     from sentimon.query import Query
     from sentimon.redis_client import connect
 
     query = Query(connect(settings), settings.namespace)
     wanted = sorted(f"{t}:{p}" for t in settings.topics for p in range(settings.partitions))
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    health: list[Any] = []
+    while time.monotonic() < deadline and alive():
         health = list(query.health().values())
         owned = sorted(part for h in health for part in h.get("assignment", []))
         if len(health) == members and owned == wanted:

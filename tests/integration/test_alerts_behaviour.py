@@ -7,7 +7,6 @@ Alert mechanics, not the model: posts are scored by ``MarkerScorer`` (see test_a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +18,13 @@ from tests.integration.test_alerts_pipeline import (
     MIN,
     T0,
     MarkerScorer,
-    Receiver,
     alert_env,
     dispatch_once,
     history,
     posts,
-    receiving,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(name="receiver")
-def _receiver() -> Iterator[Receiver]:
-    yield from receiving()
 
 
 RULES = """

@@ -8,14 +8,12 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.integration.test_alerts_pipeline import (
     DROP_RULE,
-    Receiver,
     alert_env,
     burst_feed,
     consume,
@@ -23,15 +21,9 @@ from tests.integration.test_alerts_pipeline import (
     history,
     kafka_alerts,
     publish,
-    receiving,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(name="receiver")
-def _receiver() -> Iterator[Receiver]:
-    yield from receiving()
 
 
 def wait_until(check: Any, timeout: float = 20.0, what: str = "") -> None:

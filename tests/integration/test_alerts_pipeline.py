@@ -106,18 +106,13 @@ class Receiver:
 
 
 def receiving() -> Iterator[Receiver]:
-    """A receiver on a free port, up; for ``@pytest.fixture(name="receiver")`` wrappers."""
+    """A receiver on a free port, up (the ``receiver`` fixture of tests/integration/conftest.py)."""
     from sentimon.stack.services import free_port
 
     r = Receiver(free_port())
     r.up()
     yield r
     r.down()
-
-
-@pytest.fixture(name="receiver")
-def _receiver() -> Iterator[Receiver]:
-    yield from receiving()
 
 
 def alert_env(stack: Any, tmp_path: Path, rules: str, **overrides: Any) -> Env:
