@@ -43,7 +43,11 @@ def hold_until_gate(path: str) -> None:
         if os.path.exists(path):
             return poll(self, timeout_s)
         self.pause_all()
-        self.consumer.poll(timeout_ms=int(timeout_s * 1000))
+        fetched = self.consumer.poll(timeout_ms=int(timeout_s * 1000))
+        # Records fetched in the poll that joined the group (before its partitions could be
+        # paused) are put back: the timed run reads them again.
+        for tp, messages in fetched.items():
+            self.consumer.seek(tp, messages[0].offset)
         return []
 
     KafkaSource.poll = gated  # type: ignore[method-assign]

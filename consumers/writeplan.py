@@ -2,7 +2,10 @@
 
 A ``WritePlan`` holds the partition fences, the post ids to de-duplicate, optional guards
 (optimistic-concurrency checks other components such as the alert engine add) and the
-list of Redis commands. ``consumers.sink.RedisSink`` applies it in one Lua script.
+list of Redis commands. A large argument used by several commands (a post's summary goes
+to the market's stream and to each of its tickers') is added once as a ``Shared`` value:
+the sink sends it to Redis once, as a raw script argument, instead of once per command
+inside the plan's JSON. ``consumers.sink.RedisSink`` applies the plan in one Lua script.
 """
 
 from __future__ import annotations
@@ -36,15 +39,32 @@ class Guard:
     expected: str | None
 
 
+@dataclass(frozen=True)
+class Shared:
+    """A command argument that stands for ``WritePlan.values[index]``."""
+
+    index: int
+
+
 @dataclass
 class WritePlan:
     fences: list[Fence] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     guards: list[Guard] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
 
     def add(self, *command: Any) -> None:
         self.commands.append(list(command))
+
+    def share(self, value: str) -> Shared:
+        """``value`` as an argument several commands can use, sent to Redis once."""
+        self.values.append(value)
+        return Shared(len(self.values) - 1)
+
+    def resolve(self, arg: Any) -> Any:
+        """The value an argument stands for (tests and tools reading a plan)."""
+        return self.values[arg.index] if isinstance(arg, Shared) else arg
 
 
 def plan_aggregates(
@@ -75,7 +95,7 @@ def plan_aggregates(
     for key in sorted(touched):
         plan.add("EXPIRE", key, retention_s + HOUR)
     for item in update.posts:
-        body = json.dumps(post_summary(item), separators=(",", ":"))
+        body = plan.share(json.dumps(post_summary(item), separators=(",", ":")))
         for entity in (MARKET, *map(ticker_entity, item.post.tickers)):
             plan.add("XADD", keys.recent(entity), "MAXLEN", "~", recent, "*", "p", body)
     if update.max_event_ms is not None:

@@ -1,3 +1,5 @@
+import json
+
 from consumers.writeplan import WritePlan, plan_aggregates
 from sentimon.aggregate import ScoredPost, aggregate
 from sentimon.contract import Post
@@ -43,3 +45,14 @@ def test_plan_writes_minute_and_hour_totals_and_fences_nothing_by_itself():
     assert any(c[0] == "EXPIRE" and c[1] == key for c in plan.commands)
     assert sum(1 for c in plan.commands if c[0] == "XADD") == 2  # market feed + ticker feed
     assert plan.fences == []
+
+
+def test_a_post_summary_is_one_shared_value_for_all_its_streams():
+    plan = WritePlan()
+    update = aggregate([sp("a", T0, ["AAPL", "MSFT"]), sp("b", T0, ["AAPL"])])
+    plan_aggregates(plan, Keys("live"), update, retention_s=3600, recent=10)
+    xadds = [c for c in plan.commands if c[0] == "XADD"]
+    assert len(xadds) == 5  # a: market, AAPL, MSFT; b: market, AAPL
+    assert len(plan.values) == 2  # one summary per post, not per stream
+    bodies = {c[1]: plan.resolve(c[-1]) for c in xadds if c[1].endswith("ticker:MSFT")}
+    assert [json.loads(b)["id"] for b in bodies.values()] == ["a"]
