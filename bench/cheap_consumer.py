@@ -33,6 +33,9 @@ class HashScorer:
         return ScoreBatch(raw / raw.sum(axis=1, keepdims=True), self.model_id)
 
 
+_GATED_POLL_MS = 5
+
+
 def hold_until_gate(path: str) -> None:
     """Bench only: fetch nothing until ``path`` exists (the member joins its group and
     reports its partitions meanwhile), so a timed run starts with the group settled and
@@ -43,7 +46,9 @@ def hold_until_gate(path: str) -> None:
         if os.path.exists(path):
             return poll(self, timeout_s)
         self.pause_all()
-        fetched = self.consumer.poll(timeout_ms=int(timeout_s * 1000))
+        # Short polls while gated, so every member sees the gate within a few ms of the
+        # others (a 100 ms idle poll would put up to that much skew inside the span).
+        fetched = self.consumer.poll(timeout_ms=min(int(timeout_s * 1000), _GATED_POLL_MS))
         # Records fetched in the poll that joined the group (before its partitions could be
         # paused) are put back: the timed run reads them again.
         for tp, messages in fetched.items():
