@@ -16,13 +16,14 @@ from typing import Protocol
 
 from consumers.dlq import DeadLetter, DeadLetterSink
 from consumers.faults import fault_point
+from consumers.isolate import score_isolating
 from consumers.records import SourceRecord
 from consumers.sink import ApplyResult, RedisSink
 from consumers.writeplan import Fence, WritePlan, plan_aggregates
 from inference.scorer import Scorer
 from sentimon.aggregate import AggregateUpdate, ScoredPost, aggregate
 from sentimon.contract import Invalid, Limits, Post, validate
-from sentimon.errors import SinkError
+from sentimon.errors import SentimonError, SinkError
 from sentimon.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -219,12 +220,33 @@ class BatchProcessor:
         if not prepared.posts:
             return []
         began = time.perf_counter()
-        batch = self.scorer.score([post.text for _, post in prepared.posts])
-        result.timings["score"] = time.perf_counter() - began
+        texts = [post.text for _, post in prepared.posts]
+        try:
+            batch = self.scorer.score(texts)
+        except SentimonError:
+            raise
+        except Exception as exc:  # poison input: dead-letter what the scorer fails on
+            return self._score_isolating(prepared, texts, exc)
+        finally:
+            result.timings["score"] = time.perf_counter() - began
         labels, scores = batch.labels, batch.scores.tolist()
         return [
             ScoredPost(post, label, score, batch.model_id)
             for (_, post), label, score in zip(prepared.posts, labels, scores, strict=True)
+        ]
+
+    def _score_isolating(
+        self, prepared: _Prepared, texts: list[str], error: Exception
+    ) -> list[ScoredPost]:
+        """The scorer raised on the batch: its failing posts become dead letters with the
+        error as the reason (``consumers.isolate``), the others are scored."""
+        isolated = score_isolating(self.scorer, prepared.posts, texts, error)
+        failed = {id(pair) for pair, _ in isolated.failed}
+        prepared.posts = [pair for pair in prepared.posts if id(pair) not in failed]
+        prepared.invalid.extend(DeadLetter(record, why) for (record, _), why in isolated.failed)
+        return [
+            ScoredPost(post, label, score, model_id)
+            for (_, post), label, score, model_id in isolated.scored
         ]
 
     def _write(

@@ -1,0 +1,61 @@
+"""Poison input: the posts a scorer fails on are found and named; a broken scorer is not
+mistaken for bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from consumers.isolate import score_isolating
+from inference.scorer import ScoreBatch
+from sentimon.errors import ModelError, SinkError
+
+
+class PickyScorer:
+    """Fails a whole call when any text in it contains ``poison``; counts its calls."""
+
+    model_id = "picky@1"
+
+    def __init__(self, poison: str = "POISON", broken: bool = False) -> None:
+        self.poison = poison
+        self.broken = broken
+        self.calls = 0
+
+    def score(self, texts: Sequence[str]) -> ScoreBatch:
+        self.calls += 1
+        if self.broken or any(self.poison in t for t in texts):
+            raise ValueError("tokenizer exploded")
+        probs = np.tile([0.2, 0.3, 0.5], (len(texts), 1))
+        return ScoreBatch(probs, self.model_id)
+
+
+def test_the_failing_posts_are_named_and_the_rest_scored_in_order() -> None:
+    texts = [f"post {i}" for i in range(16)]
+    texts[3] = "POISON a"
+    texts[11] = "b POISON"
+    scorer = PickyScorer()
+    items = list(range(16))
+    out = score_isolating(scorer, items, texts, ValueError("first try"))
+    assert [item for item, _ in out.failed] == [3, 11]
+    assert all(why == "scoring failed: ValueError: tokenizer exploded" for _, why in out.failed)
+    assert [item for item, *_ in out.scored] == [i for i in items if i not in (3, 11)]
+    assert {(label, model) for _, label, _, model in out.scored} == {("positive", "picky@1")}
+    assert scorer.calls <= 1 + 2 * 2 * 4 + 1  # canary + ~2 log2(16) calls per poison post
+
+
+def test_a_scorer_that_fails_on_a_plain_sentence_is_reported_broken() -> None:
+    with pytest.raises(ModelError, match="broken, not the input"):
+        score_isolating(PickyScorer(broken=True), [0, 1], ["a", "b"], ValueError("x"))
+
+
+def test_sentimon_errors_are_not_taken_for_poison() -> None:
+    class Failing(PickyScorer):
+        def score(self, texts: Sequence[str]) -> ScoreBatch:
+            if len(texts) < 4:
+                raise SinkError("not a scoring problem")
+            return super().score(texts)
+
+    with pytest.raises(SinkError):
+        score_isolating(Failing(), list(range(4)), ["a", "b", "c", "POISON"], ValueError("x"))
