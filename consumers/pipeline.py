@@ -180,9 +180,9 @@ class BatchProcessor:
             return result
         self.dead_letters.publish(prepared.invalid)
         began_write = time.perf_counter()
-        update = self._write(prepared, scored, staged.records)
+        update, planned = self._write(prepared, scored, staged.records)
         result.timings["write"] = time.perf_counter() - began_write
-        for hook in self.hooks:
+        for hook in planned:
             hook.after_write(update)
         result.update = update
         result.skipped = len(staged.records) - len(prepared.records)
@@ -251,21 +251,45 @@ class BatchProcessor:
 
     def _write(
         self, prepared: _Prepared, scored: list[ScoredPost], records: Sequence[SourceRecord]
-    ) -> AggregateUpdate:
+    ) -> tuple[AggregateUpdate, list[BatchHook]]:
+        """The atomic write; returns the update and the hooks whose changes it carried."""
         dropped_ids: set[str] = set()
         for _attempt in range(_MAX_ATTEMPTS):
             live = [s for s in scored if s.post.id not in dropped_ids]
             update = aggregate(live)
             plan = self._plan(prepared, update, records)
-            for hook in self.hooks:
-                hook.before_write(plan, update)
+            planned = [hook for hook in self.hooks if self._run_hook(hook, plan, update)]
             outcome = self.sink.apply(plan)
             if outcome.ok:
                 for fence in plan.fences:
                     self._fences[fence.field] = fence.last
-                return update
+                return update, planned
             prepared, scored = self._resolve(outcome, prepared, scored, records, dropped_ids)
         raise SinkError(f"batch could not be applied after {_MAX_ATTEMPTS} attempts")
+
+    def _run_hook(self, hook: BatchHook, plan: WritePlan, update: AggregateUpdate) -> bool:
+        """Let ``hook`` extend the plan. A bug in it (any error that is not a
+        ``SentimonError``) must not stop the pipeline on this batch at every redelivery:
+        it is logged with its traceback and counted (``hook_errors`` in ``sentimon
+        status``), whatever it had added is taken out again, and the batch's aggregates are
+        written without it. False when that happened."""
+        marks = len(plan.commands), len(plan.guards), len(plan.values)
+        try:
+            hook.before_write(plan, update)
+        except SentimonError:
+            raise
+        except Exception:
+            log.exception(
+                "%s failed on a batch of %d posts (a bug: please report it with this "
+                "traceback); the batch is written without its changes (counted in "
+                "hook_errors)",
+                type(hook).__name__,
+                len(update.posts),
+            )
+            del plan.commands[marks[0] :], plan.guards[marks[1] :], plan.values[marks[2] :]
+            plan.add("HINCRBY", self.keys.stats, "hook_errors", 1)
+            return False
+        return True
 
     def _resolve(
         self,
