@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 #: Scored when a batch failed, to tell poison input from a broken scorer.
 CANARY = "Shares rose after the company reported earnings in line with estimates."
 
+#: A dead letter's reason header carries the error; a runtime's message can quote its input.
+_MAX_REASON = 500
+
 T = TypeVar("T")
 
 
@@ -76,7 +79,8 @@ def _bisect(scorer: Scorer, pairs: list[tuple[T, str]], out: Isolated[T]) -> Non
         raise
     except Exception as exc:
         if len(pairs) == 1:
-            out.failed.append((pairs[0][0], f"scoring failed: {type(exc).__name__}: {exc}"))
+            why = f"scoring failed: {type(exc).__name__}: {exc}"
+            out.failed.append((pairs[0][0], why[:_MAX_REASON]))
             return
         middle = len(pairs) // 2
         _bisect(scorer, pairs[:middle], out)

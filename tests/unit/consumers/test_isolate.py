@@ -59,3 +59,15 @@ def test_sentimon_errors_are_not_taken_for_poison() -> None:
 
     with pytest.raises(SinkError):
         score_isolating(Failing(), list(range(4)), ["a", "b", "c", "POISON"], ValueError("x"))
+
+
+def test_a_long_error_message_is_cut_for_the_reason_header() -> None:
+    class Verbose(PickyScorer):
+        def score(self, texts: Sequence[str]) -> ScoreBatch:
+            if any("POISON" in t for t in texts):
+                raise ValueError("bad input: " + "x" * 10_000)
+            return super().score(texts)
+
+    out = score_isolating(Verbose(), [0], ["POISON"], ValueError("x"))
+    [(_, why)] = out.failed
+    assert why.startswith("scoring failed: ValueError: bad input: x") and len(why) == 500
