@@ -83,7 +83,9 @@ class Settings(BaseSettings):
     backend: Literal["auto", "onnx", "torch"] = "auto"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     max_length: int = Field(default=128, ge=8, le=512)
-    token_budget: int = Field(default=8192, ge=128)
+    #: Padded tokens per model call (0 = auto: 1,024 on CPU, where small batches stay in
+    #: cache and run 30-45 % faster than 8,192; 16,384 on CUDA).
+    token_budget: int = Field(default=0, ge=0)
     #: Batches scored at once (0 = auto: on CPU ONNX Runtime, two batches each on half the
     #: cores; one batch elsewhere). Results are still written in batch order.
     score_workers: int = Field(default=0, ge=0, le=16)
@@ -142,6 +144,13 @@ class Settings(BaseSettings):
     def _check_namespace(cls, value: str) -> str:
         if not _NAMESPACE_RE.match(value):
             raise ValueError("use 1-64 characters from A-Z a-z 0-9 _ . : -")
+        return value
+
+    @field_validator("token_budget")
+    @classmethod
+    def _check_token_budget(cls, value: int) -> int:
+        if 0 < value < 128:
+            raise ValueError("use 0 (auto: 1024 on CPU, 16384 on CUDA) or at least 128")
         return value
 
     @field_validator("topics")

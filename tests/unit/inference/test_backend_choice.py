@@ -98,3 +98,18 @@ def test_concurrency_defaults_to_one():
 
     assert concurrency_of(Plain()) == 1  # type: ignore[arg-type]
     assert concurrency_of(Pooled()) == 3  # type: ignore[arg-type]
+
+
+def test_the_token_budget_defaults_per_device_and_a_setting_wins() -> None:
+    from inference.loader import CPU_TOKEN_BUDGET, CUDA_TOKEN_BUDGET, token_budget
+
+    assert token_budget(0, "cpu") == CPU_TOKEN_BUDGET == 1024
+    assert token_budget(0, "cuda") == CUDA_TOKEN_BUDGET > CPU_TOKEN_BUDGET
+    assert token_budget(4096, "cpu") == token_budget(4096, "cuda") == 4096
+
+
+def test_a_token_budget_too_small_to_hold_a_text_names_the_field() -> None:
+    from sentimon.settings import load_settings
+
+    with pytest.raises(ConfigError, match=r"token_budget \(SENTIMON_TOKEN_BUDGET\)"):
+        load_settings(token_budget=64)
