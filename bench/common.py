@@ -14,6 +14,12 @@ ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_793_000_000_000
 
 
+def write_result(path: Path, result: dict[str, Any], *, sort_keys: bool = False) -> None:
+    """A benchmark's result file (``bench/results/*.json``): indented JSON, one trailing newline."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, sort_keys=sort_keys) + "\n", encoding="utf-8")
+
+
 def feed_texts() -> list[str]:
     """Texts of the shipped sample feed (news + social)."""
     texts = []

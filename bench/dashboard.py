@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import write_result  # noqa: E402
 from consumers.sink import RedisSink  # noqa: E402
 from consumers.writeplan import WritePlan, plan_aggregates  # noqa: E402
 from sentimon.aggregate import AggregateUpdate, ScoredPost  # noqa: E402
@@ -211,8 +212,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with redis_server(args.redis_url) as url:
         result = run_bench(url, args)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(RESULTS, result)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -42,6 +42,7 @@ from bench.common import (  # noqa: E402
     naive_rate,
     produce,
     run_consumer_process,
+    write_result,
 )
 from sentimon.stack import Stack  # noqa: E402
 from sentimon.stack.services import free_port  # noqa: E402
@@ -263,8 +264,7 @@ def main() -> int:
         "scaling_2proc": round(scale["ratio"], 2),
     }
     result["headline"] = headline
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, result)
     print(json.dumps(headline))
     return 0
 

@@ -29,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import write_result  # noqa: E402
 from inference import dataset, load_scorer, metrics  # noqa: E402
 from inference.scorer import LABELS  # noqa: E402
 
@@ -96,8 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     result["device"] = torch.cuda.get_device_name(0) if cuda else "cpu (dry run)"
     result["torch"] = torch.__version__
     result["labels"] = list(LABELS)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, result)
     print(json.dumps(result))
     return 0
 

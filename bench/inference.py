@@ -18,7 +18,6 @@ agreement with torch fp32. Writes bench/results/inference.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -32,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench.common import write_result  # noqa: E402
 from inference import dataset, load_scorer, metrics  # noqa: E402
 from inference.labels import canonical_name  # noqa: E402
 from inference.scorer import LABELS  # noqa: E402
@@ -142,8 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         date=time.strftime("%Y-%m-%d %H:%M:%S"),
     )
     summarize(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_result(args.out, report, sort_keys=True)
     print(f"wrote {args.out}")
     return 0
 

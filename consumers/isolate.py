@@ -3,8 +3,8 @@ are dead-lettered with the error and the rest of the batch is scored and written
 
 A post that makes the model fail (a tokenizer or runtime bug hit by some odd text) would
 otherwise fail its batch on every redelivery, and the consumer would stop on it for good.
-Bisection scores halves until each failing post stands alone: about 2 x log2(batch) extra
-calls per poison post, paid only when something failed. A scorer that fails even on a
+Bisection scores halves until each failing post stands alone: at most 2 x log2(batch)
+extra calls per poison post, paid only when something failed. A scorer that fails even on a
 plain canary text is broken, not fed bad input: that raises ``ModelError`` (the batch is
 retried with backoff, nothing is committed or dead-lettered).
 """
@@ -46,7 +46,7 @@ def score_isolating(
     the items it fails on alone. Raises ``ModelError`` if the canary fails too."""
     _check_canary(scorer, error)
     out: Isolated[T] = Isolated([], [])
-    _bisect(scorer, list(zip(items, texts, strict=True)), out)
+    _split(scorer, list(zip(items, texts, strict=True)), error, out)
     log.warning(
         "scorer failed on a batch of %d (%s: %s): %d post(s) dead-lettered, %d scored",
         len(items),
@@ -72,22 +72,24 @@ def _check_canary(scorer: Scorer, error: Exception) -> None:
         ) from exc
 
 
-def _bisect(scorer: Scorer, pairs: list[tuple[T, str]], out: Isolated[T]) -> None:
-    try:
-        batch = scorer.score([text for _, text in pairs])
-    except SentimonError:
-        raise
-    except Exception as exc:
-        if len(pairs) == 1:
-            why = f"scoring failed: {type(exc).__name__}: {exc}"
-            out.failed.append((pairs[0][0], why[:_MAX_REASON]))
-            return
-        middle = len(pairs) // 2
-        _bisect(scorer, pairs[:middle], out)
-        _bisect(scorer, pairs[middle:], out)
+def _split(scorer: Scorer, pairs: list[tuple[T, str]], error: Exception, out: Isolated[T]) -> None:
+    """``pairs`` failed together with ``error``: one alone is poison; more are scored by
+    halves (the failed call is not repeated)."""
+    if len(pairs) == 1:
+        why = f"scoring failed: {type(error).__name__}: {error}"
+        out.failed.append((pairs[0][0], why[:_MAX_REASON]))
         return
-    labels, scores = batch.labels, batch.scores.tolist()
-    out.scored.extend(
-        (item, label, score, batch.model_id)
-        for (item, _), label, score in zip(pairs, labels, scores, strict=True)
-    )
+    middle = len(pairs) // 2
+    for half in (pairs[:middle], pairs[middle:]):
+        try:
+            batch = scorer.score([text for _, text in half])
+        except SentimonError:
+            raise
+        except Exception as exc:
+            _split(scorer, half, exc, out)
+            continue
+        labels, scores = batch.labels, batch.scores.tolist()
+        out.scored.extend(
+            (item, label, score, batch.model_id)
+            for (item, _), label, score in zip(half, labels, scores, strict=True)
+        )

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from inference.batching import encode, make_batches, scatter
+from inference.batching import CPU_TOKEN_BUDGET, encode, make_batches, scatter
 from inference.scorer import LABELS, ScoreBatch
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class BatchedScorer(ABC):
         model_id: str,
         *,
         max_length: int = 128,
-        token_budget: int = 8192,
+        token_budget: int = CPU_TOKEN_BUDGET,
         max_rows: int | None = None,
     ) -> None:
         tokenizer.padding_side = "right"  # batches are trimmed on the right

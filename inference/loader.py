@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inference import locate
+from inference.batching import token_budget
 from inference.scorer import Scorer
 from sentimon.errors import ConfigError, ModelError
 
@@ -80,21 +81,6 @@ def choose(
             "install a CUDA build of torch or onnxruntime-gpu, or use SENTIMON_DEVICE=cpu"
         )
     return _cpu_choice(backend, onnx)
-
-
-#: Padded tokens per model call when the settings leave it to us. On this project's CPU
-#: (2-core AMD EPYC, AVX2) ONNX int8 scored 718-739 short texts/s with budgets of 512-1,024
-#: and 502 with 8,192 (fp32 and torch alike, 30-45 % apart): small batches stay in cache.
-#: A GPU wants large batches.
-CPU_TOKEN_BUDGET = 1024
-CUDA_TOKEN_BUDGET = 16384
-
-
-def token_budget(configured: int, device: str) -> int:
-    """``configured`` if set (SENTIMON_TOKEN_BUDGET), else the device's default."""
-    if configured:
-        return configured
-    return CUDA_TOKEN_BUDGET if device == "cuda" else CPU_TOKEN_BUDGET
 
 
 def load_scorer(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from inference import dataset, export, locate, onnx_backend, parity, torch_backend
+from inference.batching import token_budget
 from inference.dataset import Labelled
 from inference.scorer import Scorer
 
@@ -34,7 +35,7 @@ def _reference(model_dir: Path, max_length: int) -> Scorer:
         precision="fp32",
         label_map=None,
         max_length=max_length,
-        token_budget=8192,
+        token_budget=token_budget(0, "cpu"),
     )
 
 
@@ -48,7 +49,7 @@ def _candidate(out_dir: Path, path: Path, precision: str, max_length: int) -> Sc
         device=device,
         label_map=None,
         max_length=max_length,
-        token_budget=8192,
+        token_budget=token_budget(0, device),
     )
 
 

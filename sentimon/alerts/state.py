@@ -198,30 +198,18 @@ local function add_values(total, values)
     end
   end
 end
--- Field-name lists, built once per script call: the ranges of one batch mostly share
--- their minutes (and the baseline requests their window indexes) across entities.
+-- Field-name lists ``<i>:<suffix>`` for i = first..last, built once per script call: the
+-- ranges of one batch mostly share their minutes (and the baseline requests their window
+-- indexes) across entities.
+local window_names = {'n', 's', 'ss'}
 local built = {}
-local function minute_fields(lo, hi)
-  local id = 'm' .. lo .. ':' .. hi
-  local fields = built[id]
-  if not fields then
-    fields = {}
-    for m = lo, hi do
-      for _, f in ipairs(names) do fields[#fields + 1] = m .. ':' .. f end
-    end
-    built[id] = fields
-  end
-  return fields
-end
-local function window_fields(first, last)
-  local id = 'w' .. first .. ':' .. last
+local function field_names(first, last, suffixes)
+  local id = #suffixes .. ':' .. first .. ':' .. last
   local fields = built[id]
   if not fields then
     fields = {}
     for i = first, last do
-      fields[#fields + 1] = i .. ':n'
-      fields[#fields + 1] = i .. ':s'
-      fields[#fields + 1] = i .. ':ss'
+      for _, f in ipairs(suffixes) do fields[#fields + 1] = i .. ':' .. f end
     end
     built[id] = fields
   end
@@ -244,7 +232,7 @@ for _, spans in ipairs(spec.ranges) do
     elseif lo == 0 and hi == 59 then
       add_values(total, redis.call('HMGET', key, unpack(names)))
     else
-      add_values(total, redis.call('HMGET', key, unpack(minute_fields(lo, hi))))
+      add_values(total, redis.call('HMGET', key, unpack(field_names(lo, hi, names))))
     end
   end
   for k = 1, 6 do sums[#sums + 1] = total[k] end
@@ -253,7 +241,8 @@ local windows = {}
 for _, blocks in ipairs(spec.windows) do
   local found = {}
   for _, block in ipairs(blocks) do
-    local values = redis.call('HMGET', block[1], unpack(window_fields(block[2], block[3])))
+    local fields = field_names(block[2], block[3], window_names)
+    local values = redis.call('HMGET', block[1], unpack(fields))
     for k = 0, block[3] - block[2] do
       local n = values[3 * k + 1]
       if n and tonumber(n) > 0 then

@@ -68,6 +68,6 @@ def test_a_long_error_message_is_cut_for_the_reason_header() -> None:
                 raise ValueError("bad input: " + "x" * 10_000)
             return super().score(texts)
 
-    out = score_isolating(Verbose(), [0], ["POISON"], ValueError("x"))
+    out = score_isolating(Verbose(), [0, 1], ["POISON", "fine"], ValueError("x"))
     [(_, why)] = out.failed
     assert why.startswith("scoring failed: ValueError: bad input: x") and len(why) == 500

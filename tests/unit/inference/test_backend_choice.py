@@ -101,7 +101,7 @@ def test_concurrency_defaults_to_one():
 
 
 def test_the_token_budget_defaults_per_device_and_a_setting_wins() -> None:
-    from inference.loader import CPU_TOKEN_BUDGET, CUDA_TOKEN_BUDGET, token_budget
+    from inference.batching import CPU_TOKEN_BUDGET, CUDA_TOKEN_BUDGET, token_budget
 
     assert token_budget(0, "cpu") == CPU_TOKEN_BUDGET == 1024
     assert token_budget(0, "cuda") == CUDA_TOKEN_BUDGET > CPU_TOKEN_BUDGET
