@@ -72,6 +72,20 @@ def recipe_hash(cfg: TrainConfig, files: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
+def export_recipe() -> dict[str, Any]:
+    """What the exported files depend on beyond the trained weights: a change re-exports
+    (and re-checks parity) without retraining."""
+    from inference.batching import token_budget
+    from inference.export import FP32_LAYERS
+    from inference.verified_export import PARITY_SAMPLE_SIZE
+
+    return {
+        "int8_fp32_layers": FP32_LAYERS,
+        "parity_sample": PARITY_SAMPLE_SIZE,
+        "cpu_token_budget": token_budget(0, "cpu"),
+    }
+
+
 def reusable_training(out: Path, fingerprint: str) -> dict[str, Any] | None:
     """Best metrics of a finished training of this recipe in ``out`` (an export may have
     failed after it), or None when it must be trained."""
@@ -98,6 +112,9 @@ def is_complete(out: Path, fingerprint: str) -> bool:
         return False
     if record.get("recipe") != fingerprint:
         log.info("%s was built from another recipe: rebuilding", out)
+        return False
+    if record.get("export") != export_recipe():
+        log.info("%s was exported with other settings: re-exporting", out)
         return False
     return all((out / name).is_file() and (out / name).stat().st_size > 0 for name in REQUIRED)
 
@@ -167,6 +184,7 @@ def build(
     }
     record: dict[str, Any] = {
         "recipe": fingerprint,
+        "export": export_recipe(),
         "config": asdict(cfg),
         "best": best,
         "parity": parity,

@@ -84,5 +84,7 @@ def export_verified(
         if not report.passed:
             _quarantine(path)
         parity.require(report, candidate.model_id)
+        # a re-export that passes supersedes an earlier failed one
+        path.with_name(path.name + ".failed-parity").unlink(missing_ok=True)
         reports[precision] = {"checked": True, "path": str(path), **report.as_dict()}
     return reports

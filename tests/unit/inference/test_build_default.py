@@ -14,7 +14,8 @@ def fake_build(out: Path, recipe: str) -> None:
     for name in build_default.REQUIRED:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes(b"x")
-    (out / "build.json").write_text(json.dumps({"recipe": recipe, "best": {"f1": 1}}))
+    record = {"recipe": recipe, "export": build_default.export_recipe(), "best": {"f1": 1}}
+    (out / "build.json").write_text(json.dumps(record))
 
 
 def test_complete_build_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -44,3 +45,21 @@ def test_incomplete_or_changed_builds_are_redone(tmp_path: Path):
     assert not build_default.is_complete(out, fingerprint)
     train.write_text("text,label\nup,negative\n")  # data changed: new fingerprint
     assert build_default.recipe_hash(build_default.RECIPE, [train]) != fingerprint
+
+
+def test_changed_export_settings_reexport_without_retraining(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\nup,positive\n")
+    out = tmp_path / "default"
+    fingerprint = build_default.recipe_hash(build_default.RECIPE, [train])
+    fake_build(out, fingerprint)
+    assert build_default.is_complete(out, fingerprint)
+    monkeypatch.setattr("inference.export.FP32_LAYERS", 1)
+    assert not build_default.is_complete(out, fingerprint)
+    # the finished training (same recipe) is reused: only the export is redone
+    (out / build_default.TRAINED_MARKER).write_text(json.dumps({"recipe": fingerprint}))
+    (out / "metrics.json").write_text(json.dumps({"best": {"valid_macro_f1": 0.5}}))
+    (out / "model.safetensors").write_bytes(b"x")
+    assert build_default.reusable_training(out, fingerprint) == {"valid_macro_f1": 0.5}
