@@ -32,7 +32,10 @@ def test_kill_between_write_and_commit_then_restart_is_exact(stack, tiny_model, 
 def test_two_consumers_split_partitions_and_count_once(stack, tiny_model):
     env = Env(stack, tiny_model, max_batch=16)
     feed = make_feed(env.news, env.social, n_valid=400)
-    procs = [env.spawn("consume", "--until-idle", "8") for _ in range(2)]
+    procs = [env.spawn("consume", "--until-idle", "15") for _ in range(2)]
+    # Publish once both members own their partitions: on a slow machine the first one to
+    # join could otherwise consume everything before the second is up.
+    _wait_for_split(env, members=2)
     publish(env.stack.bootstrap, feed)
     for proc in procs:
         _, err = proc.communicate(timeout=180)
@@ -42,6 +45,21 @@ def test_two_consumers_split_partitions_and_count_once(stack, tiny_model):
     assert len(health) == 2
     assert all(snap["records"] > 0 for snap in health.values()), json.dumps(health)
     assert sum(snap["records"] for snap in health.values()) >= feed.total
+
+
+def _wait_for_split(env, members, timeout=120):
+    import time
+
+    wanted = sorted(f"{t}:{p}" for t in env.settings.topics for p in range(env.settings.partitions))
+    deadline = time.monotonic() + timeout
+    health: dict = {}
+    while time.monotonic() < deadline:
+        health = env.query().health()
+        owned = sorted(part for snap in health.values() for part in snap.get("assignment", []))
+        if len(health) == members and owned == wanted:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{members} members never split the partitions: {json.dumps(health)}")
 
 
 def _wait_for_records(env, at_least, timeout=150):
