@@ -180,6 +180,11 @@ def interleaved_rounds(
     return out
 
 
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round whose ``ratio`` is the median (the upper one of an even count)."""
+    return sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
+
+
 def _round_summary(pair: dict[str, Any]) -> dict[str, float]:
     return {
         "ratio": round(pair["ratio"], 4),
@@ -201,7 +206,7 @@ def scaling(
             {"1_proc_mps": rates[1], "2_proc_mps": rates[2], "ratio": rates[2] / rates[1]}
         )
         print(f"scaling  round {i + 1}: x{results[-1]['ratio']:.2f}", flush=True)
-    chosen = dict(sorted(results, key=lambda r: r["ratio"])[len(results) // 2])
+    chosen = dict(median_round(results))
     chosen["rounds"] = [round(r["ratio"], 3) for r in results]
     return chosen
 
@@ -266,7 +271,7 @@ def main() -> int:
             pairs = interleaved_rounds(stack, base, msg_texts, args.rounds)
             # The round with the median ratio is the headline (each round's ceiling is the
             # higher of the limit passes either side of it: noise never flatters a ratio).
-            chosen = sorted(pairs, key=lambda p: p["ratio"])[len(pairs) // 2]
+            chosen = median_round(pairs)
             limit, summary = chosen["limit"], chosen["sentimon"]
             sentimon_mps = summary["records_per_second"]
             ratios = ", ".join(f"{p['ratio']:.3f}" for p in pairs)

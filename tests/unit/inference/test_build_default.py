@@ -4,41 +4,47 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from inference import build_default
 
 
-def fake_build(out: Path, recipe: str) -> None:
-    for name in build_default.REQUIRED:
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        (out / name).write_bytes(b"x")
-    record = {"recipe": recipe, "export": build_default.export_recipe(), "best": {"f1": 1}}
-    (out / "build.json").write_text(json.dumps(record))
+class Built(NamedTuple):
+    train: Path
+    out: Path
+    fingerprint: str
 
 
-def test_complete_build_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture
+def built(tmp_path: Path) -> Built:
+    """A (fake) complete build of the default recipe on a one-line training file."""
     train = tmp_path / "train.csv"
     train.write_text("text,label\nup,positive\n")
     out = tmp_path / "default"
     fingerprint = build_default.recipe_hash(build_default.RECIPE, [train])
-    fake_build(out, fingerprint)
+    for name in build_default.REQUIRED:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(b"x")
+    record = {"recipe": fingerprint, "export": build_default.export_recipe(), "best": {"f1": 1}}
+    (out / "build.json").write_text(json.dumps(record))
+    return Built(train, out, fingerprint)
 
+
+def test_complete_build_is_skipped(built: Built, monkeypatch: pytest.MonkeyPatch):
     def must_not_train(*args, **kwargs):
         raise AssertionError("a complete build was redone")
 
     monkeypatch.setattr("inference.finetune.train_model", must_not_train)
-    record = build_default.build(train, tmp_path / "valid.csv", out, headlines=False)
-    assert record["recipe"] == fingerprint
+    record = build_default.build(
+        built.train, built.train.parent / "valid.csv", built.out, headlines=False
+    )
+    assert record["recipe"] == built.fingerprint
 
 
-def test_incomplete_or_changed_builds_are_redone(tmp_path: Path):
-    train = tmp_path / "train.csv"
-    train.write_text("text,label\nup,positive\n")
-    out = tmp_path / "default"
-    fingerprint = build_default.recipe_hash(build_default.RECIPE, [train])
-    fake_build(out, fingerprint)
+def test_incomplete_or_changed_builds_are_redone(built: Built):
+    train, out, fingerprint = built
     assert build_default.is_complete(out, fingerprint)
     assert not build_default.is_complete(out, "another-recipe")
     (out / "onnx" / "model_int8.onnx").unlink()
@@ -48,13 +54,9 @@ def test_incomplete_or_changed_builds_are_redone(tmp_path: Path):
 
 
 def test_changed_export_settings_reexport_without_retraining(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    built: Built, monkeypatch: pytest.MonkeyPatch
 ):
-    train = tmp_path / "train.csv"
-    train.write_text("text,label\nup,positive\n")
-    out = tmp_path / "default"
-    fingerprint = build_default.recipe_hash(build_default.RECIPE, [train])
-    fake_build(out, fingerprint)
+    _, out, fingerprint = built
     assert build_default.is_complete(out, fingerprint)
     monkeypatch.setattr("inference.export.FP32_LAYERS", 1)
     assert not build_default.is_complete(out, fingerprint)
