@@ -13,7 +13,8 @@ plus end-to-end latency p50/p99 (event time -> aggregate visible in Redis, read 
 Redis-assigned ids of the recent-posts stream) at an offered rate of half sentimon's
 throughput (clock started once the member owns its partitions), the consumer's peak RSS,
 and a scaling check: two consumer processes vs one with a cheap scorer (so partitions,
-not inference, bound the throughput), ``--rounds`` times, median round reported.
+not inference, bound the throughput), ``--rounds`` times (one process, two, one again:
+the two against the mean of the ones), median round reported.
 
     python bench/e2e.py [--messages 5000] [--rounds 3] [--model models/default]
 
@@ -197,13 +198,22 @@ def scaling(
     stack: Stack, base: dict[str, Any], texts: list[str], n: int, rounds: int = 3
 ) -> dict[str, Any]:
     """Cheap scorer: one process vs two in one group over the same 8 partitions, ``rounds``
-    times (one, then two, minutes apart); the round with the median ratio is reported."""
+    times. Each round runs one process, then two, then one again, and judges the two
+    against the mean of the one-process runs either side of it, so a drift of the
+    machine's speed over the round cancels; the round with the median ratio is reported."""
     results = []
     for i in range(rounds):
-        rates = {procs: scaling_run(stack, base, texts, n, procs, tag=f"s{procs}r{i}")
-                 for procs in (1, 2)}  # fmt: skip
+        before = scaling_run(stack, base, texts, n, 1, tag=f"s1r{i}a")
+        two = scaling_run(stack, base, texts, n, 2, tag=f"s2r{i}")
+        after = scaling_run(stack, base, texts, n, 1, tag=f"s1r{i}b")
+        one = (before + after) / 2
         results.append(
-            {"1_proc_mps": rates[1], "2_proc_mps": rates[2], "ratio": rates[2] / rates[1]}
+            {
+                "1_proc_mps": one,
+                "1_proc_runs_mps": [round(before, 1), round(after, 1)],
+                "2_proc_mps": two,
+                "ratio": two / one,
+            }
         )
         print(f"scaling  round {i + 1}: x{results[-1]['ratio']:.2f}", flush=True)
     chosen = dict(median_round(results))

@@ -8,7 +8,10 @@ with all of them (inference releases the GIL). Writes and commits stay strictly 
 order: a failed write poisons the batches behind it, and all of them are retried in order.
 While the pipeline is full and another batch is queued, all partitions are paused but
 ``poll`` keeps being called, so long inference never gets the member evicted from its
-group. Offsets are committed after the Redis write.
+group. Offsets are committed after the Redis write: at once when the pipeline has
+nothing else to do, else at most every ``commit_interval_s`` (one Kafka commit then covers
+every batch written since the last one; the fences make a re-read of those batches after
+a crash a no-op).
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class ConsumeLoop:
         on_batch: Callable[[BatchResult], None] | None = None,
         on_tick: Callable[[], None] | None = None,
         on_stopping: Callable[[], None] | None = None,
+        commit_interval_s: float = 0.0,
     ) -> None:
         self.processor = processor
         self.batcher = MicroBatcher(max_batch, max_wait_ms)
@@ -83,6 +87,10 @@ class ConsumeLoop:
         self.on_tick = on_tick
         self.on_stopping = on_stopping
         self.stats = LoopStats()
+        self.commit_interval_s = commit_interval_s
+        # Offsets (next to read) of batches written to Redis but not yet committed.
+        self._written: dict[tuple[str, int], int] = {}
+        self._last_kafka_commit = time.monotonic()
         self.source: Source | None = None
         self._queue: deque[list[SourceRecord]] = deque()
         scorers = concurrency_of(processor.scorer)
@@ -120,6 +128,7 @@ class ConsumeLoop:
             return
         revoked = set(partitions)
         self._finish_in_flight(block=True)
+        self._commit_written(force=True)
         keep: Callable[[SourceRecord], bool] = lambda r: (r.topic, r.partition) not in revoked  # noqa: E731
         dropped = len(self.batcher.drop(keep))
         for i, batch in enumerate(self._queue):
@@ -151,6 +160,7 @@ class ConsumeLoop:
     def _step(self, source: Source) -> None:
         self._finish_in_flight(block=False)
         self._submit_next()
+        self._commit_written()
         busy = bool(self._in_flight)
         full = len(self._in_flight) >= self.max_in_flight and bool(self._queue)
         if full:
@@ -219,7 +229,7 @@ class ConsumeLoop:
                 return
             self._in_flight.popleft()
             self._backoff = 0.0
-            self._commit(result)
+            self._written_batch(result)
 
     def _retry_later(self, exc: Exception) -> None:
         """Requeue every in-flight batch, in order, after the failed one finished."""
@@ -240,13 +250,11 @@ class ConsumeLoop:
         if remaining > 0:
             time.sleep(remaining)
 
-    def _commit(self, result: BatchResult) -> None:
+    def _written_batch(self, result: BatchResult) -> None:
+        """Batch ``result`` is in Redis: count it, and commit it now or with later ones."""
         fault_point("after_write")
-        assert self.source is not None
-        self.source.commit(result.commit)
-        fault_point("after_commit")
-        now = time.monotonic()
-        self.stats.last_commit = now
+        for part, offset in result.commit.items():
+            self._written[part] = max(offset, self._written.get(part, offset))
         self.stats.last_batch_wall = time.time()
         self.stats.records += result.records
         self.stats.scored += result.scored
@@ -255,6 +263,22 @@ class ConsumeLoop:
         self.stats.retries = 0
         if self.on_batch:
             self.on_batch(result)
+        self._commit_written()
+
+    def _commit_written(self, *, force: bool = False) -> None:
+        """Commit what is written: when forced, when nothing else is in the pipeline, or
+        once ``commit_interval_s`` has passed since the last commit."""
+        if not self._written:
+            return
+        now = time.monotonic()
+        idle = not self._in_flight and not self._queue
+        if not (force or idle or now - self._last_kafka_commit >= self.commit_interval_s):
+            return
+        assert self.source is not None
+        self.source.commit(self._written)
+        fault_point("after_commit")
+        self._written = {}
+        self._last_kafka_commit = self.stats.last_commit = time.monotonic()
 
     def _drain(self, source: Source) -> None:
         """On stop: close the open batch, apply everything queued, commit."""
@@ -265,7 +289,8 @@ class ConsumeLoop:
             self._finish_in_flight(block=True)
             if self._stop.is_set() and self.stats.retries > 3:
                 log.error("giving up on %d queued batches (uncommitted)", len(self._queue))
-                return
+                break
             self._submit_next()
             if not self._in_flight and self._queue:
                 self._wait_backoff()
+        self._commit_written(force=True)

@@ -54,6 +54,7 @@ def run_consumer(
         max_batch=settings.max_batch,
         max_wait_ms=settings.max_wait_ms,
         until_idle_s=until_idle_s,
+        commit_interval_s=settings.commit_interval_ms / 1000,
     )
     loop.install_signal_handlers()
     source = KafkaSource(

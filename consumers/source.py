@@ -14,6 +14,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import CommitFailedError, RebalanceInProgressError
 from kafka.structs import OffsetAndMetadata
 
 from consumers.records import SourceRecord
@@ -86,12 +87,24 @@ class KafkaSource:
         ]
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
-        if offsets:
+        """Commit; if the group is rebalancing (or already moved on without this member),
+        log and go on: the batches are in Redis, and whoever reads those partitions next
+        starts from the last commit and skips them at the fences."""
+        if not offsets:
+            return
+        try:
             self.consumer.commit(
                 {
                     TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
                     for (t, p), o in offsets.items()
                 }
+            )
+        except (CommitFailedError, RebalanceInProgressError) as exc:
+            log.warning(
+                "offset commit of %d partitions failed during a rebalance (%s); the records "
+                "are applied, so a re-read skips them at the fences",
+                len(offsets),
+                exc,
             )
 
     def assignment(self) -> list[tuple[str, int]]:

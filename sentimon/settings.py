@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # --- batching --------------------------------------------------------------------
     max_batch: int = Field(default=64, ge=1, le=4096)
     max_wait_ms: int = Field(default=50, ge=0)
+    #: Under load, one Kafka commit per this many ms covers every batch written since the
+    #: last (a batch is committed at once when nothing else is in the pipeline; 0 = after
+    #: every batch). Offsets are only ever committed after the Redis write.
+    commit_interval_ms: int = Field(default=500, ge=0)
 
     # --- model -----------------------------------------------------------------------
     model: str = "default"

@@ -77,9 +77,17 @@ def records(n: int) -> list[SourceRecord]:
     return [SourceRecord("news", 0, i, 0, b"{}") for i in range(n)]
 
 
-def run(processor: FakeProcessor, n: int) -> FakeSource:
-    source = FakeSource(records(n))
-    loop = ConsumeLoop(processor, max_batch=10, max_wait_ms=5, until_idle_s=0.3)  # type: ignore[arg-type]
+def run(
+    processor: FakeProcessor, n: int, source: FakeSource | None = None, interval_s: float = 0.0
+) -> FakeSource:
+    source = source or FakeSource(records(n))
+    loop = ConsumeLoop(
+        processor,  # type: ignore[arg-type]
+        max_batch=10,
+        max_wait_ms=5,
+        until_idle_s=0.3,
+        commit_interval_s=interval_s,
+    )
     assert loop.max_in_flight == processor.scorer.concurrency + 1
     loop.run(source)
     return source
@@ -112,3 +120,56 @@ def test_full_pipeline_pauses_the_source():
     processor = FakeProcessor(concurrency=2)
     source = run(processor, 200)
     assert source.pauses >= 1
+
+
+class WatchedSource(FakeSource):
+    """Records, at each commit, the end of the last batch written so far."""
+
+    def __init__(self, processor: FakeProcessor, n: int, every_s: float = 0.0) -> None:
+        super().__init__(records(n))
+        self.processor = processor
+        self.every_s = every_s
+        self.next_at = 0.0
+        self.written_at_commit: list[int] = []
+
+    def poll(self, timeout_s: float) -> list[SourceRecord]:
+        if time.monotonic() < self.next_at:
+            time.sleep(min(timeout_s, 0.01))
+            return []
+        self.next_at = time.monotonic() + self.every_s
+        return super().poll(timeout_s)
+
+    def commit(self, offsets: dict[tuple[str, int], int]) -> None:
+        self.written_at_commit.append(self.processor.written[-1] + 10)
+        super().commit(offsets)
+
+
+def test_under_load_one_commit_covers_the_batches_written_since_the_last():
+    processor = FakeProcessor(concurrency=2)
+    source = run(processor, 200, WatchedSource(processor, 200), interval_s=10.0)
+    assert processor.written == list(range(0, 200, 10))
+    ends = [c[("news", 0)] for c in source.commits]
+    assert len(ends) < 20, ends  # fewer commits than batches
+    assert ends == sorted(set(ends)) and ends[-1] == 200
+    # never ahead of the Redis write
+    assert all(end <= w for end, w in zip(ends, source.written_at_commit, strict=True))
+
+
+def test_a_batch_is_committed_at_once_when_nothing_else_is_in_the_pipeline():
+    processor = FakeProcessor(concurrency=2)
+    source = WatchedSource(processor, 60, every_s=0.1)  # a trickle: one batch at a time
+    run(processor, 60, source, interval_s=10.0)
+    assert [c[("news", 0)] for c in source.commits] == [10, 20, 30, 40, 50, 60]
+
+
+def test_revoking_partitions_commits_what_is_written():
+    processor = FakeProcessor(concurrency=2)
+    source = FakeSource(records(200))
+    loop = ConsumeLoop(processor, max_batch=10, max_wait_ms=5, commit_interval_s=10.0)  # type: ignore[arg-type]
+    loop.source = source
+    while len(processor.written) < 5:
+        loop._step(source)
+    loop.on_revoked([("news", 0)])
+    assert source.commits[-1][("news", 0)] == processor.written[-1] + 10
+    loop.stop()
+    loop.run(source)

@@ -1,0 +1,47 @@
+"""KafkaSource.commit: a commit refused because the group is rebalancing is logged, not
+fatal (the batches are in Redis; the next reader skips them at the fences)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from kafka.errors import CommitFailedError, KafkaConnectionError, RebalanceInProgressError
+
+from consumers.source import KafkaSource
+
+
+class RefusingConsumer:
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+        self.calls: list[dict] = []
+
+    def commit(self, offsets: dict) -> None:
+        self.calls.append(offsets)
+        raise self.exc
+
+
+def source_with(consumer: RefusingConsumer) -> KafkaSource:
+    source = KafkaSource.__new__(KafkaSource)
+    source.consumer = consumer  # type: ignore[assignment]
+    return source
+
+
+@pytest.mark.parametrize("exc", [CommitFailedError(), RebalanceInProgressError()])
+def test_a_commit_refused_in_a_rebalance_is_logged_and_survived(exc, caplog):
+    consumer = RefusingConsumer(exc)
+    with caplog.at_level(logging.WARNING, logger="consumers.source"):
+        source_with(consumer).commit({("news", 0): 10, ("news", 1): 4})
+    assert len(consumer.calls) == 1
+    assert "commit of 2 partitions failed during a rebalance" in caplog.text
+
+
+def test_other_commit_errors_still_raise():
+    with pytest.raises(KafkaConnectionError):
+        source_with(RefusingConsumer(KafkaConnectionError())).commit({("news", 0): 1})
+
+
+def test_nothing_to_commit_sends_nothing():
+    consumer = RefusingConsumer(CommitFailedError())
+    source_with(consumer).commit({})
+    assert consumer.calls == []
