@@ -46,7 +46,8 @@ _MAX_BACKOFF_S = 10.0
 
 class Source(Protocol):
     def poll(self, timeout_s: float) -> list[SourceRecord]: ...
-    def commit(self, offsets: dict[tuple[str, int], int]) -> None: ...
+    def commit(self, offsets: dict[tuple[str, int], int], *, blocking: bool = True) -> None: ...
+    def rewind(self, offsets: dict[tuple[str, int], int]) -> None: ...
     def pause_all(self) -> None: ...
     def resume_all(self) -> None: ...
     def close(self, timeout_s: float = 5.0) -> None: ...
@@ -91,6 +92,7 @@ class ConsumeLoop:
         # Offsets (next to read) of batches written to Redis but not yet committed.
         self._written: dict[tuple[str, int], int] = {}
         self._last_kafka_commit = time.monotonic()
+        self._in_callback = False
         self.source: Source | None = None
         self._queue: deque[list[SourceRecord]] = deque()
         scorers = concurrency_of(processor.scorer)
@@ -122,22 +124,41 @@ class ConsumeLoop:
 
     def on_revoked(self, partitions: list[tuple[str, int]]) -> None:
         """Finish the in-flight batch (we still own its partitions) and commit it; drop
-        queued and buffered records of revoked partitions uncommitted: the next owner
-        re-reads them from the committed offset, and the fence skips any already applied."""
+        queued and buffered records of revoked partitions uncommitted, and rewind those
+        partitions to the first dropped record. A partition that moves away is re-read by
+        its next owner from the committed offset; one that comes back to this member
+        keeps its fetch position (kafka-python keeps the state of a partition that is in
+        both assignments), so without the rewind its dropped records would never be read
+        again. Either way the fence skips whatever was already applied."""
         if not partitions:
             return
         revoked = set(partitions)
-        self._finish_in_flight(block=True)
-        self._commit_written(force=True)
+        # kafka-python runs this callback on its I/O thread, where a blocking commit
+        # raises: the written batches' commit is sent without waiting for it.
+        self._in_callback = True
+        try:
+            self._finish_in_flight(block=True)
+            self._commit_written(force=True)
+        finally:
+            self._in_callback = False
         keep: Callable[[SourceRecord], bool] = lambda r: (r.topic, r.partition) not in revoked  # noqa: E731
-        dropped = len(self.batcher.drop(keep))
+        dropped = self.batcher.drop(keep)
         for i, batch in enumerate(self._queue):
-            kept = [r for r in batch if keep(r)]
-            dropped += len(batch) - len(kept)
-            self._queue[i] = kept
+            dropped += [r for r in batch if not keep(r)]
+            self._queue[i] = [r for r in batch if keep(r)]
         self._queue = deque(b for b in self._queue if b)
+        first: dict[tuple[str, int], int] = {}
+        for r in dropped:
+            part = (r.topic, r.partition)
+            first[part] = min(r.offset, first.get(part, r.offset))
+        if first and self.source is not None:
+            self.source.rewind(first)
         self.processor.forget_partitions([f"{t}:{p}" for t, p in partitions])
-        log.info("revoked %d partitions; dropped %d uncommitted records", len(partitions), dropped)
+        log.info(
+            "revoked %d partitions; dropped %d uncommitted records (rewound to the first)",
+            len(partitions),
+            len(dropped),
+        )
 
     # --- the loop ----------------------------------------------------------------------
     def run(self, source: Source) -> int:
@@ -275,7 +296,7 @@ class ConsumeLoop:
         if not (force or idle or now - self._last_kafka_commit >= self.commit_interval_s):
             return
         assert self.source is not None
-        self.source.commit(self._written)
+        self.source.commit(self._written, blocking=not self._in_callback)
         fault_point("after_commit")
         self._written = {}
         self._last_kafka_commit = self.stats.last_commit = time.monotonic()

@@ -38,6 +38,20 @@ class _Listener(ConsumerRebalanceListener):
         self._assigned(sorted((tp.topic, tp.partition) for tp in assigned))
 
 
+def _log_refused(partitions: int, exc: BaseException) -> None:
+    log.warning(
+        "offset commit of %d partitions failed during a rebalance (%s); the records are "
+        "applied, so a re-read skips them at the fences",
+        partitions,
+        exc,
+    )
+
+
+def _log_async_commit(offsets: dict[Any, Any], response: Any) -> None:
+    if isinstance(response, BaseException):
+        _log_refused(len(offsets), response)
+
+
 def to_record(message: Any, log_end: int | None = None) -> SourceRecord:
     headers = tuple((k, v) for k, v in (message.headers or []))
     return SourceRecord(
@@ -86,26 +100,34 @@ class KafkaSource:
             for m in messages
         ]
 
-    def commit(self, offsets: dict[tuple[str, int], int]) -> None:
+    def commit(self, offsets: dict[tuple[str, int], int], *, blocking: bool = True) -> None:
         """Commit; if the group is rebalancing (or already moved on without this member),
         log and go on: the batches are in Redis, and whoever reads those partitions next
-        starts from the last commit and skips them at the fences."""
+        starts from the last commit and skips them at the fences.
+
+        ``blocking=False`` sends the commit without waiting for it: the only way to commit
+        from a rebalance callback, which kafka-python runs on its I/O thread, where a
+        blocking call raises. A failure is logged the same way."""
         if not offsets:
             return
+        commit = {
+            TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()
+        }
+        if not blocking:
+            self.consumer.commit_async(commit, callback=_log_async_commit)
+            return
         try:
-            self.consumer.commit(
-                {
-                    TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
-                    for (t, p), o in offsets.items()
-                }
-            )
+            self.consumer.commit(commit)
         except (CommitFailedError, RebalanceInProgressError) as exc:
-            log.warning(
-                "offset commit of %d partitions failed during a rebalance (%s); the records "
-                "are applied, so a re-read skips them at the fences",
-                len(offsets),
-                exc,
-            )
+            _log_refused(len(offsets), exc)
+
+    def rewind(self, offsets: dict[tuple[str, int], int]) -> None:
+        """Fetch these partitions again from these offsets (local state only: safe in a
+        rebalance callback)."""
+        owned = self.consumer.assignment()
+        for (t, p), offset in offsets.items():
+            if TopicPartition(t, p) in owned:
+                self.consumer.seek(TopicPartition(t, p), offset)
 
     def assignment(self) -> list[tuple[str, int]]:
         return sorted((tp.topic, tp.partition) for tp in self.consumer.assignment())

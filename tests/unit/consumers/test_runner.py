@@ -17,6 +17,8 @@ class FakeSource:
         self.pending = list(records)
         self.chunk = chunk
         self.commits: list[dict[tuple[str, int], int]] = []
+        self.blocking: list[bool] = []
+        self.rewinds: list[dict[tuple[str, int], int]] = []
         self.paused = False
         self.pauses = 0
 
@@ -27,8 +29,12 @@ class FakeSource:
         out, self.pending = self.pending[: self.chunk], self.pending[self.chunk :]
         return out
 
-    def commit(self, offsets: dict[tuple[str, int], int]) -> None:
+    def commit(self, offsets: dict[tuple[str, int], int], *, blocking: bool = True) -> None:
         self.commits.append(dict(offsets))
+        self.blocking.append(blocking)
+
+    def rewind(self, offsets: dict[tuple[str, int], int]) -> None:
+        self.rewinds.append(dict(offsets))
 
     def pause_all(self) -> None:
         self.pauses += not self.paused
@@ -139,9 +145,9 @@ class WatchedSource(FakeSource):
         self.next_at = time.monotonic() + self.every_s
         return super().poll(timeout_s)
 
-    def commit(self, offsets: dict[tuple[str, int], int]) -> None:
+    def commit(self, offsets: dict[tuple[str, int], int], *, blocking: bool = True) -> None:
         self.written_at_commit.append(self.processor.written[-1] + 10)
-        super().commit(offsets)
+        super().commit(offsets, blocking=blocking)
 
 
 def test_under_load_one_commit_covers_the_batches_written_since_the_last():
@@ -169,7 +175,14 @@ def test_revoking_partitions_commits_what_is_written():
     loop.source = source
     while len(processor.written) < 5:
         loop._step(source)
+    source.resume_all()
+    loop._queue.extend(loop.batcher.add(source.poll(0)))  # polled, queued, not in flight
     loop.on_revoked([("news", 0)])
     assert source.commits[-1][("news", 0)] == processor.written[-1] + 10
+    # the callback runs on kafka-python's I/O thread: no blocking commit from there
+    assert source.blocking[-1] is False
+    # what was polled but not written is dropped, and the partition rewound to it (a
+    # partition that comes back keeps its fetch position in kafka-python)
+    assert source.rewinds == [{("news", 0): processor.written[-1] + 10}]
     loop.stop()
     loop.run(source)

@@ -20,6 +20,11 @@ class RefusingConsumer:
         self.calls.append(offsets)
         raise self.exc
 
+    def commit_async(self, offsets: dict, callback) -> None:
+        """Like kafka-python's: never raises, hands the failure to ``callback``."""
+        self.calls.append(offsets)
+        callback(offsets, self.exc)
+
 
 def source_with(consumer: RefusingConsumer) -> KafkaSource:
     source = KafkaSource.__new__(KafkaSource)
@@ -45,3 +50,11 @@ def test_nothing_to_commit_sends_nothing():
     consumer = RefusingConsumer(CommitFailedError())
     source_with(consumer).commit({})
     assert consumer.calls == []
+
+
+def test_a_non_blocking_commit_is_sent_async_and_a_failure_logged(caplog):
+    consumer = RefusingConsumer(CommitFailedError())
+    with caplog.at_level(logging.WARNING, logger="consumers.source"):
+        source_with(consumer).commit({("news", 0): 10}, blocking=False)
+    assert len(consumer.calls) == 1
+    assert "commit of 1 partitions failed during a rebalance" in caplog.text
