@@ -243,7 +243,10 @@ class ConsumeLoop:
                 result = future.result()
             except SentimonError as exc:
                 self._retry_later(exc)
-                if block:
+                # Never back off inside a rebalance callback (kafka-python's I/O thread:
+                # heartbeats wait): the failed batches are requeued, so the revoke drops
+                # and rewinds them, or the loop retries them after the rebalance.
+                if block and not self._in_callback:
                     self._wait_backoff()
                     self._submit_next()
                     continue

@@ -186,3 +186,21 @@ def test_revoking_partitions_commits_what_is_written():
     assert source.rewinds == [{("news", 0): processor.written[-1] + 10}]
     loop.stop()
     loop.run(source)
+
+
+def test_a_write_failing_during_a_revoke_is_not_retried_inside_the_callback():
+    processor = FakeProcessor(concurrency=2)
+    source = FakeSource(records(200))
+    loop = ConsumeLoop(processor, max_batch=10, max_wait_ms=5, commit_interval_s=10.0)  # type: ignore[arg-type]
+    loop.source = source
+    while len(processor.written) < 2:
+        loop._step(source)
+    while not loop._in_flight:
+        loop._step(source)
+    backoffs: list[float] = []
+    loop._wait_backoff = lambda: backoffs.append(loop._backoff)  # type: ignore[method-assign]
+    processor.fail_writes = 1
+    loop.on_revoked([("news", 0)])
+    assert backoffs == []  # no sleep on kafka-python's I/O thread
+    assert not loop._in_flight and not loop._queue  # requeued, then dropped as revoked
+    assert source.rewinds and source.rewinds[-1][("news", 0)] == processor.written[-1] + 10
