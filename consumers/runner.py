@@ -92,7 +92,6 @@ class ConsumeLoop:
         # Offsets (next to read) of batches written to Redis but not yet committed.
         self._written: dict[tuple[str, int], int] = {}
         self._last_kafka_commit = time.monotonic()
-        self._in_callback = False
         self.source: Source | None = None
         self._queue: deque[list[SourceRecord]] = deque()
         scorers = concurrency_of(processor.scorer)
@@ -133,14 +132,8 @@ class ConsumeLoop:
         if not partitions:
             return
         revoked = set(partitions)
-        # kafka-python runs this callback on its I/O thread, where a blocking commit
-        # raises: the written batches' commit is sent without waiting for it.
-        self._in_callback = True
-        try:
-            self._finish_in_flight(block=True)
-            self._commit_written(force=True)
-        finally:
-            self._in_callback = False
+        self._finish_in_flight(block=True, in_callback=True)
+        self._commit_written(force=True, blocking=False)
         keep: Callable[[SourceRecord], bool] = lambda r: (r.topic, r.partition) not in revoked  # noqa: E731
         dropped = self.batcher.drop(keep)
         for i, batch in enumerate(self._queue):
@@ -234,7 +227,12 @@ class ConsumeLoop:
             self._poisoned.set()
             raise
 
-    def _finish_in_flight(self, *, block: bool) -> None:
+    def _finish_in_flight(self, *, block: bool, in_callback: bool = False) -> None:
+        """Count finished batches in order and commit them (with ``block``, wait for all).
+        ``in_callback``: inside a rebalance callback, which kafka-python runs on its I/O
+        thread, where a blocking commit raises and a sleep stalls heartbeats: a failed
+        write is requeued without its backoff (the revoke then drops and rewinds it), and
+        nothing is committed here (the caller sends the commit without waiting)."""
         while self._in_flight:
             _, future = self._in_flight[0]
             if not block and not future.done():
@@ -243,17 +241,14 @@ class ConsumeLoop:
                 result = future.result()
             except SentimonError as exc:
                 self._retry_later(exc)
-                # Never back off inside a rebalance callback (kafka-python's I/O thread:
-                # heartbeats wait): the failed batches are requeued, so the revoke drops
-                # and rewinds them, or the loop retries them after the rebalance.
-                if block and not self._in_callback:
+                if block and not in_callback:
                     self._wait_backoff()
                     self._submit_next()
                     continue
                 return
             self._in_flight.popleft()
             self._backoff = 0.0
-            self._written_batch(result)
+            self._written_batch(result, commit=not in_callback)
 
     def _retry_later(self, exc: Exception) -> None:
         """Requeue every in-flight batch, in order, after the failed one finished."""
@@ -274,7 +269,7 @@ class ConsumeLoop:
         if remaining > 0:
             time.sleep(remaining)
 
-    def _written_batch(self, result: BatchResult) -> None:
+    def _written_batch(self, result: BatchResult, *, commit: bool = True) -> None:
         """Batch ``result`` is in Redis: count it, and commit it now or with later ones."""
         fault_point("after_write")
         for part, offset in result.commit.items():
@@ -287,9 +282,10 @@ class ConsumeLoop:
         self.stats.retries = 0
         if self.on_batch:
             self.on_batch(result)
-        self._commit_written()
+        if commit:
+            self._commit_written()
 
-    def _commit_written(self, *, force: bool = False) -> None:
+    def _commit_written(self, *, force: bool = False, blocking: bool = True) -> None:
         """Commit what is written: when forced, when nothing else is in the pipeline, or
         once ``commit_interval_s`` has passed since the last commit."""
         if not self._written:
@@ -299,7 +295,7 @@ class ConsumeLoop:
         if not (force or idle or now - self._last_kafka_commit >= self.commit_interval_s):
             return
         assert self.source is not None
-        self.source.commit(self._written, blocking=not self._in_callback)
+        self.source.commit(self._written, blocking=blocking)
         fault_point("after_commit")
         self._written = {}
         self._last_kafka_commit = self.stats.last_commit = time.monotonic()

@@ -5,13 +5,11 @@ written; this checks that it does so without blocking, on a real broker, through
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from consumers.source import KafkaSource
 from tests.conftest import Env
-from tests.integration.faults.checks import committed
+from tests.integration.faults.checks import committed, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -29,14 +27,13 @@ def test_a_commit_from_the_revoke_callback_does_not_block_and_lands(stack, tiny_
         env.settings, group=env.settings.group, on_assigned=lambda _: None, on_revoked=on_revoked
     )
     holder["source"] = source
-    deadline = time.monotonic() + 60
-    while not source.assignment() and time.monotonic() < deadline:
+
+    def polled_until_assigned() -> list[tuple[str, int]]:
         source.poll(0.2)
-    owned = source.assignment()
-    assert owned, "never got partitions"
+        return source.assignment()
+
+    owned = wait_for("partitions", polled_until_assigned, 60, every_s=0)
     source.close()  # raised "User rebalance callback throws an error" with a blocking commit
     assert calls and sorted(calls[-1]) == owned
-    deadline = time.monotonic() + 10
-    while committed(env) != {p: 0 for p in owned} and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert committed(env) == {p: 0 for p in owned}
+    want = {p: 0 for p in owned}
+    assert wait_for("the commit sent from the callback", lambda: committed(env) == want, 10)

@@ -168,13 +168,19 @@ def test_a_batch_is_committed_at_once_when_nothing_else_is_in_the_pipeline():
     assert [c[("news", 0)] for c in source.commits] == [10, 20, 30, 40, 50, 60]
 
 
-def test_revoking_partitions_commits_what_is_written():
+def stepped_loop(batches_written: int) -> tuple[ConsumeLoop, FakeProcessor, FakeSource]:
+    """A loop stepped by hand until ``batches_written`` batches are in "Redis"."""
     processor = FakeProcessor(concurrency=2)
     source = FakeSource(records(200))
     loop = ConsumeLoop(processor, max_batch=10, max_wait_ms=5, commit_interval_s=10.0)  # type: ignore[arg-type]
     loop.source = source
-    while len(processor.written) < 5:
+    while len(processor.written) < batches_written:
         loop._step(source)
+    return loop, processor, source
+
+
+def test_revoking_partitions_commits_what_is_written():
+    loop, processor, source = stepped_loop(5)
     source.resume_all()
     loop._queue.extend(loop.batcher.add(source.poll(0)))  # polled, queued, not in flight
     loop.on_revoked([("news", 0)])
@@ -189,12 +195,7 @@ def test_revoking_partitions_commits_what_is_written():
 
 
 def test_a_write_failing_during_a_revoke_is_not_retried_inside_the_callback():
-    processor = FakeProcessor(concurrency=2)
-    source = FakeSource(records(200))
-    loop = ConsumeLoop(processor, max_batch=10, max_wait_ms=5, commit_interval_s=10.0)  # type: ignore[arg-type]
-    loop.source = source
-    while len(processor.written) < 2:
-        loop._step(source)
+    loop, processor, source = stepped_loop(2)
     while not loop._in_flight:
         loop._step(source)
     backoffs: list[float] = []
