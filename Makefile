@@ -12,12 +12,13 @@ DATA ?= ../shared/data/twitter-financial-news
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install model demo demo-down test test-unit lint bench clean help
+.PHONY: install model teacher demo demo-down test test-unit lint bench clean help
 
 help:
 	@echo "make demo   - install, build the model if missing, start the stack, feed sample data, run pipeline + dashboard"
 	@echo "make test   - install and run the whole test suite (starts its own broker and Redis)"
 	@echo "make model  - fine-tune and export the default model into models/default (once)"
+	@echo "make teacher - rebuild the distillation teacher and its soft targets (~40 min, optional)"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - inference, end-to-end and dashboard benchmarks (bench/results/)"
 
@@ -34,6 +35,12 @@ $(STAMP): pyproject.toml
 model: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m inference.build_default \
 		--train $(DATA)/train.csv --valid $(DATA)/valid.csv --out models/default
+
+# Optional: rebuilds inference/data/teacher_targets.csv, which make model distils from.
+teacher: install
+	$(BIN)/python -m pip install --quiet -e '.[cpu,dev,teacher]'
+	HF_HUB_OFFLINE=1 $(BIN)/python -m inference.build_teacher \
+		--train $(DATA)/train.csv --valid $(DATA)/valid.csv --out models/teacher
 
 demo: install
 	@test -f models/default/build.json || $(MAKE) model

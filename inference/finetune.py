@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from inference import model_card, text_prep
 from inference.dataset import Labelled
 from inference.labels import canonical_id2label
@@ -99,9 +101,11 @@ def train_model(
     *,
     progress: bool = True,
     base_dir: str | None = None,
+    soft_targets: np.ndarray | None = None,
 ) -> TrainResult:
     """Fine-tune ``prov.base`` (or ``base_dir``, loaded in its place) on ``train``, selecting by
-    ``valid``, and save it to ``out``."""
+    ``valid``, and save it to ``out``; ``soft_targets`` (a teacher's logits per training
+    row) add distillation."""
     if len(train) == 0:
         raise ModelError("no training rows")
     import torch
@@ -111,7 +115,9 @@ def train_model(
     torch.manual_seed(cfg.seed)
     tokenizer, model = load_base(base_dir or prov.base)
     log.info("fine-tuning %s on %d texts (%s)", prov.base, len(train), train.counts())
-    result = fine_tune(model, tokenizer, train, valid, cfg, progress=progress)
+    result = fine_tune(
+        model, tokenizer, train, valid, cfg, progress=progress, soft_targets=soft_targets
+    )
     save_model(model, tokenizer, Path(out), result, prov)
     log.info("saved %s: best %s", out, result.best)
     return result

@@ -50,6 +50,10 @@ class TrainConfig:
     layer_lr_decay: float = 1.0
     #: The classification head (and pooler) trains at lr * this.
     head_lr_multiplier: float = 1.0
+    #: Weight of the distillation term when soft targets are given (inference.distill):
+    #: loss = (1 - w) * cross-entropy + w * T^2 * KL(teacher_T || student_T).
+    distill_weight: float = 0.0
+    distill_temperature: float = 2.0
 
 
 @dataclass
@@ -111,8 +115,9 @@ def batch_order(lengths: np.ndarray, size: int, gen: Any) -> list[np.ndarray]:
 
 def _batches(
     enc: dict[str, np.ndarray], labels: np.ndarray, size: int, gen: Any
-) -> Iterator[tuple[dict[str, Any], Any]]:
-    """Length-grouped random batches, each padded only to its own longest row."""
+) -> Iterator[tuple[dict[str, Any], Any, np.ndarray]]:
+    """Length-grouped random batches, each padded only to its own longest row (with the
+    rows they hold)."""
     import torch
 
     lengths = enc["attention_mask"].sum(axis=1)
@@ -121,7 +126,30 @@ def _batches(
         inputs = {
             k: torch.from_numpy(np.ascontiguousarray(v[rows, :width])) for k, v in enc.items()
         }
-        yield inputs, torch.from_numpy(labels[rows])
+        yield inputs, torch.from_numpy(labels[rows]), rows
+
+
+def _loss(cfg: TrainConfig, labels: np.ndarray, soft_targets: np.ndarray | None) -> Any:
+    """The batch loss: cross-entropy on the labels, mixed with distillation when given."""
+    import torch
+
+    from inference.distill import distillation_loss
+
+    cross_entropy = torch.nn.CrossEntropyLoss(
+        weight=class_weights(labels, cfg.class_weight_power),
+        label_smoothing=cfg.label_smoothing,
+    )
+    if soft_targets is None or cfg.distill_weight == 0:
+        return lambda logits, target, rows: cross_entropy(logits, target)
+
+    def mixed(logits: Any, target: Any, rows: np.ndarray) -> Any:
+        teacher = torch.from_numpy(soft_targets[rows])
+        soft = distillation_loss(logits, teacher, cfg.distill_temperature)
+        return (1 - cfg.distill_weight) * cross_entropy(logits, target) + (
+            cfg.distill_weight * soft
+        )
+
+    return mixed
 
 
 def predict(model: Any, tokenizer: Any, texts: list[str], max_length: int) -> np.ndarray:
@@ -205,10 +233,16 @@ def fine_tune(
     cfg: TrainConfig,
     *,
     progress: bool = True,
+    soft_targets: np.ndarray | None = None,
 ) -> TrainResult:
-    """Train ``model`` in place; at the end it holds the best checkpoint seen."""
+    """Train ``model`` in place; at the end it holds the best checkpoint seen.
+
+    ``soft_targets`` (one row of teacher logits per training row) turn on distillation
+    with ``cfg.distill_weight``."""
     with deterministic(cfg.seed, cfg.threads):
-        return _fine_tune(model, tokenizer, train, valid, cfg, progress=progress)
+        return _fine_tune(
+            model, tokenizer, train, valid, cfg, progress=progress, soft_targets=soft_targets
+        )
 
 
 def _fine_tune(
@@ -219,6 +253,7 @@ def _fine_tune(
     cfg: TrainConfig,
     *,
     progress: bool,
+    soft_targets: np.ndarray | None,
 ) -> TrainResult:
     import torch
     from tqdm import tqdm
@@ -233,10 +268,9 @@ def _fine_tune(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lr_lambda(round(cfg.warmup_ratio * total), total)
     )
-    loss_fn = torch.nn.CrossEntropyLoss(
-        weight=class_weights(train.labels, cfg.class_weight_power),
-        label_smoothing=cfg.label_smoothing,
-    )
+    if soft_targets is not None and len(soft_targets) != len(train):
+        raise ValueError(f"{len(soft_targets)} soft targets for {len(train)} training rows")
+    loss_fn = _loss(cfg, train.labels, soft_targets)
     gen = torch.Generator().manual_seed(cfg.seed)
     result = TrainResult(config=asdict(cfg))
     best_state: dict[str, Any] | None = None
@@ -245,8 +279,8 @@ def _fine_tune(
     model.train()
     step, seen, running = 0, 0, 0.0
     while step < total:
-        for inputs, labels in _batches(enc, train.labels, cfg.batch_size, gen):
-            loss = loss_fn(model(**inputs).logits, labels)
+        for inputs, labels, rows in _batches(enc, train.labels, cfg.batch_size, gen):
+            loss = loss_fn(model(**inputs).logits, labels, rows)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()

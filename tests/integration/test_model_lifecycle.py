@@ -104,6 +104,28 @@ def test_train_writes_a_reloadable_model_deterministically(tiny_model, slices, t
     assert len(scorer.score(["Stocks rally", "Shares plunge"])) == 2
 
 
+def test_distillation_follows_the_teacher(tiny_model, slices, tmp_path):
+    """A teacher that calls every text positive pulls a fully distilled student there; the
+    same training on the (balanced) labels alone does not."""
+    from inference.finetune import Provenance, train_model
+    from inference.training import TrainConfig
+
+    data = dataset.read_labelled(slices[0])
+    confident_positive = np.log(np.array([0.02, 0.03, 0.95], dtype=np.float32))
+    soft = np.tile(confident_positive, (len(data), 1))
+    cfg = TrainConfig(epochs=3, lr=1e-3, batch_size=16, max_length=48, seed=3, distill_weight=1.0)
+
+    def positive_share(name: str, soft_targets: np.ndarray | None) -> float:
+        out = tmp_path / name
+        prov = Provenance(base=str(tiny_model))
+        train_model(data, None, out, cfg, prov, progress=False, soft_targets=soft_targets)
+        probs = load_scorer(model=str(out), backend="torch").score(data.texts).probs
+        return float((probs.argmax(axis=1) == LABELS.index("positive")).mean())
+
+    assert positive_share("distilled", soft) > 0.9
+    assert positive_share("labels-only", None) < 0.7  # a third of the slice is positive
+
+
 def test_a_new_head_is_seeded_too(tiny_model, slices, tmp_path):
     """From an encoder without a classification head (like the packaged MiniLM), the head
     is drawn at load time: the seed must cover it, whatever the RNG did before."""

