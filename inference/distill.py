@@ -70,13 +70,14 @@ def read_targets(path: Path, texts: Sequence[str]) -> np.ndarray:
         raise ModelError(f"cannot read teacher targets {path}: {exc}; {REBUILD_HINT}") from exc
     except (ValueError, IndexError) as exc:
         raise ModelError(f"{path} is malformed ({exc}); {REBUILD_HINT}") from exc
-    missing = [t for t in texts if text_key(t) not in table]
+    keys = [text_key(t) for t in texts]
+    missing = [t for t, key in zip(texts, keys, strict=True) if key not in table]
     if missing:
         raise ModelError(
             f"{path} has no targets for {len(missing)} of {len(texts)} training texts "
             f"(first: {missing[0][:60]!r}): the training data changed; {REBUILD_HINT}"
         )
-    return np.array([table[text_key(t)] for t in texts], dtype=np.float32)
+    return np.array([table[key] for key in keys], dtype=np.float32)
 
 
 def distillation_loss(student_logits: Any, teacher_logits: Any, temperature: float) -> Any:

@@ -3,40 +3,75 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from inference import build_teacher
-from inference.build_teacher import TEACHER_RECIPE, trained_before
+import numpy as np
+import pytest
 
-
-def write_teacher(out: Path, config: dict, train_files: list[str]) -> None:
-    out.mkdir(parents=True)
-    (out / "model.safetensors").write_bytes(b"x")
-    record = {"best": {"valid_macro_f1": 0.9}, "config": config, "train_files": train_files}
-    (out / "metrics.json").write_text(json.dumps(record))
+from inference import build_teacher, dataset, distill
+from inference.build_teacher import TEACHER_RECIPE
+from inference.scorer import ScoreBatch
 
 
-def test_same_recipe_and_files_are_reused(tmp_path: Path):
-    files = [tmp_path / "train.csv", build_teacher.HEADLINES_TRAIN]
-    config = asdict(replace(TEACHER_RECIPE, threads=2))  # thread count is not the recipe
-    write_teacher(tmp_path / "t", config, [str(p) for p in files])
-    assert trained_before(tmp_path / "t", TEACHER_RECIPE, files)
+class FixedScorer:
+    """Calls every text neutral (the build's orchestration is under test, not a model)."""
+
+    model_id = "teacher@test:torch-fp32"
+
+    def score(self, texts: list[str]) -> ScoreBatch:
+        return ScoreBatch(np.tile([0.1, 0.8, 0.1], (len(texts), 1)), self.model_id)
 
 
-def test_another_recipe_or_data_or_no_weights_retrains(tmp_path: Path):
-    files = [tmp_path / "train.csv", build_teacher.HEADLINES_TRAIN]
-    write_teacher(tmp_path / "t", asdict(TEACHER_RECIPE), [str(p) for p in files])
-    assert not trained_before(tmp_path / "t", replace(TEACHER_RECIPE, lr=1e-5), files)
-    assert not trained_before(tmp_path / "t", TEACHER_RECIPE, [tmp_path / "other.csv"])
+@pytest.fixture
+def trainings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Learning rates of the trainings the build ran (each writes a fake model directory)."""
+    runs: list[float] = []
+
+    def fake_train(train, valid, out: Path, cfg, prov, **kwargs: Any):
+        runs.append(cfg.lr)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "model.safetensors").write_bytes(b"x")
+        best = {"valid_macro_f1": 0.9}
+        (out / "metrics.json").write_text(json.dumps({"best": best, "train_seconds": 1.0}))
+        return type("Result", (), {"best": best})()
+
+    monkeypatch.setattr("inference.finetune.train_model", fake_train)
+    monkeypatch.setattr("inference.load_scorer", lambda **kwargs: FixedScorer())
+    monkeypatch.setattr(build_teacher.packaged, "teacher_encoder_dir", lambda cache: tmp_path)
+    return runs
+
+
+def run(tmp_path: Path, train: Path, cfg=TEACHER_RECIPE) -> dict:
+    valid = tmp_path / "valid.csv"
+    valid.write_text("text,label\nup,positive\n")
+    targets = tmp_path / "targets.csv"
+    return build_teacher.build(train, valid, tmp_path / "t", targets, tmp_path / "cache", cfg)
+
+
+def test_same_recipe_and_files_are_reused(tmp_path: Path, trainings: list[float]):
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\nup,positive\ndown,negative\n")
+    record = run(tmp_path, train)
+    assert trainings == [TEACHER_RECIPE.lr]
+    run(tmp_path, train, replace(TEACHER_RECIPE, threads=1))  # threads are not the recipe
+    assert trainings == [TEACHER_RECIPE.lr]
+    headlines = set(dataset.read_labelled(build_teacher.HEADLINES_TRAIN).texts)
+    assert record["rows"] == 2 + len(headlines)  # one row per distinct training text
+    soft = distill.read_targets(tmp_path / "targets.csv", ["up", "down"])
+    np.testing.assert_allclose(np.exp(soft), [[0.1, 0.8, 0.1]] * 2, atol=1e-3)
+
+
+def test_another_recipe_or_data_or_no_weights_retrains(tmp_path: Path, trainings: list[float]):
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\nup,positive\n")
+    run(tmp_path, train)
+    run(tmp_path, train, replace(TEACHER_RECIPE, lr=1e-5))
+    assert trainings == [TEACHER_RECIPE.lr, 1e-5]
+    train.write_text("text,label\nup,negative\n")
+    run(tmp_path, train)
+    assert len(trainings) == 3
     (tmp_path / "t" / "model.safetensors").unlink()
-    assert not trained_before(tmp_path / "t", TEACHER_RECIPE, files)
-    assert not trained_before(tmp_path / "missing", TEACHER_RECIPE, files)
-
-
-def test_a_record_from_before_the_distillation_fields_still_matches(tmp_path: Path):
-    files = [tmp_path / "train.csv"]
-    config = asdict(TEACHER_RECIPE)
-    del config["distill_weight"], config["distill_temperature"]  # defaults then
-    write_teacher(tmp_path / "t", config, [str(p) for p in files])
-    assert trained_before(tmp_path / "t", TEACHER_RECIPE, files)
+    run(tmp_path, train)
+    assert len(trainings) == 4
