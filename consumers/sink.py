@@ -15,7 +15,10 @@ The plan travels as one compact JSON argument; its shared values (post summaries
 a batch's bytes) follow as raw arguments, so Redis neither decodes them from JSON nor
 receives one copy per stream they are added to. On a 64-post batch of the sample feed
 (522 commands) the plan's JSON went from 68 KB to 37 KB (plus 14 KB of raw values) and
-``cjson.decode`` from 431 to 345 us.
+``cjson.decode`` from 431 to 345 us. Runs of ``HINCRBY`` on one key travel as one
+``HINCRBY*`` group (``_encode_commands``): on 40 plans of 336 commands, 24.5 -> 15.7 KB of
+JSON, encoding 491 -> 378 us and the script 942 -> 844 us inside Redis (medians, calls
+alternated).
 """
 
 from __future__ import annotations
@@ -62,7 +65,10 @@ if plan.horizon > 0 then
   end
 end
 for _, c in ipairs(plan.commands) do
-  if c[1] == 'WATERMARK' then
+  if c[1] == 'HINCRBY*' then
+    local key = c[2]
+    for i = 3, #c, 2 do redis.call('HINCRBY', key, c[i], c[i + 1]) end
+  elseif c[1] == 'WATERMARK' then
     local current = redis.call('HGET', c[2], c[3])
     if (not current) or tonumber(current) < tonumber(c[4]) then
       redis.call('HSET', c[2], c[3], c[4])
@@ -146,14 +152,32 @@ class RedisSink:
 
 def _encode_commands(plan: WritePlan) -> tuple[list[list[str]], list[list[int]]]:
     """Commands as strings, and where each ``Shared`` argument goes: [command, argument,
-    ARGV index] (1-based, as Lua counts; ARGV[1] is the plan itself)."""
+    ARGV index] (1-based, as Lua counts; ARGV[1] is the plan itself).
+
+    A run of ``HINCRBY``s on one key (a bucket's fields, a window's sums: most of a plan)
+    travels as one ``HINCRBY*`` key f1 v1 f2 v2 ..., which the script expands in order:
+    the key and the command's name once instead of once per field."""
     commands: list[list[str]] = []
     refs: list[list[int]] = []
-    for i, command in enumerate(plan.commands, start=1):
+    run: list[str] | None = None  # the open HINCRBY* group
+    for command in plan.commands:
+        if command[0] == "HINCRBY" and len(command) == 4:
+            _, key, name, value = command
+            if not (
+                isinstance(key, Shared) or isinstance(name, Shared) or isinstance(value, Shared)
+            ):
+                if run is not None and run[1] == key:
+                    run.append(str(name))
+                    run.append(str(value))
+                else:
+                    run = ["HINCRBY*", str(key), str(name), str(value)]
+                    commands.append(run)
+                continue
+        run = None
         encoded = []
         for j, arg in enumerate(command, start=1):
             if isinstance(arg, Shared):
-                refs.append([i, j, arg.index + 2])
+                refs.append([len(commands) + 1, j, arg.index + 2])
                 encoded.append("")
             else:
                 encoded.append(str(arg))
