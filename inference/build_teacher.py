@@ -2,7 +2,8 @@
 
 Fine-tunes all-mpnet-base-v2 (the ``teacher`` extra: five PyPI wheels) on the same training
 data as the default model, evaluates it on ``valid.csv``, and writes its log-probabilities
-for every training text to ``inference/data/teacher_targets.csv`` (with a JSON record of
+for every training text, and for the student's transfer set (variants of those texts,
+``inference.augment``), to ``inference/data/teacher_targets.csv`` (with a JSON record of
 how they were made next to it). The default build (``make model``) distils from that file,
 so it needs neither the teacher's weights nor its training time. The teacher itself stays
 in ``models/teacher`` and can be served like any model (``SENTIMON_MODEL=models/teacher``),
@@ -27,10 +28,12 @@ from inference.build_default import (
     HEADLINES_TRAIN,
     RECIPE,
     TEACHER_TARGETS,
+    TRANSFER_COPIES,
     mark_trained,
     recipe_hash,
     reusable_training,
     training_threads,
+    transfer_set,
 )
 from inference.labels import TWITTER_FINANCIAL_NEWS_MAP
 from inference.training import TrainConfig
@@ -73,15 +76,16 @@ def build(
     trained = time.perf_counter()
     scorer = load_scorer(model=str(out), backend="torch", device="auto")
     report = evaluate(scorer, valid)
-    rows = distill.write_targets(
-        targets, train.texts, distill.log_probs(scorer.score(train.texts).probs)
-    )
+    # the student's transfer set: variants of the training texts, as make model derives them
+    scored = train.texts + transfer_set(train)
+    rows = distill.write_targets(targets, scored, distill.log_probs(scorer.score(scored).probs))
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     record = {
         "teacher": packaged.TEACHER_NAME,
         "model_dir": str(out),
         "train_files": [p.name for p in train_files],
         "rows": rows,
+        "transfer_copies": TRANSFER_COPIES,
         "config": asdict(cfg),
         "best": best,
         "valid": {k: report[k] for k in ("n", "accuracy", "macro_f1", "per_class")},

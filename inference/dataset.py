@@ -21,6 +21,9 @@ from sentimon.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+#: The label of a row only a teacher labelled (a distillation transfer-set text).
+UNLABELLED = -1
+
 
 @dataclass(frozen=True)
 class Labelled:
@@ -38,7 +41,9 @@ class Labelled:
         return Labelled([self.texts[i] for i in idx.tolist()], self.labels[idx], self.source)
 
     def counts(self) -> dict[str, int]:
-        return {name: int((self.labels == i).sum()) for i, name in enumerate(LABELS)}
+        counts = {name: int((self.labels == i).sum()) for i, name in enumerate(LABELS)}
+        unlabelled = int((self.labels == UNLABELLED).sum())
+        return counts | ({"teacher_only": unlabelled} if unlabelled else {})
 
 
 def to_label_ids(raw: Sequence[str], label_map: Mapping[str, str] | None = None) -> np.ndarray:
@@ -82,6 +87,13 @@ def concat(parts: Sequence[Labelled]) -> Labelled:
     texts = [t for part in parts for t in part.texts]
     labels = np.concatenate([part.labels for part in parts]) if parts else np.zeros(0, np.int64)
     return Labelled(texts, labels, "+".join(p.source for p in parts))
+
+
+def with_unlabelled(data: Labelled, texts: Sequence[str]) -> Labelled:
+    """``data`` followed by ``texts`` labelled ``UNLABELLED`` (a teacher's soft targets
+    are then their only training signal)."""
+    labels = np.concatenate([data.labels, np.full(len(texts), UNLABELLED, dtype=np.int64)])
+    return Labelled([*data.texts, *texts], labels, data.source)
 
 
 def sample(data: Labelled, n: int, seed: int) -> Labelled:

@@ -20,7 +20,7 @@ import numpy as np
 
 from inference import metrics
 from inference.batching import encode
-from inference.dataset import Labelled
+from inference.dataset import UNLABELLED, Labelled
 
 log = logging.getLogger(__name__)
 
@@ -130,24 +130,37 @@ def _batches(
 
 
 def _loss(cfg: TrainConfig, labels: np.ndarray, soft_targets: np.ndarray | None) -> Any:
-    """The batch loss: cross-entropy on the labels, mixed with distillation when given."""
+    """The batch loss: cross-entropy on the labels, mixed with distillation when given.
+
+    A row labelled ``UNLABELLED`` (it needs soft targets) learns from the teacher alone:
+    the distillation term covers every row of the batch, the cross-entropy is the mean over
+    its labelled rows (none: no cross-entropy)."""
     import torch
 
     from inference.distill import distillation_loss
 
+    if soft_targets is None and (labels == UNLABELLED).any():
+        raise ValueError("unlabelled training rows need the teacher's soft targets")
     cross_entropy = torch.nn.CrossEntropyLoss(
-        weight=class_weights(labels, cfg.class_weight_power),
+        weight=class_weights(labels[labels != UNLABELLED], cfg.class_weight_power),
         label_smoothing=cfg.label_smoothing,
     )
+
+    def hard(logits: Any, target: Any) -> Any:
+        labelled = target != UNLABELLED
+        if bool(labelled.all()):
+            return cross_entropy(logits, target)
+        if not bool(labelled.any()):
+            return logits.sum() * 0.0
+        return cross_entropy(logits[labelled], target[labelled])
+
     if soft_targets is None or cfg.distill_weight == 0:
-        return lambda logits, target, rows: cross_entropy(logits, target)
+        return lambda logits, target, rows: hard(logits, target)
 
     def mixed(logits: Any, target: Any, rows: np.ndarray) -> Any:
         teacher = torch.from_numpy(soft_targets[rows])
         soft = distillation_loss(logits, teacher, cfg.distill_temperature)
-        return (1 - cfg.distill_weight) * cross_entropy(logits, target) + (
-            cfg.distill_weight * soft
-        )
+        return (1 - cfg.distill_weight) * hard(logits, target) + cfg.distill_weight * soft
 
     return mixed
 

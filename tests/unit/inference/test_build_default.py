@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pytest
 
 from inference import build_default
@@ -85,3 +86,36 @@ def test_a_missing_teacher_file_says_how_to_make_it(built: Built, tmp_path: Path
         build_default.build(
             built.train, valid, tmp_path / "new", headlines=False, teacher=tmp_path / "none.csv"
         )
+
+
+def test_the_transfer_set_is_part_of_the_recipe(built: Built):
+    with_variants = build_default.recipe_hash(
+        build_default.RECIPE, [built.train], transfer_copies=2
+    )
+    assert with_variants != built.fingerprint
+    assert with_variants != build_default.recipe_hash(
+        build_default.RECIPE, [built.train], transfer_copies=3
+    )
+
+
+def test_a_teacher_file_without_the_transfer_set_says_how_to_rebuild_it(tmp_path: Path):
+    """Targets for the training texts alone (an older make teacher) are not enough once
+    the student also learns from variants: the build names the fix instead of training."""
+    from inference import dataset, distill
+    from sentimon.errors import ModelError
+
+    train = tmp_path / "train.csv"
+    train.write_text(
+        "text,label\n"
+        "Acme shares fall 12% after Barclays cuts them to Sell,negative\n"
+        "Acme shares jump 8% after earnings beat by 15%,positive\n"
+        "Initech holds its 2% dividend as sales rise 3%,neutral\n"
+    )
+    valid = tmp_path / "valid.csv"
+    valid.write_text("text,label\nup,positive\n")
+    texts = dataset.read_labelled(train).texts
+    targets = tmp_path / "targets.csv"
+    distill.write_targets(targets, texts, np.zeros((len(texts), 3)))
+    assert build_default.transfer_set(dataset.read_labelled(train))
+    with pytest.raises(ModelError, match="make teacher"):
+        build_default.build(train, valid, tmp_path / "new", headlines=False, teacher=targets)

@@ -57,10 +57,16 @@ def test_same_recipe_and_files_are_reused(tmp_path: Path, trainings: list[float]
     assert trainings == [TEACHER_RECIPE.lr]
     run(tmp_path, train, replace(TEACHER_RECIPE, threads=1))  # threads are not the recipe
     assert trainings == [TEACHER_RECIPE.lr]
-    headlines = set(dataset.read_labelled(build_teacher.HEADLINES_TRAIN).texts)
-    assert record["rows"] == 2 + len(headlines)  # one row per distinct training text
-    soft = distill.read_targets(tmp_path / "targets.csv", ["up", "down"])
-    np.testing.assert_allclose(np.exp(soft), [[0.1, 0.8, 0.1]] * 2, atol=1e-3)
+    data = dataset.concat(
+        [dataset.read_labelled(train), dataset.read_labelled(build_teacher.HEADLINES_TRAIN)]
+    )
+    variants = build_teacher.transfer_set(data)
+    assert variants  # the headlines have variants ("up" and "down" are too short)
+    # one row per distinct training text and per variant the student will learn from
+    assert record["rows"] == len(set(data.texts)) + len(variants)
+    assert record["transfer_copies"] == build_teacher.TRANSFER_COPIES
+    soft = distill.read_targets(tmp_path / "targets.csv", ["up", "down", *variants])
+    np.testing.assert_allclose(np.exp(soft), [[0.1, 0.8, 0.1]] * (2 + len(variants)), atol=1e-3)
 
 
 def test_another_recipe_or_data_or_no_weights_retrains(tmp_path: Path, trainings: list[float]):

@@ -65,3 +65,42 @@ def test_the_loss_pulls_the_student_towards_the_teacher():
     assert student.grad is not None
     # gradient descent raises the logit the teacher favours and lowers the one it rejects
     assert student.grad[0, 0] < 0 < student.grad[0, 2]
+
+
+def _mixed_loss(labels, soft, weight=0.8):
+    from inference.training import TrainConfig, _loss
+
+    cfg = TrainConfig(distill_weight=weight, distill_temperature=2.0, class_weight_power=0.3)
+    return _loss(cfg, np.asarray(labels), None if soft is None else np.asarray(soft, np.float32))
+
+
+def test_teacher_only_rows_add_no_cross_entropy():
+    import torch
+
+    from inference.dataset import UNLABELLED
+    from inference.training import TrainConfig, _loss
+
+    labels = np.array([0, 2, UNLABELLED, UNLABELLED])
+    soft = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.2, 0.7], [0.2, 0.6, 0.2], [0.3, 0.3, 0.4]]))
+    logits = torch.tensor([[1.0, 0.0, -1.0], [0.0, 0.5, 1.0], [0.3, 0.2, 0.1], [0.0, 0.0, 0.0]])
+    mixed = _mixed_loss(labels, soft)
+    rows = np.arange(4)
+    kd = distill.distillation_loss(logits, torch.from_numpy(soft.astype(np.float32)), 2.0)
+    # the cross-entropy of the labelled rows alone, with the class weights of those labels
+    labelled_only = _loss(TrainConfig(class_weight_power=0.3), labels[:2], None)
+    ce = labelled_only(logits[:2], torch.tensor(labels[:2]), rows[:2])
+    got = mixed(logits, torch.tensor(labels), rows)
+    assert got.item() == pytest.approx((0.2 * ce + 0.8 * kd).item(), rel=1e-6)
+    # a batch of teacher-only rows is pure distillation
+    only = mixed(logits[2:], torch.tensor(labels[2:]), rows[2:])
+    kd_only = distill.distillation_loss(
+        logits[2:], torch.from_numpy(soft[2:].astype(np.float32)), 2.0
+    )
+    assert only.item() == pytest.approx(0.8 * kd_only.item(), rel=1e-6)
+
+
+def test_teacher_only_rows_need_soft_targets():
+    from inference.dataset import UNLABELLED
+
+    with pytest.raises(ValueError, match="soft targets"):
+        _mixed_loss([0, UNLABELLED], None)
