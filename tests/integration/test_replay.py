@@ -248,7 +248,11 @@ def test_alerts_fire_on_the_burst_and_are_in_the_report(first_replay, rules):
     rows = [dict(zip(lines[0].split(","), line.split(","), strict=False)) for line in lines[1:]]
     firing = [r for r in rows if r["status"] == "firing" and r["entity"] == f"ticker:{BURST}"]
     assert firing, lines
-    assert T0 + 2 * HOUR <= int(firing[0]["event_ms"]) < T0 + 2 * HOUR + 3 * MIN
+    # on failure, show every event of the burst's ticker (a late opening was seen once in
+    # a full-suite run on 2026-12-06 and never reproduced: the rows tell why)
+    assert T0 + 2 * HOUR <= int(firing[0]["event_ms"]) < T0 + 2 * HOUR + 3 * MIN, [
+        line for line in lines if f"ticker:{BURST}" in line or line is lines[0]
+    ]
     assert summary["alerts"]["per_rule"]["burst"]["firing"] >= 1
     assert summary["rules"]["sha256"] == hashlib.sha256(rules.read_bytes()).hexdigest()
 
