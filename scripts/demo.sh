@@ -11,7 +11,7 @@ export SENTIMON_KAFKA_PROFILE=embedded HF_HUB_OFFLINE=1
 mkdir -p "$STATE"
 
 stop_all() {
-  for name in trickle dispatcher consumer; do
+  for name in dashboard trickle dispatcher consumer; do
     if [ -f "$STATE/$name.pid" ]; then
       kill "$(cat "$STATE/$name.pid")" 2>/dev/null || true
       rm -f "$STATE/$name.pid"
@@ -53,4 +53,9 @@ done
 "$BIN/sentimon" status
 
 echo "== dashboard on http://127.0.0.1:$PORT (Ctrl-C to stop the demo)"
-"$BIN/sentimon" dashboard --port "$PORT"
+# In the background with its pid on file (it execs streamlit), so `make demo-down` also
+# stops a dashboard whose demo was killed or lost its terminal; Ctrl-C ends the wait and
+# the EXIT trap stops it with the rest.
+"$BIN/sentimon" dashboard --port "$PORT" &
+echo $! >"$STATE/dashboard.pid"
+wait $!
