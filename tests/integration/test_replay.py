@@ -94,8 +94,8 @@ def post(
     phrase = (rng or random.Random(i)).choice(PHRASES)
     # The id (also the record key, so it picks the partition) leaves out the topic's
     # per-test suffix: every run then lays the feed out over the partitions alike. With the
-    # suffix in, about 1 run in 30 put most of the burst at the end of its partition, where
-    # the alert correctly opened only when 6 of its posts had been read (+3m34s).
+    # suffix in, about 1 run in 30 put most of the burst late in its partition, where the
+    # alert correctly opened only once 6 NVDA posts read so far shared a window (+3m34s).
     body = {
         "id": f"{topic.rsplit('-', 1)[0]}-{i}",
         "text": f"Company {phrase} ({i})",
