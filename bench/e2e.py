@@ -6,7 +6,10 @@ On its own embedded broker + Redis (free ports), with the same model and the sam
               as the consumer scores: the model's ceiling here;
 2. sentimon - ``sentimon consume`` from the broker to Redis, first poll to last commit.
               ``--rounds`` (3) runs, each between two limit passes and judged against the
-              higher of them; the round with the median sentimon/limit is the headline;
+              higher of them; the round with the median sentimon/limit is the headline.
+              Each round also compares CPU per message: the limit's against the
+              consumer's own plus the broker's and Redis's (``cpu_ratio_limit``, median),
+              which a drift of the machine's speed disturbs far less than the rates;
 3. naive    - a kafka-python loop scoring each message with ``transformers.pipeline`` one
               at a time and incrementing Redis per message (a subset, extrapolated);
 plus end-to-end latency p50/p99 (event time -> aggregate visible in Redis, read from the
@@ -63,12 +66,13 @@ def limit_rate(settings: Any, texts: list[str], batch: int) -> dict[str, Any]:
     workers = concurrency_of(scorer)
     batches = [texts[i : i + batch] for i in range(0, len(texts), batch)]
     with ThreadPoolExecutor(workers) as pool:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         list(pool.map(scorer.score, batches))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "mps": len(texts) / elapsed,
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "model": scorer.model_id,
         "concurrent_batches": workers,
     }
@@ -150,6 +154,38 @@ def wait_assigned(
     raise RuntimeError(f"{members} consumers never split the partitions: {health}")
 
 
+def service_cpu(stack: Stack) -> dict[str, float]:
+    """CPU seconds the broker and Redis processes have used so far."""
+    out = {}
+    for name, service in (("broker", stack.kafka), ("redis", stack.redis)):
+        pid = service.pid()
+        if pid is not None:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def cpu_cost(
+    run: dict[str, Any], services: dict[str, float], limit_cpu_ms: float
+) -> dict[str, Any]:
+    """CPU per message: the limit's (scoring alone) against sentimon's, which is the
+    consumer's own from first poll to last commit plus the broker's and Redis's over the
+    consumer's whole run (start-up and idle exit included: an overestimate). On a machine
+    whose speed drifts this is steadier than the ratio of rates: it counts the work, not
+    the wall-clock time it took."""
+    n = run["records"]
+    consumer = 1000 * run["cpu_seconds"] / n
+    parts = {name: 1000 * seconds / n for name, seconds in services.items()}
+    total = consumer + sum(parts.values())
+    return {
+        "limit_ms": round(limit_cpu_ms, 4),
+        "consumer_ms": round(consumer, 4),
+        **{f"{name}_ms": round(ms, 4) for name, ms in parts.items()},
+        "sentimon_ms": round(total, 4),
+        "ratio": round(limit_cpu_ms / total, 4),
+    }
+
+
 def interleaved_rounds(
     stack: Stack, base: dict[str, Any], texts: list[str], rounds: int
 ) -> list[dict[str, Any]]:
@@ -163,7 +199,10 @@ def interleaved_rounds(
         if i == 0:
             passes.append(limit_rate(settings, texts, settings.max_batch))
             print(f"limit    {passes[0]['mps']:8.1f} msg/s  ({passes[0]['model']})", flush=True)
+        before = service_cpu(stack)
         runs.append(run_consumer_process(settings, procs=1)[0])
+        after = service_cpu(stack)
+        runs[-1]["services_cpu_seconds"] = {k: after[k] - before[k] for k in after}
         print(
             f"sentimon {runs[-1]['records_per_second']:8.1f} msg/s  "
             f"rss {runs[-1]['peak_rss_mb']} MB",
@@ -175,8 +214,21 @@ def interleaved_rounds(
     for i, run in enumerate(runs):
         ceiling = dict(max(passes[i], passes[i + 1], key=lambda r: r["mps"]))
         ceiling["passes_mps"] = [round(passes[i]["mps"], 1), round(passes[i + 1]["mps"], 1)]
+        limit_cpu_ms = 1000 * (passes[i]["cpu_seconds"] + passes[i + 1]["cpu_seconds"]) / 2
+        cpu = cpu_cost(run, run["services_cpu_seconds"], limit_cpu_ms / len(texts))
+        print(
+            f"cpu/msg  limit {cpu['limit_ms']:.3f} ms, sentimon {cpu['sentimon_ms']:.3f} ms "
+            f"(consumer {cpu['consumer_ms']:.3f}, broker {cpu.get('broker_ms', 0):.3f}, "
+            f"redis {cpu.get('redis_ms', 0):.3f}): limit/sentimon {cpu['ratio']:.3f}",
+            flush=True,
+        )
         out.append(
-            {"limit": ceiling, "sentimon": run, "ratio": run["records_per_second"] / ceiling["mps"]}
+            {
+                "limit": ceiling,
+                "sentimon": run,
+                "ratio": run["records_per_second"] / ceiling["mps"],
+                "cpu": cpu,
+            }
         )
     return out
 
@@ -189,6 +241,7 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 def _round_summary(pair: dict[str, Any]) -> dict[str, float]:
     return {
         "ratio": round(pair["ratio"], 4),
+        "cpu_ratio": pair["cpu"]["ratio"],
         "limit_mps": round(pair["limit"]["mps"], 1),
         "sentimon_mps": round(pair["sentimon"]["records_per_second"], 1),
     }
@@ -253,6 +306,17 @@ def scaling_run(
     return float(sum(s["records"] for s in summaries) / (last - first))
 
 
+def cpu_model() -> str | None:
+    """The CPU's model name (Linux), to tell apart runs on different machine types."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=5000)
@@ -286,6 +350,8 @@ def main() -> int:
             sentimon_mps = summary["records_per_second"]
             ratios = ", ".join(f"{p['ratio']:.3f}" for p in pairs)
             print(f"rounds   sentimon/limit {ratios} -> median {chosen['ratio']:.3f}", flush=True)
+            cpu_ratio = statistics.median(p["cpu"]["ratio"] for p in pairs)
+            print(f"rounds   cpu limit/sentimon per message -> median {cpu_ratio:.3f}", flush=True)
             naive = naive_rate(settings, stack, msg_texts[: args.naive_subset])
             print(
                 f"naive    {naive['mps']:8.1f} msg/s  (subset of {naive['n']}, extrapolated)",
@@ -313,7 +379,7 @@ def main() -> int:
         "naive": naive,
         "latency": lat,
         "scaling": scale,
-        "machine": {"cpus": os.cpu_count()},
+        "machine": {"cpus": os.cpu_count(), "cpu": cpu_model()},
     }
     headline = {
         "limit_mps": round(limit["mps"], 1),
@@ -321,6 +387,7 @@ def main() -> int:
         "naive_mps": round(naive["mps"], 1),
         "ratio_limit": round(sentimon_mps / limit["mps"], 3),
         "ratio_naive": round(sentimon_mps / naive["mps"], 2),
+        "cpu_ratio_limit": round(cpu_ratio, 3),
         "p50_ms": lat["p50_ms"],
         "p99_ms": lat["p99_ms"],
         "rss_mb": summary["peak_rss_mb"],

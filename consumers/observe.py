@@ -35,9 +35,13 @@ class ConsumerObserver:
             metrics.REPLAYED.labels(topic).inc(0)
         metrics.DUPLICATES.inc(result.duplicates)
         metrics.BATCHES.inc()
-        metrics.BATCH_SIZE.observe(result.records)
-        if "score" in result.timings:
-            metrics.INFERENCE_LATENCY.observe(result.timings["score"])
+        # A write that carried several scored batches (``result.merged``) holds their
+        # summed sizes and scoring times: each batch is observed at the group's mean.
+        batches = max(result.merged, 1)
+        for _ in range(batches):
+            metrics.BATCH_SIZE.observe(result.records / batches)
+            if "score" in result.timings:
+                metrics.INFERENCE_LATENCY.observe(result.timings["score"] / batches)
         if "write" in result.timings:
             metrics.REDIS_WRITE_LATENCY.observe(result.timings["write"])
         now_ms = time.time() * 1000

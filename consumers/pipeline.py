@@ -2,7 +2,8 @@
 atomic Redis write. The caller commits the returned offsets only after this returns.
 
 Source-agnostic: the live Kafka consumer, the replay and the file backtest all feed
-batches of ``SourceRecord`` through the same ``BatchProcessor``.
+batches of ``SourceRecord`` through the same ``BatchProcessor``. The live consumer may
+write several scored batches as one (``consumers.staged.merge_staged``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from consumers.dlq import DeadLetter, DeadLetterSink
@@ -19,6 +19,7 @@ from consumers.faults import fault_point
 from consumers.isolate import score_isolating
 from consumers.records import SourceRecord
 from consumers.sink import ApplyResult, RedisSink
+from consumers.staged import BatchResult, PreparedBatch, StagedBatch
 from consumers.writeplan import Fence, WritePlan, plan_aggregates
 from inference.scorer import Scorer
 from sentimon.aggregate import AggregateUpdate, ScoredPost, aggregate
@@ -37,42 +38,6 @@ class BatchHook(Protocol):
     def before_write(self, plan: WritePlan, update: AggregateUpdate) -> None: ...
 
     def after_write(self, update: AggregateUpdate) -> None: ...
-
-
-@dataclass
-class BatchResult:
-    """What one batch did. ``commit`` maps (topic, partition) to the next offset to read."""
-
-    commit: dict[tuple[str, int], int] = field(default_factory=dict)
-    records: int = 0
-    skipped: int = 0
-    scored: int = 0
-    invalid: int = 0
-    duplicates: int = 0
-    update: AggregateUpdate | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    #: topic -> {"records", "scored", "dlq"} counts of this batch.
-    per_topic: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: (topic, partition) -> Kafka timestamp of the batch's last record there.
-    last_ts: dict[tuple[str, int], int] = field(default_factory=dict)
-
-
-@dataclass
-class _Prepared:
-    records: list[SourceRecord]
-    posts: list[tuple[SourceRecord, Post]]
-    invalid: list[DeadLetter]
-    duplicates: int
-
-
-@dataclass
-class StagedBatch:
-    """A batch between scoring and writing."""
-
-    records: Sequence[SourceRecord]
-    result: BatchResult
-    prepared: _Prepared | None
-    scored: list[ScoredPost]
 
 
 class BatchProcessor:
@@ -197,7 +162,7 @@ class BatchProcessor:
                 result.per_topic[record.topic]["scored"] += 1
         return result
 
-    def _prepare(self, records: list[SourceRecord]) -> _Prepared:
+    def _prepare(self, records: list[SourceRecord]) -> PreparedBatch:
         posts: list[tuple[SourceRecord, Post]] = []
         invalid: list[DeadLetter] = []
         seen: set[str] = set()
@@ -214,9 +179,9 @@ class BatchProcessor:
             else:
                 seen.add(outcome.id)
                 posts.append((record, outcome))
-        return _Prepared(records, posts, invalid, duplicates)
+        return PreparedBatch(records, posts, invalid, duplicates)
 
-    def _score(self, prepared: _Prepared, result: BatchResult) -> list[ScoredPost]:
+    def _score(self, prepared: PreparedBatch, result: BatchResult) -> list[ScoredPost]:
         if not prepared.posts:
             return []
         began = time.perf_counter()
@@ -236,7 +201,7 @@ class BatchProcessor:
         ]
 
     def _score_isolating(
-        self, prepared: _Prepared, texts: list[str], error: Exception
+        self, prepared: PreparedBatch, texts: list[str], error: Exception
     ) -> list[ScoredPost]:
         """The scorer raised on the batch: its failing posts become dead letters with the
         error as the reason (``consumers.isolate``), the others are scored."""
@@ -250,7 +215,7 @@ class BatchProcessor:
         ]
 
     def _write(
-        self, prepared: _Prepared, scored: list[ScoredPost], records: Sequence[SourceRecord]
+        self, prepared: PreparedBatch, scored: list[ScoredPost], records: Sequence[SourceRecord]
     ) -> tuple[AggregateUpdate, list[BatchHook]]:
         """The atomic write; returns the update and the hooks whose changes it carried."""
         dropped_ids: set[str] = set()
@@ -294,11 +259,11 @@ class BatchProcessor:
     def _resolve(
         self,
         outcome: ApplyResult,
-        prepared: _Prepared,
+        prepared: PreparedBatch,
         scored: list[ScoredPost],
         records: Sequence[SourceRecord],
         dropped_ids: set[str],
-    ) -> tuple[_Prepared, list[ScoredPost]]:
+    ) -> tuple[PreparedBatch, list[ScoredPost]]:
         if outcome.status == "dup":
             dropped_ids.update(outcome.detail)
             return prepared, scored
@@ -306,7 +271,7 @@ class BatchProcessor:
             log.warning("partition %s was advanced by another writer; re-filtering", outcome.detail)
             self._refresh_fences(records, force=True)
             keep = set(map(id, self._unapplied(prepared.records)))
-            prepared = _Prepared(
+            prepared = PreparedBatch(
                 [r for r in prepared.records if id(r) in keep],
                 [(r, p) for r, p in prepared.posts if id(r) in keep],
                 [d for d in prepared.invalid if id(d.record) in keep],
@@ -318,7 +283,7 @@ class BatchProcessor:
         return prepared, scored
 
     def _plan(
-        self, prepared: _Prepared, update: AggregateUpdate, records: Sequence[SourceRecord]
+        self, prepared: PreparedBatch, update: AggregateUpdate, records: Sequence[SourceRecord]
     ) -> WritePlan:
         plan = WritePlan(ids=[s.post.id for s in update.posts])
         plan.fences = _fences_of(prepared.records)

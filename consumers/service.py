@@ -55,6 +55,7 @@ def run_consumer(
         max_wait_ms=settings.max_wait_ms,
         until_idle_s=until_idle_s,
         commit_interval_s=settings.commit_interval_ms / 1000,
+        coalesce=settings.coalesce_batches,
     )
     loop.install_signal_handlers()
     source = KafkaSource(
@@ -84,11 +85,13 @@ def run_consumer(
         if server is not None:
             server.close()
     log.info(
-        "consumed %d records (%d scored, %d invalid) in %d batches",
+        "consumed %d records (%d scored, %d invalid) in %d writes (%d more batches "
+        "merged into them)",
         loop.stats.records,
         loop.stats.scored,
         loop.stats.invalid,
         loop.stats.batches,
+        loop.stats.coalesced,
     )
     if summary is not None:
         summary.update(run_summary(loop))
@@ -96,7 +99,8 @@ def run_consumer(
 
 
 def run_summary(loop: ConsumeLoop) -> dict[str, float | int | None]:
-    """Throughput from first poll to last commit, and peak memory of this process."""
+    """Throughput and CPU time (all threads) from first poll to last commit, and peak
+    memory of this process."""
     stats = loop.stats
     span = (
         stats.last_commit - stats.first_poll
@@ -108,8 +112,14 @@ def run_summary(loop: ConsumeLoop) -> dict[str, float | int | None]:
         "scored": stats.scored,
         "invalid": stats.invalid,
         "batches": stats.batches,
+        "coalesced": stats.coalesced,
         "seconds": round(span, 4) if span is not None else None,
         "records_per_second": round(stats.records / span, 2) if span else None,
+        "cpu_seconds": (
+            round(stats.cpu_last_commit - stats.cpu_first_poll, 3)
+            if stats.cpu_first_poll is not None and stats.cpu_last_commit is not None
+            else None
+        ),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "first_poll_wall": _wall(stats.first_poll),
         "last_commit_wall": _wall(stats.last_commit),

@@ -89,7 +89,11 @@ class Metrics:
             ["topic"],
             registry=r,
         )
-        self.batches = Counter("sentimon_batches", "Batches written to Redis.", registry=r)
+        self.batches = Counter(
+            "sentimon_batches",
+            "Atomic Redis writes (one per batch, or per group of batches merged under a backlog).",
+            registry=r,
+        )
         self.redis_errors = Counter(
             "sentimon_redis_write_errors",
             "Failed Redis writes (batch retried, not committed).",
@@ -109,7 +113,7 @@ class Metrics:
         )
         self.redis_write_latency = Histogram(
             "sentimon_redis_write_seconds",
-            "Time of the atomic Redis write per batch.",
+            "Time of one atomic Redis write (one batch or a merged group).",
             buckets=_FAST_BUCKETS,
             registry=r,
         )

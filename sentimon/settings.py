@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     #: last (a batch is committed at once when nothing else is in the pipeline; 0 = after
     #: every batch). Offsets are only ever committed after the Redis write.
     commit_interval_ms: int = Field(default=500, ge=0)
+    #: Under a backlog, up to this many scored batches go to Redis as one write (one
+    #: script, one alert evaluation); each is still scored as its own batch. Without a
+    #: backlog a batch is written as soon as it is scored. 1 = every batch alone.
+    coalesce_batches: int = Field(default=4, ge=1, le=64)
 
     # --- model -----------------------------------------------------------------------
     model: str = "default"

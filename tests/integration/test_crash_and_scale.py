@@ -13,12 +13,19 @@ from tests.integration.test_pipeline_e2e import assert_aggregates_match
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("point", ["after_write", "after_score"])
+# The n-th time the point is reached. after_score: the 6th batch scored, which (one torch
+# scorer thread, up to 4 batches per write, so at most 5 in flight) is submitted only
+# once the first write is done: the kill lands with writes applied and batches in flight.
+KILL_AT = {"after_write": 3, "after_score": 6}
+
+
+@pytest.mark.parametrize("point", list(KILL_AT))
 def test_kill_between_write_and_commit_then_restart_is_exact(stack, tiny_model, point):
     env = Env(stack, tiny_model, max_batch=16)
     feed = make_feed(env.news, env.social, n_valid=240)
     publish(env.stack.bootstrap, feed)
-    crashed = env.cli("consume", "--until-idle", "4", check=False, SENTIMON_FAULT=f"{point}:3")
+    fault = f"{point}:{KILL_AT[point]}"
+    crashed = env.cli("consume", "--until-idle", "4", check=False, SENTIMON_FAULT=fault)
     assert crashed.returncode == -9, crashed.stderr[-2000:]
     counters = env.query().counters()
     assert 0 < counters.get("records", 0) < feed.total  # it died part-way

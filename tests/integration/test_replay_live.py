@@ -1,8 +1,11 @@
 """A replay next to a running live consumer group: the live keys and the group's committed
 offsets stay untouched, and the replay reproduces the live run's aggregates and alerts.
 
-Both runs use ``max_batch=1`` on a one-partition topic, so they apply the very same batches
-in the same order: any difference would come from the code paths, not from batching.
+Both runs use ``max_batch=1`` on a one-partition topic, and the live member writes each
+batch alone (``coalesce_batches=1``: the feed is a backlog, which it would otherwise write
+four batches at a time, evaluating alerts once per write), so they apply the very same
+batches in the same order: any difference would come from the code paths, not from
+batching.
 """
 
 from __future__ import annotations
@@ -77,7 +80,9 @@ def test_replay_beside_a_live_group_leaves_it_alone_and_agrees_with_it(stack, ti
 
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES, encoding="utf-8")
-    env = Env(stack, tiny_model, partitions=1, max_batch=1, alert_rules=str(rules))
+    env = Env(
+        stack, tiny_model, partitions=1, max_batch=1, coalesce_batches=1, alert_rules=str(rules)
+    )
     history = build_history([env.news], n=60, span_ms=150 * MIN, seed=5)
     history.messages.sort(key=lambda m: m.broker_ms)  # a live feed arrives in time order
     valid = history.valid_in(None, None)

@@ -13,6 +13,7 @@ from tests.integration.faults.checks import (
     assert_matches,
     assert_offsets_at_end,
     layout,
+    wait_for_commits,
     wait_for_records,
 )
 from tests.integration.faults.procs import kill_run, spawn
@@ -61,6 +62,7 @@ def test_sigkill_at_fault_point_then_restart_counts_everything_once(
     final = spawn(env, log, "consume")
     reaper.append(final)
     wait_for_records(env, exp.total, final, 180)
+    wait_for_commits(env, msgs, final, 60)
     code, _ = final.stop()
     assert code == 0, final.tail()
     assert_matches(env, exp)

@@ -1,4 +1,5 @@
-"""ConsumeLoop with several batches scored at once: writes and commits stay in batch order."""
+"""ConsumeLoop with several batches scored at once: writes and commits stay in batch order,
+and under a backlog several scored batches share one write."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import threading
 import time
 from types import SimpleNamespace
 
-from consumers.pipeline import BatchResult, StagedBatch
 from consumers.records import SourceRecord
 from consumers.runner import ConsumeLoop
+from consumers.staged import BatchResult, StagedBatch
 from sentimon.errors import SinkError
 
 
@@ -53,6 +54,8 @@ class FakeProcessor:
     def __init__(self, concurrency: int, fail_writes: int = 0) -> None:
         self.scorer = SimpleNamespace(concurrency=concurrency, model_id="fake@0")
         self.written: list[int] = []
+        #: The offsets each write carried.
+        self.writes: list[list[int]] = []
         self.scoring_now = 0
         self.most_at_once = 0
         self.fail_writes = fail_writes
@@ -73,6 +76,7 @@ class FakeProcessor:
             self.fail_writes -= 1
             raise SinkError("redis is down (test)")
         self.written.append(staged.records[0].offset)
+        self.writes.append([r.offset for r in staged.records])
         return staged.result
 
     def forget_partitions(self, fields: list[str]) -> None:
@@ -84,7 +88,11 @@ def records(n: int) -> list[SourceRecord]:
 
 
 def run(
-    processor: FakeProcessor, n: int, source: FakeSource | None = None, interval_s: float = 0.0
+    processor: FakeProcessor,
+    n: int,
+    source: FakeSource | None = None,
+    interval_s: float = 0.0,
+    coalesce: int = 1,
 ) -> FakeSource:
     source = source or FakeSource(records(n))
     loop = ConsumeLoop(
@@ -93,9 +101,11 @@ def run(
         max_wait_ms=5,
         until_idle_s=0.3,
         commit_interval_s=interval_s,
+        coalesce=coalesce,
     )
-    assert loop.max_in_flight == processor.scorer.concurrency + 1
+    assert loop.max_in_flight == processor.scorer.concurrency + coalesce
     loop.run(source)
+    source.stats = loop.stats  # type: ignore[attr-defined]
     return source
 
 
@@ -205,3 +215,37 @@ def test_a_write_failing_during_a_revoke_is_not_retried_inside_the_callback():
     assert backoffs == []  # no sleep on kafka-python's I/O thread
     assert not loop._in_flight and not loop._queue  # requeued, then dropped as revoked
     assert source.rewinds and source.rewinds[-1][("news", 0)] == processor.written[-1] + 10
+
+
+def test_under_a_backlog_scored_batches_share_one_write_in_order():
+    processor = FakeProcessor(concurrency=2)
+    source = FakeSource(records(400), chunk=50)  # each poll queues five batches
+    run(processor, 400, source, coalesce=4)
+    writes = processor.writes
+    assert len(writes) < 40, writes  # fewer writes than batches
+    assert max(len(w) for w in writes) == 40  # four batches of 10 at most
+    assert [o for w in writes for o in w] == list(range(400))  # each once, in order
+    ends = [c[("news", 0)] for c in source.commits]
+    assert ends == sorted(set(ends)) and ends[-1] == 400
+    assert set(ends) <= {w[-1] + 1 for w in writes}  # commits only what a write covered
+    stats = source.stats  # type: ignore[attr-defined]
+    assert stats.records == 400 and stats.batches == len(writes)
+    assert stats.batches + stats.coalesced == 40
+
+
+def test_without_a_backlog_each_batch_is_written_as_soon_as_it_is_scored():
+    processor = FakeProcessor(concurrency=2)
+    source = WatchedSource(processor, 60, every_s=0.1)  # a trickle: one batch at a time
+    run(processor, 60, source, coalesce=4)
+    assert processor.writes == [list(range(i, i + 10)) for i in range(0, 60, 10)]
+
+
+def test_a_failed_merged_write_is_retried_in_order_and_counted_once():
+    processor = FakeProcessor(concurrency=2, fail_writes=2)
+    source = FakeSource(records(300), chunk=50)
+    run(processor, 300, source, coalesce=3)
+    assert [o for w in processor.writes for o in w] == list(range(300))
+    assert max(len(w) for w in processor.writes) <= 30
+    ends = [c[("news", 0)] for c in source.commits]
+    assert ends == sorted(set(ends)) and ends[-1] == 300
+    assert source.stats.records == 300  # type: ignore[attr-defined]
