@@ -145,7 +145,9 @@ class BatchProcessor:
             return result
         self.dead_letters.publish(prepared.invalid)
         began_write = time.perf_counter()
-        update, planned = self._write(prepared, scored, staged.records)
+        # What was written: a write fenced part-way is re-filtered to the records it
+        # still applies, and the counts below are of those.
+        update, planned, prepared, scored = self._write(prepared, scored, staged.records)
         result.timings["write"] = time.perf_counter() - began_write
         for hook in planned:
             hook.after_write(update)
@@ -166,7 +168,7 @@ class BatchProcessor:
         posts: list[tuple[SourceRecord, Post]] = []
         invalid: list[DeadLetter] = []
         seen: set[str] = set()
-        duplicates = 0
+        repeats: list[SourceRecord] = []
         for record in records:
             kind = self.kind_of.get(record.topic, record.topic)
             outcome = validate(
@@ -175,11 +177,11 @@ class BatchProcessor:
             if isinstance(outcome, Invalid):
                 invalid.append(DeadLetter(record, outcome.reason))
             elif outcome.id in seen:
-                duplicates += 1
+                repeats.append(record)
             else:
                 seen.add(outcome.id)
                 posts.append((record, outcome))
-        return PreparedBatch(records, posts, invalid, duplicates)
+        return PreparedBatch(records, posts, invalid, repeats)
 
     def _score(self, prepared: PreparedBatch, result: BatchResult) -> list[ScoredPost]:
         if not prepared.posts:
@@ -216,8 +218,10 @@ class BatchProcessor:
 
     def _write(
         self, prepared: PreparedBatch, scored: list[ScoredPost], records: Sequence[SourceRecord]
-    ) -> tuple[AggregateUpdate, list[BatchHook]]:
-        """The atomic write; returns the update and the hooks whose changes it carried."""
+    ) -> tuple[AggregateUpdate, list[BatchHook], PreparedBatch, list[ScoredPost]]:
+        """The atomic write; returns the update, the hooks whose changes it carried, and
+        the prepared batch and scored posts it was planned from (fewer than given when a
+        fence moved meanwhile)."""
         dropped_ids: set[str] = set()
         for _attempt in range(_MAX_ATTEMPTS):
             live = [s for s in scored if s.post.id not in dropped_ids]
@@ -228,7 +232,7 @@ class BatchProcessor:
             if outcome.ok:
                 for fence in plan.fences:
                     self._fences[fence.field] = fence.last
-                return update, planned
+                return update, planned, prepared, scored
             prepared, scored = self._resolve(outcome, prepared, scored, records, dropped_ids)
         raise SinkError(f"batch could not be applied after {_MAX_ATTEMPTS} attempts")
 
@@ -275,7 +279,7 @@ class BatchProcessor:
                 [r for r in prepared.records if id(r) in keep],
                 [(r, p) for r, p in prepared.posts if id(r) in keep],
                 [d for d in prepared.invalid if id(d.record) in keep],
-                prepared.duplicates,
+                [r for r in prepared.repeats if id(r) in keep],
             )
             kept_posts = {id(p) for _, p in prepared.posts}
             return prepared, [s for s in scored if id(s.post) in kept_posts]

@@ -50,12 +50,18 @@ class BatchResult:
 
 @dataclass
 class PreparedBatch:
-    """A batch's records not yet applied, validated: posts to score and dead letters."""
+    """A batch's records not yet applied, validated: posts to score, dead letters, and
+    the records whose post id an earlier record of the batch already had (kept as
+    records, not a count, so a batch re-filtered at the fences counts only its own)."""
 
     records: list[SourceRecord]
     posts: list[tuple[SourceRecord, Post]]
     invalid: list[DeadLetter]
-    duplicates: int
+    repeats: list[SourceRecord]
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.repeats)
 
 
 @dataclass
@@ -79,7 +85,7 @@ def merge_staged(group: Sequence[StagedBatch]) -> StagedBatch:
     parts = [staged for staged in group if staged.prepared is not None]
     if not parts:
         return StagedBatch(records, result, None, [])
-    merged = PreparedBatch([], [], [], 0)
+    merged = PreparedBatch([], [], [], [])
     scored: list[ScoredPost] = []
     seen: set[str] = set()
     for staged in parts:
@@ -87,10 +93,10 @@ def merge_staged(group: Sequence[StagedBatch]) -> StagedBatch:
         prepared = staged.prepared
         merged.records.extend(prepared.records)
         merged.invalid.extend(prepared.invalid)
-        merged.duplicates += prepared.duplicates
+        merged.repeats.extend(prepared.repeats)
         for pair in prepared.posts:
             if pair[1].id in seen:
-                merged.duplicates += 1
+                merged.repeats.append(pair[0])
             else:
                 merged.posts.append(pair)
         scored.extend(s for s in staged.scored if s.post.id not in seen)

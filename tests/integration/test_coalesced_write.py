@@ -60,8 +60,9 @@ def _state(proc: Any) -> dict[str, Any]:
     return out
 
 
-def _processor(stack: Any) -> Any:
-    settings = stack.settings(namespace=f"c-{uuid.uuid4().hex[:8]}", topics=["n"])
+def _processor(stack: Any, namespace: str | None = None) -> Any:
+    namespace = namespace or f"c-{uuid.uuid4().hex[:8]}"
+    settings = stack.settings(namespace=namespace, topics=["n"])
     return build_processor(settings, FakeScorer(), dead_letters=CollectingDeadLetters())
 
 
@@ -92,3 +93,20 @@ def test_a_merged_group_redelivered_after_a_crash_is_not_counted_twice(stack: An
     again = proc.write_phase(merge_staged([proc.score_phase(b) for b in batches[0:3]]))
     assert again.scored == 0 and again.skipped == 30
     assert _state(proc) == before
+
+
+def test_a_merged_group_fenced_part_way_counts_only_what_it_still_applies(stack: Any) -> None:
+    # Another writer (or this one's earlier write whose reply was lost when Redis went
+    # away) applies batches 0-2 between this group's scoring and its write: the write is
+    # fenced, re-filtered to batch 3, and counts none of the repeats inside batches 0-2.
+    batches = _batches()
+    one_by_one = _processor(stack)
+    for batch in batches[:4]:
+        one_by_one.process(batch)
+    late = _processor(stack)
+    staged = [late.score_phase(b) for b in batches[:4]]  # scored before anything is applied
+    early = _processor(stack, namespace=late.keys.namespace)
+    early.write_phase(merge_staged([early.score_phase(b) for b in batches[:3]]))
+    result = late.write_phase(merge_staged(staged))
+    assert result.skipped == 30 and result.records == 40
+    assert _state(late) == _state(one_by_one)

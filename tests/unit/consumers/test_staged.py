@@ -34,7 +34,7 @@ def staged(
         last_ts={(topic, partition): records[-1].timestamp_ms},
     )
     scored = [ScoredPost(post, "positive", 0.9, "m@1") for _, post in posts]
-    return StagedBatch(records, result, PreparedBatch(records, posts, letters, 0), scored)
+    return StagedBatch(records, result, PreparedBatch(records, posts, letters, []), scored)
 
 
 def test_one_batch_is_returned_as_it_is():
@@ -79,6 +79,7 @@ def test_a_post_id_seen_in_an_earlier_batch_of_the_group_is_a_duplicate():
     assert [p.id for _, p in merged.prepared.posts] == ["a", "b", "c"]
     assert [s.post.id for s in merged.scored] == ["a", "b", "c"]
     assert merged.prepared.duplicates == 2
+    assert [r.topic for r in merged.prepared.repeats] == ["social", "social"]
     assert len(merged.prepared.records) == 5  # their offsets are still applied
 
 
