@@ -8,8 +8,8 @@ On its own embedded broker + Redis (free ports), with the same model and the sam
               ``--rounds`` (3) runs, each between two limit passes and judged against the
               higher of them; the round with the median sentimon/limit is the headline.
               Each round also compares CPU per message: the limit's against the
-              consumer's own plus the broker's and Redis's (``cpu_ratio_limit``, median),
-              which a drift of the machine's speed disturbs far less than the rates;
+              consumer's own plus the broker's and Redis's (``cpu_ratio_limit``, median):
+              the work done rather than the time it took (the host's load moves it too);
 3. naive    - a kafka-python loop scoring each message with ``transformers.pipeline`` one
               at a time and incrementing Redis per message (a subset, extrapolated);
 plus end-to-end latency p50/p99 (event time -> aggregate visible in Redis, read from the
@@ -170,9 +170,9 @@ def cpu_cost(
 ) -> dict[str, Any]:
     """CPU per message: the limit's (scoring alone) against sentimon's, which is the
     consumer's own from first poll to last commit plus the broker's and Redis's over the
-    consumer's whole run (start-up and idle exit included: an overestimate). On a machine
-    whose speed drifts this is steadier than the ratio of rates: it counts the work, not
-    the wall-clock time it took."""
+    consumer's whole run (start-up and idle exit included: an overestimate). It counts the
+    work rather than the wall-clock time it took, though the host's load moves the CPU a
+    unit of work costs too."""
     n = run["records"]
     consumer = 1000 * run["cpu_seconds"] / n
     parts = {name: 1000 * seconds / n for name, seconds in services.items()}
