@@ -82,15 +82,13 @@ def merge_staged(group: Sequence[StagedBatch]) -> StagedBatch:
         return group[0]
     records = [r for staged in group for r in staged.records]
     result = _merge_results([staged.result for staged in group])
-    parts = [staged for staged in group if staged.prepared is not None]
+    parts = [(staged.prepared, staged.scored) for staged in group if staged.prepared]
     if not parts:
         return StagedBatch(records, result, None, [])
     merged = PreparedBatch([], [], [], [])
     scored: list[ScoredPost] = []
     seen: set[str] = set()
-    for staged in parts:
-        assert staged.prepared is not None
-        prepared = staged.prepared
+    for prepared, batch_scored in parts:
         merged.records.extend(prepared.records)
         merged.invalid.extend(prepared.invalid)
         merged.repeats.extend(prepared.repeats)
@@ -99,7 +97,7 @@ def merge_staged(group: Sequence[StagedBatch]) -> StagedBatch:
                 merged.repeats.append(pair[0])
             else:
                 merged.posts.append(pair)
-        scored.extend(s for s in staged.scored if s.post.id not in seen)
+        scored.extend(s for s in batch_scored if s.post.id not in seen)
         seen.update(post.id for _, post in prepared.posts)
     return StagedBatch(records, result, merged, scored)
 
