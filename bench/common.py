@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -158,3 +159,70 @@ def naive_rate(settings: Any, stack: Any, texts: list[str]) -> dict[str, Any]:
     elapsed = time.perf_counter() - (started or time.perf_counter())
     consumer.close()
     return {"mps": done / elapsed, "n": done, "seconds": elapsed}
+
+
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round whose ``ratio`` is the median (the upper one of an even count)."""
+    return sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
+
+
+def wait_assigned(
+    settings: Any, members: int, timeout_s: float = 120, alive: Any = lambda: True
+) -> None:
+    """Until ``members`` consumers' health snapshots split every partition between them
+    (RuntimeError after ``timeout_s`` or once ``alive()`` turns false)."""
+    from sentimon.query import Query
+    from sentimon.redis_client import connect
+
+    query = Query(connect(settings), settings.namespace)
+    wanted = sorted(f"{t}:{p}" for t in settings.topics for p in range(settings.partitions))
+    deadline = time.monotonic() + timeout_s
+    health: list[Any] = []
+    while time.monotonic() < deadline and alive():
+        health = list(query.health().values())
+        owned = sorted(part for h in health for part in h.get("assignment", []))
+        if len(health) == members and owned == wanted:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{members} consumers never split the partitions: {health}")
+
+
+class MachineCpu:
+    """Samples the whole machine's CPU times (``/proc/stat``) every ``period_s`` in a
+    background thread while in use; ``busy_cores(t0, t1)`` is how many cores were busy on
+    average between two wall-clock times (steal and idle count as not busy)."""
+
+    def __init__(self, period_s: float = 0.02) -> None:
+        self.period_s = period_s
+        self.cores = os.cpu_count() or 1
+        self._samples: list[tuple[float, list[int]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="bench-cpu", daemon=True)
+
+    def __enter__(self) -> MachineCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            with open("/proc/stat", encoding="ascii") as stat:
+                fields = [int(x) for x in stat.readline().split()[1:9]]
+            self._samples.append((time.time(), fields))
+            self._stop.wait(self.period_s)
+
+    def busy_cores(self, t0: float, t1: float) -> float | None:
+        if len(self._samples) < 2:
+            return None
+        start = min(self._samples, key=lambda s: abs(s[0] - t0))[1]
+        end = min(self._samples, key=lambda s: abs(s[0] - t1))[1]
+        # user nice system idle iowait irq softirq steal
+        delta = [b - a for a, b in zip(start, end, strict=True)]
+        total = sum(delta)
+        if total <= 0:
+            return None
+        busy = total - delta[3] - delta[4] - delta[7]
+        return self.cores * busy / total

@@ -17,7 +17,8 @@ Redis-assigned ids of the recent-posts stream) at an offered rate of half sentim
 throughput (clock started once the member owns its partitions), the consumer's peak RSS,
 and a scaling check: two consumer processes vs one with a cheap scorer (so partitions,
 not inference, bound the throughput), ``--rounds`` times (one process, two, one again:
-the two against the mean of the ones), median round reported.
+the two against the mean of the ones), median round reported, with the cores the
+machine kept busy in each run and the ratio those cores allow (``bench/scaling.py``).
 
     python bench/e2e.py [--messages 5000] [--rounds 3] [--model models/default]
 
@@ -44,11 +45,14 @@ from bench.common import (  # noqa: E402
     cli_env,
     feed_texts,
     make_records,
+    median_round,
     naive_rate,
     produce,
     run_consumer_process,
+    wait_assigned,
     write_result,
 )
+from bench.scaling import scaling  # noqa: E402
 from sentimon.stack import Stack  # noqa: E402
 from sentimon.stack.services import free_port  # noqa: E402
 from sentimon.topics import create_topics, default_specs  # noqa: E402
@@ -133,27 +137,6 @@ def latency(
     }
 
 
-def wait_assigned(
-    settings: Any, members: int, timeout_s: float = 120, alive: Any = lambda: True
-) -> None:
-    """Until ``members`` consumers' health snapshots split every partition between them
-    (RuntimeError after ``timeout_s`` or once ``alive()`` turns false)."""
-    from sentimon.query import Query
-    from sentimon.redis_client import connect
-
-    query = Query(connect(settings), settings.namespace)
-    wanted = sorted(f"{t}:{p}" for t in settings.topics for p in range(settings.partitions))
-    deadline = time.monotonic() + timeout_s
-    health: list[Any] = []
-    while time.monotonic() < deadline and alive():
-        health = list(query.health().values())
-        owned = sorted(part for h in health for part in h.get("assignment", []))
-        if len(health) == members and owned == wanted:
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"{members} consumers never split the partitions: {health}")
-
-
 def service_cpu(stack: Stack) -> dict[str, float]:
     """CPU seconds the broker and Redis processes have used so far."""
     out = {}
@@ -233,11 +216,6 @@ def interleaved_rounds(
     return out
 
 
-def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The round whose ``ratio`` is the median (the upper one of an even count)."""
-    return sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
-
-
 def _round_summary(pair: dict[str, Any]) -> dict[str, float]:
     return {
         "ratio": round(pair["ratio"], 4),
@@ -245,65 +223,6 @@ def _round_summary(pair: dict[str, Any]) -> dict[str, float]:
         "limit_mps": round(pair["limit"]["mps"], 1),
         "sentimon_mps": round(pair["sentimon"]["records_per_second"], 1),
     }
-
-
-def scaling(
-    stack: Stack, base: dict[str, Any], texts: list[str], n: int, rounds: int = 3
-) -> dict[str, Any]:
-    """Cheap scorer: one process vs two in one group over the same 8 partitions, ``rounds``
-    times. Each round runs one process, then two, then one again, and judges the two
-    against the mean of the one-process runs either side of it, so a drift of the
-    machine's speed over the round cancels; the round with the median ratio is reported."""
-    results = []
-    for i in range(rounds):
-        before = scaling_run(stack, base, texts, n, 1, tag=f"s1r{i}a")
-        two = scaling_run(stack, base, texts, n, 2, tag=f"s2r{i}")
-        after = scaling_run(stack, base, texts, n, 1, tag=f"s1r{i}b")
-        one = (before + after) / 2
-        results.append(
-            {
-                "1_proc_mps": one,
-                "1_proc_runs_mps": [round(before, 1), round(after, 1)],
-                "2_proc_mps": two,
-                "ratio": two / one,
-            }
-        )
-        print(f"scaling  round {i + 1}: x{results[-1]['ratio']:.2f}", flush=True)
-    chosen = dict(median_round(results))
-    chosen["rounds"] = [round(r["ratio"], 3) for r in results]
-    return chosen
-
-
-def scaling_run(
-    stack: Stack, base: dict[str, Any], texts: list[str], n: int, procs: int, tag: str
-) -> float:
-    """Messages/s of ``procs`` cheap-scorer members. They join and split the partitions
-    while the messages are produced, fetching nothing until a gate file appears, so
-    neither the group's join and rebalance nor the producer is inside the measured span
-    (first poll to last commit)."""
-    gate = Path(tempfile.mkdtemp()) / "go"
-    settings = stack.settings(
-        **base, namespace=tag, group=tag, partitions=8, topics=[f"{tag}-news", f"{tag}-social"]
-    )
-    create_topics(settings, default_specs(settings))
-    records = make_records(texts, n, prefix=tag)
-
-    def feed() -> None:
-        produce(settings, records, settings.topics[0])
-        wait_assigned(settings, procs)
-        gate.touch()
-
-    summaries = run_consumer_process(
-        settings,
-        procs=procs,
-        cheap=True,
-        until_idle=20,
-        while_running=feed,
-        env={"SENTIMON_BENCH_GATE": str(gate)},
-    )
-    first = min(s["first_poll_wall"] for s in summaries)
-    last = max(s["last_commit_wall"] for s in summaries)
-    return float(sum(s["records"] for s in summaries) / (last - first))
 
 
 def cpu_model() -> str | None:
@@ -365,7 +284,8 @@ def main() -> int:
             scale = scaling(stack, base, texts, n=args.messages * 4, rounds=args.rounds)
             print(
                 f"scaling  1 proc {scale['1_proc_mps']:.0f} msg/s, 2 procs {scale['2_proc_mps']:.0f} msg/s "
-                f"(x{scale['ratio']:.2f}, median of {len(scale['rounds'])} rounds, cheap scorer)",
+                f"(x{scale['ratio']:.2f}, median of {len(scale['rounds'])} rounds, cheap scorer; "
+                f"ceiling x{scale['ceiling'] or 0:.2f})",
                 flush=True,
             )
         finally:
@@ -392,6 +312,7 @@ def main() -> int:
         "p99_ms": lat["p99_ms"],
         "rss_mb": summary["peak_rss_mb"],
         "scaling_2proc": round(scale["ratio"], 2),
+        "scaling_ceiling": scale["ceiling"] and round(scale["ceiling"], 2),
     }
     result["headline"] = headline
     write_result(args.out, result)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -174,8 +175,11 @@ def test_onnx_scores_concurrent_batches_like_serial_ones(exported, train_csv, mo
     from sentimon.settings import Settings
 
     monkeypatch.setattr(onnx_backend, "cpu_threads", lambda: 2)
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "unset")  # restored after the test
+    monkeypatch.delenv("TOKENIZERS_PARALLELISM")
     scorer = load_scorer(Settings(model=str(exported), score_workers=0))
     assert concurrency_of(scorer) == 2
+    assert os.environ["TOKENIZERS_PARALLELISM"] == "false"  # the batches hold the cores
     options = load_scorer(model=str(exported)).narrow.get_session_options()
     assert options.intra_op_num_threads == 1
     texts = sample_texts(train_csv, 240)

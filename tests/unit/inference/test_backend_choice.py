@@ -113,3 +113,16 @@ def test_a_token_budget_too_small_to_hold_a_text_names_the_field() -> None:
 
     with pytest.raises(ConfigError, match=r"token_budget \(SENTIMON_TOKEN_BUDGET\)"):
         load_settings(token_budget=64)
+
+
+def test_concurrent_cpu_scoring_tokenizes_serially_unless_the_user_said_otherwise(monkeypatch):
+    import os
+
+    from inference.onnx_backend import serial_tokenizer
+
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "true")
+    serial_tokenizer()
+    assert os.environ["TOKENIZERS_PARALLELISM"] == "true"
+    monkeypatch.delenv("TOKENIZERS_PARALLELISM")
+    serial_tokenizer()
+    assert os.environ["TOKENIZERS_PARALLELISM"] == "false"
