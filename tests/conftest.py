@@ -17,6 +17,19 @@ DATA = (ROOT / ".." / "shared" / "data" / "twitter-financial-news").resolve()
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
+@pytest.fixture(autouse=True)
+def _tokenizers_parallelism_restored() -> Iterator[None]:
+    """Loading an ONNX scorer that runs batches concurrently sets TOKENIZERS_PARALLELISM
+    for the whole process (``inference.onnx_backend.serial_tokenizer``); undo it after
+    each test, so consumers that later tests start do not inherit it by test order."""
+    before = os.environ.get("TOKENIZERS_PARALLELISM")
+    yield
+    if before is None:
+        os.environ.pop("TOKENIZERS_PARALLELISM", None)
+    else:
+        os.environ["TOKENIZERS_PARALLELISM"] = before
+
+
 @pytest.fixture(scope="session")
 def train_csv() -> Path:
     path = DATA / "train.csv"

@@ -32,6 +32,10 @@ KILLS = {
     "after_write": (6, 21),
     "after_commit": (3,),
 }
+# The kill must land part-way. A fast run applied all 2,000 records before its third
+# commit (seen once), so the after_commit run commits after every write: its third commit
+# then follows three writes of at most coalesce x max_batch (4 x 32) records each.
+SETTINGS = {"after_commit": {"commit_interval_ms": 0}}
 
 
 @pytest.mark.parametrize("point", list(KILLS))
@@ -45,7 +49,7 @@ def test_sigkill_at_fault_point_then_restart_counts_everything_once(
     fence. At the end: windows, volume index, counters, DLQ counts and DLQ topic contents
     equal the expectation computed from the messages; committed offsets are at the end of
     every partition and equal the fences + 1."""
-    env = Env(stack, tiny_model, max_batch=32)
+    env = Env(stack, tiny_model, max_batch=32, **SETTINGS.get(point, {}))
     msgs = build_stream(env.news, env.social, N_VALID)
     exp = Expected.of(msgs)
     assert exp.total == 2000
