@@ -4,6 +4,7 @@ kept busy (so a ratio can be read against what the cores allow)."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,8 @@ def scaling(
 def _round(before: dict[str, Any], two: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     one = (before["mps"] + after["mps"]) / 2
     busy_one = [r["busy_cores"] for r in (before, after) if r["busy_cores"] is not None]
-    ceiling = MachineCpu().cores / (sum(busy_one) / len(busy_one)) if busy_one else None
+    cores = os.cpu_count() or 1
+    ceiling = cores / (sum(busy_one) / len(busy_one)) if busy_one else None
     return {
         "1_proc_mps": one,
         "1_proc_runs_mps": [round(before["mps"], 1), round(after["mps"], 1)],
