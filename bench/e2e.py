@@ -52,7 +52,7 @@ from bench.common import (  # noqa: E402
     wait_assigned,
     write_result,
 )
-from bench.scaling import scaling  # noqa: E402
+from bench.scaling import describe, scaling  # noqa: E402
 from sentimon.stack import Stack  # noqa: E402
 from sentimon.stack.services import free_port  # noqa: E402
 from sentimon.topics import create_topics, default_specs  # noqa: E402
@@ -284,8 +284,7 @@ def main() -> int:
             scale = scaling(stack, base, texts, n=args.messages * 4, rounds=args.rounds)
             print(
                 f"scaling  1 proc {scale['1_proc_mps']:.0f} msg/s, 2 procs {scale['2_proc_mps']:.0f} msg/s "
-                f"(x{scale['ratio']:.2f}, median of {len(scale['rounds'])} rounds, cheap scorer; "
-                f"ceiling x{scale['ceiling'] or 0:.2f})",
+                f"({describe(scale)}; median of {len(scale['rounds'])} rounds, cheap scorer)",
                 flush=True,
             )
         finally:

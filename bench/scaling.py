@@ -41,15 +41,7 @@ def scaling(
         two = scaling_run(stack, base, texts, n, 2, tag=f"s2r{i}")
         after = scaling_run(stack, base, texts, n, 1, tag=f"s1r{i}b")
         results.append(_round(before, two, after))
-        r = results[-1]
-        print(
-            f"scaling  round {i + 1}: x{r['ratio']:.2f} (busy cores: one process "
-            f"{_fmt(r['1_proc_busy_cores'])}, two {_fmt([r['2_proc_busy_cores']])}; "
-            f"ceiling x{r['ceiling']:.2f})"
-            if r["ceiling"]
-            else f"scaling  round {i + 1}: x{r['ratio']:.2f}",
-            flush=True,
-        )
+        print(f"scaling  round {i + 1}: {describe(results[-1])}", flush=True)
     chosen = dict(median_round(results))
     chosen["rounds"] = [round(r["ratio"], 3) for r in results]
     chosen["ceilings"] = [r["ceiling"] and round(r["ceiling"], 3) for r in results]
@@ -70,6 +62,17 @@ def _round(before: dict[str, Any], two: dict[str, Any], after: dict[str, Any]) -
         "2_proc_busy_cores": _round3(two["busy_cores"]),
         "ceiling": ceiling,
     }
+
+
+def describe(r: dict[str, Any]) -> str:
+    """A round (or the chosen one) in a line: the ratio, and the busy cores if known."""
+    text = f"x{r['ratio']:.2f}"
+    if r["ceiling"]:
+        text += (
+            f" (busy cores: one process {_fmt(r['1_proc_busy_cores'])}, "
+            f"two {_fmt([r['2_proc_busy_cores']])}; ceiling x{r['ceiling']:.2f})"
+        )
+    return text
 
 
 def _round3(value: float | None) -> float | None:

@@ -175,8 +175,7 @@ def test_onnx_scores_concurrent_batches_like_serial_ones(exported, train_csv, mo
     from sentimon.settings import Settings
 
     monkeypatch.setattr(onnx_backend, "cpu_threads", lambda: 2)
-    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "unset")  # restored after the test
-    monkeypatch.delenv("TOKENIZERS_PARALLELISM")
+    monkeypatch.delenv("TOKENIZERS_PARALLELISM", raising=False)
     scorer = load_scorer(Settings(model=str(exported), score_workers=0))
     assert concurrency_of(scorer) == 2
     assert os.environ["TOKENIZERS_PARALLELISM"] == "false"  # the batches hold the cores
