@@ -23,10 +23,10 @@ alternated).
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 
+import orjson
 import redis
 
 from consumers.writeplan import Shared, WritePlan
@@ -143,7 +143,7 @@ class RedisSink:
         }
         payload["commands"], payload["refs"] = _encode_commands(plan)
         try:
-            reply = self._script(args=[json.dumps(payload, separators=(",", ":")), *plan.values])
+            reply = self._script(args=[orjson.dumps(payload), *plan.values])
         except redis.RedisError as exc:
             raise SinkError(f"Redis write failed (batch not committed, will retry): {exc}") from exc
         status, *detail = [r.decode() if isinstance(r, bytes) else str(r) for r in reply]

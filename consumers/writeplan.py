@@ -10,9 +10,10 @@ inside the plan's JSON. ``consumers.sink.RedisSink`` applies the plan in one Lua
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from sentimon.aggregate import AggregateUpdate, ScoredPost
 from sentimon.keys import MARKET, Keys, ticker_entity
@@ -52,12 +53,12 @@ class WritePlan:
     ids: list[str] = field(default_factory=list)
     guards: list[Guard] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
-    values: list[str] = field(default_factory=list)
+    values: list[bytes] = field(default_factory=list)
 
     def add(self, *command: Any) -> None:
         self.commands.append(list(command))
 
-    def share(self, value: str) -> Shared:
+    def share(self, value: bytes) -> Shared:
         """``value`` as an argument several commands can use, sent to Redis once."""
         self.values.append(value)
         return Shared(len(self.values) - 1)
@@ -95,7 +96,7 @@ def plan_aggregates(
     for key in sorted(touched):
         plan.add("EXPIRE", key, retention_s + HOUR)
     for item in update.posts:
-        body = plan.share(json.dumps(post_summary(item), separators=(",", ":")))
+        body = plan.share(orjson.dumps(post_summary(item)))
         for entity in (MARKET, *map(ticker_entity, item.post.tickers)):
             plan.add("XADD", keys.recent(entity), "MAXLEN", "~", recent, "*", "p", body)
     if update.max_event_ms is not None:

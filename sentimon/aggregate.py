@@ -46,7 +46,7 @@ class AggregateUpdate:
 
 def aggregate(scored: Iterable[ScoredPost]) -> AggregateUpdate:
     """Sum scored posts into per-entity minute buckets."""
-    buckets: dict[tuple[str, int], Stats] = defaultdict(Stats)
+    parts: dict[tuple[str, int], list[Stats]] = defaultdict(list)
     volume: dict[tuple[str, int], int] = defaultdict(int)
     posts = []
     max_ms: int | None = None
@@ -54,9 +54,10 @@ def aggregate(scored: Iterable[ScoredPost]) -> AggregateUpdate:
         minute = minute_of(item.post.ts_ms)
         delta = Stats.of_post(item.label, item.score)
         for entity in item.entities():
-            buckets[(entity, minute)] = buckets[(entity, minute)] + delta
+            parts[(entity, minute)].append(delta)
         for symbol in item.post.tickers:
             volume[(symbol, minute // 3600 * 3600)] += 1
         posts.append(item)
         max_ms = item.post.ts_ms if max_ms is None else max(max_ms, item.post.ts_ms)
-    return AggregateUpdate(dict(buckets), dict(volume), posts, max_ms)
+    buckets = {key: Stats.total(deltas) for key, deltas in parts.items()}
+    return AggregateUpdate(buckets, dict(volume), posts, max_ms)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sentimon.errors import ConfigError
@@ -103,6 +104,20 @@ class Stats:
             negative=int(label == "negative"),
             s_micro=q,
             ss_micro=round(q * q / SCORE_SCALE),
+        )
+
+    @classmethod
+    def total(cls, parts: Sequence[Stats]) -> Stats:
+        """The sum of ``parts`` (one object, not one per addition)."""
+        if len(parts) == 1:
+            return parts[0]
+        return cls(
+            sum(p.count for p in parts),
+            sum(p.positive for p in parts),
+            sum(p.neutral for p in parts),
+            sum(p.negative for p in parts),
+            sum(p.s_micro for p in parts),
+            sum(p.ss_micro for p in parts),
         )
 
     def __add__(self, other: Stats) -> Stats:

@@ -103,7 +103,7 @@ def run(
         commit_interval_s=interval_s,
         coalesce=coalesce,
     )
-    assert loop.max_in_flight == processor.scorer.concurrency + coalesce
+    assert loop.max_in_flight == processor.scorer.concurrency + 2 * coalesce
     loop.run(source)
     source.stats = loop.stats  # type: ignore[attr-defined]
     return source

@@ -4,6 +4,7 @@ from consumers.writeplan import WritePlan, plan_aggregates
 from sentimon.aggregate import ScoredPost, aggregate
 from sentimon.contract import Post
 from sentimon.keys import Keys
+from sentimon.windows import Stats
 
 T0 = 1_700_000_000_000  # 22:13:20 UTC; minute 22:13
 
@@ -56,3 +57,12 @@ def test_a_post_summary_is_one_shared_value_for_all_its_streams():
     assert len(plan.values) == 2  # one summary per post, not per stream
     bodies = {c[1]: plan.resolve(c[-1]) for c in xadds if c[1].endswith("ticker:MSFT")}
     assert [json.loads(b)["id"] for b in bodies.values()] == ["a"]
+
+
+def test_a_bucket_sums_every_post_of_its_entity_and_minute():
+    posts = [sp(str(i), T0 + i * 100, ["AAPL"], "positive", i / 10) for i in range(5)]
+    update = aggregate(posts)
+    minute = T0 // 1000 // 60 * 60
+    expected = sum((Stats.of_post(p.label, p.score) for p in posts), Stats())
+    assert update.buckets[("ticker:AAPL", minute)] == expected
+    assert update.buckets[("market", minute)] == expected

@@ -53,3 +53,10 @@ def test_sum_is_order_independent():
     a = sum((Stats.of_post("neutral", s) for s in scores), Stats())
     b = sum((Stats.of_post("neutral", s) for s in reversed(scores)), Stats())
     assert a == b
+
+
+def test_total_is_the_sum_of_its_parts():
+    parts = [Stats.of_post("positive", 0.8), Stats.of_post("negative", -0.3)]
+    parts.append(Stats.of_post("neutral", 0.05))
+    assert Stats.total(parts) == parts[0] + parts[1] + parts[2]
+    assert Stats.total(parts[:1]) is parts[0]
