@@ -25,11 +25,13 @@ N_VALID = 1985  # + 5 duplicates + 10 malformed = 2,000 records
 # The process dies the n-th time it reaches the point (a restart counts anew). Each run
 # costs a model load, so one kill per point, at different batch numbers, and two for the
 # write/commit gap, the case the fences exist for. Under load one commit covers the batches
-# written in the last ``commit_interval_ms`` (500), so a run makes only a few commits.
+# written in the last ``commit_interval_ms`` (500), so a run makes only a few commits, and
+# one write carries up to four 32-record batches: the second after_write run (at least
+# 2,000 - 5 x 128 records left) makes at least ten writes.
 KILLS = {
     "after_poll": (3,),
     "after_score": (9,),
-    "after_write": (6, 21),
+    "after_write": (5, 9),
     "after_commit": (3,),
 }
 # The kill must land part-way. A fast run applied all 2,000 records before its third

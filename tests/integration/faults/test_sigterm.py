@@ -21,7 +21,10 @@ from tests.integration.faults.streams import Expected, build_stream, publish
 
 pytestmark = pytest.mark.integration
 
-DELAY_S = 0.6  # scoring time of every batch: a SIGTERM lands inside one
+DELAY_S = 0.4  # scoring time of every batch: a SIGTERM lands inside one
+#: More records than the consumer holds at once (up to 1 + 2 x 4 batches in flight, one
+#: queued, one open), so the shutdown finds records it has not polled.
+VALID = 1_500
 
 
 def _in_flight(marker: Path, at_least: int) -> int | None:
@@ -37,14 +40,14 @@ def test_sigterm_during_a_batch_exits_cleanly_and_applies_it_whole(
     stack, tiny_model, tmp_path: Path, reaper
 ) -> None:
     """Injects: SIGTERM to a consumer (run_consumer with a scorer that takes 0.6 s per
-    batch, max_batch=64) while its 4th batch is being scored; 615 records.
+    batch, max_batch=64) while its 4th batch is being scored; 1,515 records.
     Asserts: exit code 0 within 10 s; Redis holds exactly the effect of the records at or
     below each partition's fence (so no batch is partly applied), the committed offset
     of every partition equals its fence + 1 (the drained batches were committed, nothing
     more or less), and the in-flight batch was among them. A second run then finishes
     the stream with exact totals (the shutdown lost nothing)."""
     env = Env(stack, tiny_model, max_batch=64)
-    msgs = build_stream(env.news, env.social, 600, seed=41)
+    msgs = build_stream(env.news, env.social, VALID, seed=41)
     publish(stack.bootstrap, msgs)
     where = layout(env, msgs)
     marker = tmp_path / "batches.txt"
@@ -54,7 +57,7 @@ def test_sigterm_during_a_batch_exits_cleanly_and_applies_it_whole(
     batch = wait_for("the 4th batch in flight", lambda: _in_flight(marker, 4), 60, every_s=0.02)
     code, took = consumer.stop(timeout_s=30)
     assert code == 0, consumer.tail()
-    assert took < 10.0, took  # it drains what it has polled: ~5 batches of 0.6 s here
+    assert took < 10.0, took  # it drains what it has polled: at most ~12 batches of 0.4 s
     assert f"end {batch}" in marker.read_text().splitlines()  # it finished scoring it
     prefix = assert_consistent(env, where)
     fences = env.query().applied_offsets()
