@@ -39,7 +39,7 @@ def _in_flight(marker: Path, at_least: int) -> int | None:
 def test_sigterm_during_a_batch_exits_cleanly_and_applies_it_whole(
     stack, tiny_model, tmp_path: Path, reaper
 ) -> None:
-    """Injects: SIGTERM to a consumer (run_consumer with a scorer that takes 0.6 s per
+    """Injects: SIGTERM to a consumer (run_consumer with a scorer that takes 0.4 s per
     batch, max_batch=64) while its 4th batch is being scored; 1,515 records.
     Asserts: exit code 0 within 10 s; Redis holds exactly the effect of the records at or
     below each partition's fence (so no batch is partly applied), the committed offset
