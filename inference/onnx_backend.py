@@ -159,8 +159,9 @@ def build(
     concurrency, threads = cpu_workers(workers) if device == "cpu" else (1, None)
     # A call running alone gets every core; calls running beside each other (a full
     # consumer pipeline) share a second session with fewer threads each.
-    narrow = make_session(onnx_path, device, threads) if concurrency > 1 else None
+    narrow = None
     if concurrency > 1:
+        narrow = make_session(onnx_path, device, threads)
         serial_tokenizer()
     if device == "cpu":
         log.info(
