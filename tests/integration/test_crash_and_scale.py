@@ -13,10 +13,13 @@ from tests.integration.test_pipeline_e2e import assert_aggregates_match
 pytestmark = pytest.mark.integration
 
 
-# The n-th time the point is reached. after_score: the 6th batch scored, which (one torch
-# scorer thread, up to 4 batches per write, so at most 5 in flight) is submitted only
-# once the first write is done: the kill lands with writes applied and batches in flight.
-KILL_AT = {"after_write": 3, "after_score": 6}
+# The n-th time the point is reached. after_score: the batch after the in-flight bound
+# (one torch scorer thread + 2 x 4 coalesced batches = 9, ``ConsumeLoop.max_in_flight``)
+# is submitted only once the first write is done, so the kill at the 10th batch scored
+# lands with writes applied and batches in flight. Below the bound it could land before
+# any write (CI saw it once at the 6th, after the pipeline grew deeper).
+_IN_FLIGHT = 1 + 2 * 4
+KILL_AT = {"after_write": 3, "after_score": _IN_FLIGHT + 1}
 
 
 @pytest.mark.parametrize("point", list(KILL_AT))
