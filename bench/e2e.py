@@ -18,7 +18,9 @@ throughput (clock started once the member owns its partitions), the consumer's p
 and a scaling check: two consumer processes vs one with a cheap scorer (so partitions,
 not inference, bound the throughput), ``--rounds`` times (one process, two, one again:
 the two against the mean of the ones), median round reported, with the cores the
-machine kept busy in each run and the ratio those cores allow (``bench/scaling.py``).
+machine kept busy in each run, the ratio those cores allow, and the same one-two-one
+ratio for a pure-Python loop that shares nothing (``bench/scaling.py``,
+``bench/machine_ref.py``).
 
     python bench/e2e.py [--messages 5000] [--rounds 3] [--model models/default]
 
@@ -312,6 +314,7 @@ def main() -> int:
         "rss_mb": summary["peak_rss_mb"],
         "scaling_2proc": round(scale["ratio"], 2),
         "scaling_ceiling": scale["ceiling"] and round(scale["ceiling"], 2),
+        "scaling_machine": round(scale["machine"], 2),
     }
     result["headline"] = headline
     write_result(args.out, result)
