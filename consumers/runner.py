@@ -91,6 +91,15 @@ class _Pending:
     absorbed: bool = False
 
 
+def in_flight_bound(scorers: int, coalesce: int) -> int:
+    """How many batches a loop keeps submitted and not yet written: up to ``coalesce``
+    written as one, the next ``coalesce`` staged behind them, and ``scorers`` more being
+    scored. A writer that finishes a write finds its next group scored (with one group's
+    depth it waited for the loop to submit and score it; one cheap-scorer process ran 9 %
+    faster with two)."""
+    return scorers + 2 * coalesce
+
+
 class ConsumeLoop:
     """Runs until stopped (signal, ``stop()``) or idle for ``until_idle_s``."""
 
@@ -124,11 +133,7 @@ class ConsumeLoop:
         if coalesce < 1:
             raise ValueError("coalesce must be >= 1")
         self.coalesce = coalesce
-        # Up to ``coalesce`` batches written as one, the next ``coalesce`` staged behind
-        # them, and ``scorers`` more being scored: a writer that finishes a write finds
-        # its next group scored (with one group's depth, it waited for the loop to submit
-        # and score it; one cheap-scorer process ran 9% faster with two).
-        self.max_in_flight = scorers + 2 * coalesce
+        self.max_in_flight = in_flight_bound(scorers, coalesce)
         self._in_flight: deque[tuple[list[SourceRecord], Future[BatchResult]]] = deque()
         # Submitted batches not yet taken by the writer, in order (loop and writer thread).
         self._pending: deque[_Pending] = deque()

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from consumers.runner import in_flight_bound
+from sentimon.settings import Settings
 from tests.conftest import Env
 from tests.integration.feeds import make_feed, publish
 from tests.integration.test_pipeline_e2e import assert_aggregates_match
@@ -14,11 +16,10 @@ pytestmark = pytest.mark.integration
 
 
 # The n-th time the point is reached. after_score: the batch after the in-flight bound
-# (one torch scorer thread + 2 x 4 coalesced batches = 9, ``ConsumeLoop.max_in_flight``)
-# is submitted only once the first write is done, so the kill at the 10th batch scored
-# lands with writes applied and batches in flight. Below the bound it could land before
-# any write (CI saw it once at the 6th, after the pipeline grew deeper).
-_IN_FLIGHT = 1 + 2 * 4
+# (one torch scorer thread, the default coalescing) is submitted only once the first write
+# is done, so the kill lands with writes applied and batches in flight. Below the bound it
+# could land before any write (CI saw it once at the 6th, after the pipeline grew deeper).
+_IN_FLIGHT = in_flight_bound(1, Settings.model_fields["coalesce_batches"].default)
 KILL_AT = {"after_write": 3, "after_score": _IN_FLIGHT + 1}
 
 

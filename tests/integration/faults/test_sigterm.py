@@ -22,8 +22,9 @@ from tests.integration.faults.streams import Expected, build_stream, publish
 pytestmark = pytest.mark.integration
 
 DELAY_S = 0.4  # scoring time of every batch: a SIGTERM lands inside one
-#: More records than the consumer holds at once (up to 1 + 2 x 4 batches in flight, one
-#: queued, one open), so the shutdown finds records it has not polled.
+#: More records than the consumer holds at once (``consumers.runner.in_flight_bound``
+#: batches in flight, one queued, one open), so the shutdown finds records it has not
+#: polled.
 VALID = 1_500
 
 
