@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -13,14 +15,16 @@ from typing import Any
 import redis
 
 from consumers.dlq import DeadLetterSink, KafkaDeadLetters
+from consumers.dlq_once import DeadLetterLedger, PublishOnce
 from consumers.observe import ConsumerObserver
 from consumers.pipeline import BatchHook, BatchProcessor
 from consumers.sink import RedisSink
 from inference.scorer import Scorer
 from sentimon.contract import Limits
+from sentimon.eventtime import EventTimePolicy
 from sentimon.kafka_config import client_config
 from sentimon.keys import REGISTRY, Keys
-from sentimon.redis_client import connect
+from sentimon.redis_client import RedisState, connect, is_transient, retry_until_ok
 from sentimon.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,35 @@ def make_producer(settings: Settings, client_id: str = "sentimon-producer") -> A
     )
 
 
+def make_consumer(settings: Settings, client_id: str = "sentimon-reader") -> Any:
+    """A consumer outside any group (manual assignment, never commits)."""
+    from kafka import KafkaConsumer
+
+    return KafkaConsumer(
+        **client_config(settings, client_id),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+
+
+def live_event_time(settings: Settings) -> EventTimePolicy:
+    """The live consumer's event-time bounds, relative to processing time."""
+    return EventTimePolicy.live(
+        max_ahead_s=settings.event_time_max_ahead_s,
+        max_behind_s=settings.event_time_max_behind_s,
+    )
+
+
+def kafka_dead_letters(settings: Settings, client: redis.Redis, keys: Keys) -> DeadLetterSink:
+    """Dead letters to ``<topic>.dlq``, each published once (``consumers.dlq_once``)."""
+    topic = KafkaDeadLetters(
+        lambda: make_producer(settings, "sentimon-dlq"),
+        consumer_factory=lambda: make_consumer(settings, "sentimon-dlq-check"),
+    )
+    return PublishOnce(topic, DeadLetterLedger(client, keys), topic)
+
+
 def build_processor(
     settings: Settings,
     scorer: Scorer,
@@ -49,12 +82,31 @@ def build_processor(
     namespace: str | None = None,
     dead_letters: DeadLetterSink | None = None,
     hooks: Sequence[BatchHook] | None = None,
+    stop: threading.Event | None = None,
+    redis_state: RedisState | None = None,
+    event_time: EventTimePolicy | None = None,
 ) -> BatchProcessor:
     """The batch processor for ``settings``. Without explicit ``hooks`` it gets the alert
-    hook from the settings (rules file or the shipped defaults; none if alerts are off)."""
+    hook from the settings (rules file or the shipped defaults; none if alerts are off).
+    Without ``event_time`` it trusts the live bounds of the settings (replays pass their
+    range); without ``dead_letters`` it publishes to the dead-letter topics, once each.
+
+    With ``stop`` (a long-running process) registering the namespace in Redis is retried
+    with capped backoff while Redis is busy, loading or unreachable, until it succeeds or
+    ``stop`` is set (``sentimon.redis_client.StopRequestedError``); without, it is one
+    call."""
     client = client or connect(settings)
     keys = Keys(namespace or settings.namespace)
-    client.sadd(REGISTRY, keys.namespace)
+    register = lambda: client.sadd(REGISTRY, keys.namespace)  # noqa: E731
+    if stop is None:
+        register()
+    else:
+        retry_until_ok(
+            register,
+            what="registering the namespace",
+            state=redis_state or RedisState(),
+            stop=stop,
+        )
     if hooks is None:
         from sentimon.alerts.hook import AlertHook
 
@@ -63,18 +115,27 @@ def build_processor(
     return BatchProcessor(
         scorer,
         RedisSink(client, keys, dedup_horizon_s=settings.dedup_horizon_s),
-        dead_letters or KafkaDeadLetters(lambda: make_producer(settings, "sentimon-dlq")),
+        dead_letters or kafka_dead_letters(settings, client, keys),
         keys=keys,
         limits=limits_of(settings),
         retention_s=settings.retention_s,
         recent_posts=settings.recent_posts,
         kind_of={topic: settings.kind_of(topic) for topic in settings.topics},
         hooks=hooks,
+        event_time=event_time or live_event_time(settings),
     )
 
 
 class HealthReporter:
-    """Writes this consumer's health snapshot to Redis every few seconds (for `status`)."""
+    """Writes this consumer's health snapshot to Redis every few seconds (for `status`).
+
+    The write doubles as a probe of Redis while no batch is written: a transient failure
+    marks Redis unavailable in the loop's ``RedisState``, a success marks it available.
+    While it is unavailable the snapshot is tried only every ``_RETRY_S`` (on a hung
+    Redis each try holds the loop thread for a socket timeout); the first one written
+    afterwards carries the outage (``redis.last_outage``)."""
+
+    _RETRY_S = 10.0
 
     def __init__(
         self, client: redis.Redis, keys: Keys, observer: ConsumerObserver, every_s: float = 2.0
@@ -86,14 +147,33 @@ class HealthReporter:
         self._last: tuple[float, int] | None = None
 
     def tick(self, *, force: bool = False) -> None:
+        """Write the snapshot when due (``force``: now, unless Redis is unavailable)."""
+        state = self.observer.loop.redis
         now = time.monotonic()
-        if now < self._next and not force:
+        if now < self._next and not (force and state.ok):
+            return
+        was_ok = state.ok
+        snapshot = self.snapshot()
+        try:
+            self._write(snapshot)
+        except redis.RedisError as exc:
+            self._next = now + max(self.every_s, self._RETRY_S)
+            if is_transient(exc):
+                state.failed(
+                    exc, action="writes are retried with backoff, nothing committed", began=now
+                )
+            else:
+                log.debug("health snapshot not written (%s)", exc)
             return
         self._next = now + self.every_s
-        try:
-            self.client.hset(self.keys.health, self.consumer_id, json.dumps(self.snapshot()))
-        except redis.RedisError:
-            log.debug("health snapshot not written (Redis unavailable)")
+        state.recovered()
+        if not was_ok:  # the snapshot just written still said unavailable
+            snapshot["redis"] = state.snapshot()
+            with contextlib.suppress(redis.RedisError):
+                self._write(snapshot)
+
+    def _write(self, snapshot: dict[str, Any]) -> None:
+        self.client.hset(self.keys.health, self.consumer_id, json.dumps(snapshot))
 
     def snapshot(self) -> dict[str, Any]:
         loop = self.observer.loop
@@ -116,4 +196,5 @@ class HealthReporter:
             "lag": {f"{t}:{p}": n for (t, p), (n, _) in sorted(lag.items())},
             "lag_seconds": {f"{t}:{p}": s for (t, p), (_, s) in sorted(lag.items())},
             "assignment": [f"{t}:{p}" for t, p in self.observer.source.assignment()],
+            "redis": loop.redis.snapshot(),
         }

@@ -100,6 +100,10 @@ class FileReplay:
     def describe(self) -> list[dict[str, Any]]:
         return [lane.as_dict() for lane in self._lanes]
 
+    def warnings(self) -> list[str]:
+        """Files are read whole and kept by event time: nothing to warn about."""
+        return []
+
     def records(self) -> Iterator[Timed]:
         merge = EventMerge(lane.topic for lane in self._lanes)
         for lane in self._lanes:

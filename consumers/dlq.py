@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -57,8 +58,10 @@ class KafkaDeadLetters:
         producer_factory: Callable[[], Any],
         timeout_s: float = 30.0,
         max_record_bytes: int = MAX_RECORD_BYTES,
+        consumer_factory: Callable[[], Any] | None = None,
     ) -> None:
         self._factory = producer_factory
+        self._consumer_factory = consumer_factory
         self._producer: Any = None
         self.timeout_s = timeout_s
         self.max_record_bytes = max_record_bytes
@@ -82,6 +85,27 @@ class KafkaDeadLetters:
             self.close()
             raise SinkError(f"publishing {len(letters)} dead letters failed: {exc}") from exc
         log.info("sent %d invalid records to dead-letter topics", len(letters))
+
+    def published(self, letters: Sequence[DeadLetter], since_ms: int) -> set[tuple[str, int, int]]:
+        """Which of ``letters`` are already in their dead-letter topics, reading each topic
+        from ``since_ms`` (broker time) to its high-water mark. Used only after a publisher
+        stopped between publishing and recording it (``consumers.dlq_once``)."""
+        if self._consumer_factory is None:
+            raise SinkError("no consumer to read the dead-letter topics back with")
+        wanted = {(d.record.topic, d.record.partition, d.record.offset) for d in letters}
+        found: set[tuple[str, int, int]] = set()
+        try:
+            consumer = self._consumer_factory()
+        except Exception as exc:
+            raise SinkError(f"reading the dead-letter topics back failed: {exc}") from exc
+        try:
+            for topic in sorted({d.record.topic for d in letters}):
+                found |= _read_back(consumer, dlq_topic(topic), since_ms, self.timeout_s)
+        except Exception as exc:
+            raise SinkError(f"reading the dead-letter topics back failed: {exc}") from exc
+        finally:
+            consumer.close()
+        return found & wanted
 
     def _fit(self, letter: DeadLetter) -> dict[str, Any]:
         """The letter's key, value and headers, cut to ``max_record_bytes`` if bigger."""
@@ -108,6 +132,52 @@ class KafkaDeadLetters:
             self._producer = None
 
 
+def _read_back(
+    consumer: Any, topic: str, since_ms: int, timeout_s: float
+) -> set[tuple[str, int, int]]:
+    """Source ids (topic, partition, offset) in the headers of ``topic``'s records from
+    ``since_ms`` to the high-water mark seen at the first fetch. A broker that answers a
+    time look-up with ``timestamp -1`` (the embedded one, past the end) has nothing there."""
+    from kafka import TopicPartition
+
+    parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    if not parts:
+        return set()
+    consumer.assign(parts)
+    answers = consumer.offsets_for_times({tp: max(since_ms, 0) for tp in parts})
+    todo: dict[Any, None] = {}  # partitions still to read, in order
+    for tp in parts:
+        answer = answers.get(tp)
+        if answer is not None and answer.timestamp is not None and answer.timestamp >= 0:
+            consumer.seek(tp, answer.offset)
+            todo[tp] = None
+    found: set[tuple[str, int, int]] = set()
+    deadline = time.monotonic() + timeout_s
+    while todo and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=200).values():
+            for record in records:
+                found.add(_source_of(record.headers or []))
+        for tp in list(todo):
+            high = consumer.highwater(tp)
+            if high is not None and consumer.position(tp) >= high:
+                todo.pop(tp)
+    if todo:
+        raise SinkError(f"reading {topic} back did not reach its end within {timeout_s:.0f}s")
+    return found
+
+
+def _source_of(headers: Sequence[tuple[str, bytes]]) -> tuple[str, int, int]:
+    h = {k: v.decode("utf-8", "replace") for k, v in headers}
+    try:
+        return (
+            h["sentimon-source-topic"],
+            int(h["sentimon-source-partition"]),
+            int(h["sentimon-source-offset"]),
+        )
+    except (KeyError, ValueError):
+        return ("", -1, -1)
+
+
 class CollectingDeadLetters:
     """Keeps dead letters in memory (backtests from files, tests)."""
 
@@ -116,3 +186,7 @@ class CollectingDeadLetters:
 
     def publish(self, letters: Sequence[DeadLetter]) -> None:
         self.letters.extend(letters)
+
+    def published(self, letters: Sequence[DeadLetter], since_ms: int) -> set[tuple[str, int, int]]:
+        have = {(d.record.topic, d.record.partition, d.record.offset) for d in self.letters}
+        return {(d.record.topic, d.record.partition, d.record.offset) for d in letters} & have

@@ -1,8 +1,9 @@
 """Fault injection for the crash-safety tests.
 
 ``SENTIMON_FAULT=<point>[:<n>]`` makes the process SIGKILL itself the n-th time (default
-the first) it reaches ``<point>``: ``after_poll``, ``after_score``, ``after_write`` or
-``after_commit``. Unset in production; reading it costs one dict lookup per batch.
+the first) it reaches ``<point>``: ``after_poll``, ``after_score``, ``after_dead_letters``
+(the broker acknowledged a batch's dead letters, not yet recorded in Redis),
+``after_write`` or ``after_commit``. Unset in production; reading it costs one dict lookup per batch.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import signal
 
 log = logging.getLogger(__name__)
 
-POINTS = ("after_poll", "after_score", "after_write", "after_commit")
+POINTS = ("after_poll", "after_score", "after_dead_letters", "after_write", "after_commit")
 _counts: dict[str, int] = {}
 
 

@@ -1,4 +1,5 @@
-"""Metrics and health of a running consumer: Prometheus updates per batch, lag, /healthz."""
+"""Metrics and health of a running consumer: Prometheus updates per batch, lag, Redis
+availability, /healthz."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from consumers.pipeline import BatchResult
 from consumers.runner import ConsumeLoop
 from consumers.source import KafkaSource
 from sentimon import metrics
+from sentimon.redis_client import UNHEALTHY_AFTER_S
 
 _STALE_S = 60.0
 
@@ -61,6 +63,7 @@ class ConsumerObserver:
         return out
 
     def tick(self) -> None:
+        metrics.set_redis_up(self.loop.redis.ok)
         now = time.monotonic()
         if now < self._next_lag:
             return
@@ -70,16 +73,24 @@ class ConsumerObserver:
             metrics.DEFAULT.set_lag(topic, partition, records, seconds)
 
     def health(self) -> dict[str, Any]:
+        """``/healthz``: unhealthy when batches stall behind lag, after ten failed
+        attempts in a row, or once Redis has been unavailable for ``UNHEALTHY_AFTER_S``
+        (``redis`` says since when and why)."""
         last = self.loop.stats.last_batch_wall
         idle_ok = (
             last is None
             or time.time() - last < _STALE_S
             or not any(records for records, _ in self.current_lag.values())
         )
+        redis = self.loop.redis
+        metrics.set_redis_up(redis.ok)
         return {
-            "healthy": idle_ok and self.loop.stats.retries < 10,
+            "healthy": idle_ok
+            and self.loop.stats.retries < 10
+            and redis.down_for() < UNHEALTHY_AFTER_S,
             "records": self.loop.stats.records,
             "batches": self.loop.stats.batches,
             "retries": self.loop.stats.retries,
             "last_batch_ts": last,
+            "redis": redis.snapshot(),
         }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from consumers.dlq import DeadLetter, DeadLetterSink
@@ -25,11 +25,14 @@ from inference.scorer import Scorer
 from sentimon.aggregate import AggregateUpdate, ScoredPost, aggregate
 from sentimon.contract import Invalid, Limits, Post, validate
 from sentimon.errors import SentimonError, SinkError
+from sentimon.eventtime import EventTimePolicy
 from sentimon.keys import Keys
 
 log = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 20
+#: Without bounds of its own a processor trusts any time the contract accepts.
+ANY_TIME = EventTimePolicy()
 
 
 class BatchHook(Protocol):
@@ -55,6 +58,8 @@ class BatchProcessor:
         recent_posts: int,
         kind_of: dict[str, str] | None = None,
         hooks: Sequence[BatchHook] = (),
+        event_time: EventTimePolicy = ANY_TIME,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.scorer = scorer
         self.sink = sink
@@ -65,6 +70,9 @@ class BatchProcessor:
         self.recent_posts = recent_posts
         self.kind_of = kind_of or {}
         self.hooks = list(hooks)
+        #: Which event times are trusted; the rest are dead-lettered with the reason.
+        self.event_time = event_time
+        self.clock = clock
         self._fences: dict[str, int] = {}
         # Batches may be scored concurrently; fence checks and validation run one at a time.
         self._prepare_lock = threading.Lock()
@@ -104,6 +112,9 @@ class BatchProcessor:
                     fence,
                     lowest - 1,
                 )
+                reset = getattr(self.dead_letters, "reset", None)
+                if reset is not None:  # its dead-letter marks count old offsets too
+                    reset([name])
             self._fences[name] = self.sink.load_fences([name]).get(name, -1)
 
     def _unapplied(self, records: Sequence[SourceRecord]) -> list[SourceRecord]:
@@ -169,6 +180,7 @@ class BatchProcessor:
         invalid: list[DeadLetter] = []
         seen: set[str] = set()
         repeats: list[SourceRecord] = []
+        now_ms = int(self.clock() * 1000)
         for record in records:
             kind = self.kind_of.get(record.topic, record.topic)
             outcome = validate(
@@ -176,6 +188,8 @@ class BatchProcessor:
             )
             if isinstance(outcome, Invalid):
                 invalid.append(DeadLetter(record, outcome.reason))
+            elif why := self.event_time.reject_reason(outcome.ts_ms, now_ms):
+                invalid.append(DeadLetter(record, why))
             elif outcome.id in seen:
                 repeats.append(record)
             else:
@@ -292,7 +306,12 @@ class BatchProcessor:
         plan = WritePlan(ids=[s.post.id for s in update.posts])
         plan.fences = _fences_of(prepared.records)
         plan_aggregates(
-            plan, self.keys, update, retention_s=self.retention_s, recent=self.recent_posts
+            plan,
+            self.keys,
+            update,
+            retention_s=self.retention_s,
+            recent=self.recent_posts,
+            watermark_cap=self.event_time.watermark_cap(int(self.clock() * 1000)),
         )
         stats = self.keys.stats
         plan.add("HINCRBY", stats, "records", len(prepared.records))

@@ -263,12 +263,14 @@ class KafkaReplay:
                 break
             record = to_record(message)
             read += 1
+            timed = Timed(event_time(record), record)
+            self._note_skew(timed)
             if self._past_end(record.timestamp_ms):
                 self.counters.after += 1
                 lane.stopped_early = True
                 self._finish(lane)
                 break
-            items.append(Timed(event_time(record), record))
+            items.append(timed)
         lane.read += read
         self.counters.read += read
         kept = self._keep(items)
@@ -276,6 +278,30 @@ class KafkaReplay:
         if lane.finished:
             self._merge.finish(lane.tp)
         return read
+
+    def _note_skew(self, timed: Timed) -> None:
+        """Count records whose broker timestamp is further than ``slack`` from their event
+        time: on such a topic the time index and the stop at ``--to`` miss records."""
+        if abs(timed.record.timestamp_ms - timed.event_ms) > self.slack_ms:
+            self.counters.skewed += 1
+
+    def warnings(self) -> list[str]:
+        """What the summary and the log should tell the user about this replay's reads."""
+        if self.scan_all or not self.counters.skewed:
+            return []
+        found = (
+            "found no record in the range"
+            if not self.counters.in_range
+            else f"kept {self.counters.in_range} records"
+        )
+        return [
+            f"{self.counters.skewed} of {self.counters.read} records read carry a broker "
+            f"timestamp more than {self.slack_ms // 1000}s (--slack) from their event time "
+            "(a backfilled topic: record timestamps are produce times); the replay finds "
+            f"where to start and stop by broker time, so it {found} and may have missed "
+            "records: replay with --scan-all (reads whole partitions and keeps records by "
+            "event time) or a wider --slack"
+        ]
 
     def _past_end(self, broker_ms: int) -> bool:
         end = self.span.to_ms

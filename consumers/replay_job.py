@@ -32,6 +32,7 @@ from sentimon import __version__
 from sentimon.backtest import namespaces
 from sentimon.backtest.report import alert_summary, namespace_facts, ticker_summary, write_report
 from sentimon.errors import ConfigError
+from sentimon.eventtime import EventTimePolicy
 from sentimon.redis_client import connect
 from sentimon.settings import Settings
 
@@ -90,6 +91,8 @@ def run_replay(
         raise
     run = _run_summary(spec, job, source, stats, letters, rules_info, started_ms)
     run["model"] = model_id
+    for warning in run["warnings"]:
+        log.warning("replay %s: %s", spec.namespace, warning)
     if spec.report_dir is not None:
         summary = write_report(
             client, spec.namespace, spec.report_dir, run,
@@ -168,7 +171,12 @@ def _execute(
         scorer = load_scorer(job)
     letters = CollectingDeadLetters()
     processor = build_processor(
-        job, scorer, client=client, namespace=spec.namespace, dead_letters=letters
+        job,
+        scorer,
+        client=client,
+        namespace=spec.namespace,
+        dead_letters=letters,
+        event_time=EventTimePolicy.between(spec.span.from_ms, spec.span.to_ms),
     )
     progress = _progress_bar(spec)
     try:
@@ -280,6 +288,7 @@ def _run_summary(
         "per_topic": run["per_topic"],
         "dlq": {"count": stats.invalid, "reasons": dict(reasons.most_common(20))},
         "partitions": source.describe(),
+        "warnings": source.warnings(),
         "throughput": {
             "seconds": round(stats.seconds, 3),
             "paced_seconds": round(stats.paced_s, 3),

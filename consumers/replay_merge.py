@@ -103,6 +103,8 @@ class Counters:
     after: int = 0
     #: file records without a parseable ``ts`` (skipped)
     no_event_time: int = 0
+    #: records whose broker timestamp lies further than the slack from their event time
+    skewed: int = 0
 
     def keep(self, span: TimeRange, items: Iterable[Timed]) -> list[Timed]:
         """The items inside ``span``; counts the others."""
@@ -125,6 +127,7 @@ class Counters:
             "before_range": self.before,
             "after_range": self.after,
             "no_event_time": self.no_event_time,
+            "skewed_timestamps": self.skewed,
         }
 
 

@@ -17,13 +17,19 @@ group. Offsets are committed after the Redis write: at once when the pipeline ha
 nothing else to do, else at most every ``commit_interval_s`` (one Kafka commit then covers
 every batch written since the last one; the fences make a re-read of those batches after
 a crash a no-op).
+
+Redis trouble never ends the loop: a failed write is retried with capped backoff, and
+after a timeout, a lost connection or a BUSY/LOADING reply the next write first waits
+until Redis answers ``PING`` (a script is not re-sent into a Redis still running the
+last one). ``RedisState`` logs it once per change and feeds ``/healthz``. A stop drains
+for at most ``shutdown_grace_s``: what is not written by then stays uncommitted, for the
+next member (the fences make the re-read safe).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import threading
 import time
 from collections import deque
@@ -39,6 +45,13 @@ from consumers.records import SourceRecord
 from consumers.staged import BatchResult, StagedBatch, merge_staged
 from inference.scorer import concurrency_of
 from sentimon.errors import SentimonError, SinkError
+from sentimon.redis_client import (
+    RedisState,
+    is_transient,
+    needs_ping,
+    redis_error_of,
+    wait_until_redis_answers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +61,8 @@ _BUSY_POLL_S = 0.02
 #: oldest batch instead (kafka-python heartbeats on its own thread), at most this long.
 _FULL_WAIT_S = 0.25
 _MAX_BACKOFF_S = 10.0
+#: Of the shutdown grace period, what is kept for leaving the group (at most).
+_LEAVE_S = 5.0
 #: Under a backlog, how long the writer waits for the next batch's scoring to merge it
 #: into the write it is assembling (a CPU batch of 64 scores in 0.1-0.3 s).
 _HOLD_S = 0.5
@@ -55,11 +70,32 @@ _HOLD_S = 0.5
 
 class Source(Protocol):
     def poll(self, timeout_s: float) -> list[SourceRecord]: ...
-    def commit(self, offsets: dict[tuple[str, int], int], *, blocking: bool = True) -> None: ...
+    def commit(
+        self,
+        offsets: dict[tuple[str, int], int],
+        *,
+        blocking: bool = True,
+        timeout_s: float | None = None,
+    ) -> None: ...
     def rewind(self, offsets: dict[tuple[str, int], int]) -> None: ...
     def pause_all(self) -> None: ...
     def resume_all(self) -> None: ...
+    def assignment(self) -> list[tuple[str, int]]: ...
+    def caught_up(self) -> bool: ...
     def close(self, timeout_s: float = 5.0) -> None: ...
+
+
+class _NotSentError(SinkError):
+    """A write held back until Redis answers was given up (stop or revoke): not sent."""
+
+
+class _PhaseError(SinkError):
+    """A batch's scoring or write failed (the error is the cause); ``began``: when that
+    phase started, so a failure from before Redis answered again is not a new outage."""
+
+    def __init__(self, error: SentimonError, began: float) -> None:
+        super().__init__(str(error))
+        self.began = began
 
 
 @dataclass
@@ -89,6 +125,8 @@ class _Pending:
     backlog: bool
     #: Written by an earlier batch's write.
     absorbed: bool = False
+    #: When it was submitted for scoring (``time.monotonic()``).
+    submitted: float = field(default_factory=time.monotonic)
 
 
 def in_flight_bound(scorers: int, coalesce: int) -> int:
@@ -101,7 +139,8 @@ def in_flight_bound(scorers: int, coalesce: int) -> int:
 
 
 class ConsumeLoop:
-    """Runs until stopped (signal, ``stop()``) or idle for ``until_idle_s``."""
+    """Runs until stopped (``stop()``, which the entry point's signal handlers call) or,
+    with ``until_idle_s``, until idle that long once its partitions are caught up."""
 
     def __init__(
         self,
@@ -115,6 +154,10 @@ class ConsumeLoop:
         on_stopping: Callable[[], None] | None = None,
         commit_interval_s: float = 0.0,
         coalesce: int = 1,
+        shutdown_grace_s: float = 30.0,
+        assignment_wait_s: float = 120.0,
+        redis_state: RedisState | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.processor = processor
         self.batcher = MicroBatcher(max_batch, max_wait_ms)
@@ -124,6 +167,12 @@ class ConsumeLoop:
         self.on_stopping = on_stopping
         self.stats = LoopStats()
         self.commit_interval_s = commit_interval_s
+        self.shutdown_grace_s = shutdown_grace_s
+        self.assignment_wait_s = assignment_wait_s
+        #: Whether Redis answers, as the writes see it (shared with start-up and /healthz).
+        self.redis = redis_state or RedisState()
+        # The idle clock (``until_idle_s``, ``assignment_wait_s``); tests pass a fake one.
+        self._clock = clock
         # Offsets (next to read) of batches written to Redis but not yet committed.
         self._written: dict[tuple[str, int], int] = {}
         self._last_kafka_commit = time.monotonic()
@@ -143,22 +192,36 @@ class ConsumeLoop:
         # Set when a write fails: later batches must not be written (or committed) before
         # it, so they fail fast and everything in flight is retried in order.
         self._poisoned = threading.Event()
+        # Set after a failure that left Redis unreachable, busy or loading: the next write
+        # first waits until Redis answers PING (on the writer thread: the loop polls on).
+        self._ping_first = threading.Event()
+        # Set to give up that wait: during a revoke (the callback must not block on it)
+        # and once a stop's grace period is over.
+        self._abandon = threading.Event()
         self._stop = threading.Event()
-        self._last_record = time.monotonic()
+        self._deadline: float | None = None  # time.monotonic() by which a stop is done
+        self._started = self._last_record = clock()
+        self._was_assigned = False
+        self._ready_since: float | None = None  # assigned and caught up since (idle clock)
         self._backoff = 0.0
 
     # --- control -----------------------------------------------------------------------
     def stop(self, *_: Any) -> None:
+        """Ask the loop to finish (safe from a signal handler): it drains what it holds
+        for at most ``shutdown_grace_s`` from the first call, commits what is written
+        and leaves the group."""
         if not self._stop.is_set():
-            log.info("stopping: finishing the current batch, then leaving the group")
+            self._deadline = time.monotonic() + self.shutdown_grace_s
+            log.info(
+                "stopping: finishing the batches in flight (at most %.0fs), then leaving the group",
+                self.shutdown_grace_s,
+            )
         self._stop.set()
-
-    def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
 
     # --- rebalance callbacks (called inside poll, on the loop thread) ------------------
     def on_assigned(self, partitions: list[tuple[str, int]]) -> None:
+        if partitions:
+            self._was_assigned = True
         log.info("assigned %d partitions: %s", len(partitions), partitions)
 
     def on_revoked(self, partitions: list[tuple[str, int]]) -> None:
@@ -168,11 +231,19 @@ class ConsumeLoop:
         its next owner from the committed offset; one that comes back to this member
         keeps its fetch position (kafka-python keeps the state of a partition that is in
         both assignments), so without the rewind its dropped records would never be read
-        again. Either way the fence skips whatever was already applied."""
+        again. Either way the fence skips whatever was already applied. A write held
+        back until Redis answers is given up at once (this runs on kafka-python's I/O
+        thread, which must not wait on an outage)."""
         if not partitions:
             return
         revoked = set(partitions)
-        self._finish_in_flight(block=True, in_callback=True)
+        abandoned = self._abandon.is_set()
+        self._abandon.set()
+        try:
+            self._finish_in_flight(block=True, in_callback=True)
+        finally:
+            if not abandoned:
+                self._abandon.clear()
         self._commit_written(force=True, blocking=False)
         keep: Callable[[SourceRecord], bool] = lambda r: (r.topic, r.partition) not in revoked  # noqa: E731
         dropped = self.batcher.drop(keep)
@@ -195,20 +266,27 @@ class ConsumeLoop:
 
     # --- the loop ----------------------------------------------------------------------
     def run(self, source: Source) -> int:
+        """Poll, process and commit until stopped or idle; then drain within the grace
+        period, leave the group and return 0. Never waits on a stuck worker thread."""
         self.source = source
+        deadline: float | None = None
         try:
             while not self._stop.is_set():
                 self._step(source)
-                if self._idle_expired():
-                    log.info("idle for %.1fs: exiting", self.until_idle_s)
+                if self._idle_expired(source):
                     break
-            self._drain(source)
-            if self.on_stopping:
+            deadline = self._deadline or time.monotonic() + self.shutdown_grace_s
+            leave_s = min(_LEAVE_S, self.shutdown_grace_s / 4)
+            self._drain(source, deadline - leave_s)
+            if self.on_stopping and time.monotonic() < deadline - leave_s:
                 self.on_stopping()
         finally:
-            self._scorer.shutdown(wait=True)
-            self._writer.shutdown(wait=True)
-            source.close()
+            self._abandon.set()  # a write still waiting for Redis gives up
+            self._scorer.shutdown(wait=False, cancel_futures=True)
+            self._writer.shutdown(wait=False, cancel_futures=True)
+            self._in_flight.clear()  # (after an error) nothing for the revoke on close
+            left = _LEAVE_S if deadline is None else deadline - time.monotonic()
+            source.close(timeout_s=max(0.5, min(_LEAVE_S, left)))
         return 0
 
     def _step(self, source: Source) -> None:
@@ -235,9 +313,9 @@ class ConsumeLoop:
         records = source.poll(timeout)
         if records:
             fault_point("after_poll")
-            self._last_record = time.monotonic()
+            self._last_record = self._clock()
             if self.stats.first_poll is None:
-                self.stats.first_poll = self._last_record
+                self.stats.first_poll = time.monotonic()
                 self.stats.cpu_first_poll = time.process_time()
             self._queue.extend(self.batcher.add(records))
         due = self.batcher.take_due()
@@ -246,11 +324,47 @@ class ConsumeLoop:
         if self.on_tick:
             self.on_tick()
 
-    def _idle_expired(self) -> bool:
+    # --- --until-idle --------------------------------------------------------------------
+    def _idle_expired(self, source: Source) -> bool:
+        """``until_idle_s`` without records, counted from when the member is assigned
+        partitions and caught up to their high-water marks (a member still joining, or
+        reading a backlog, is not idle); a member never assigned any gives up after
+        ``assignment_wait_s``."""
         if self.until_idle_s is None or self._in_flight or self._queue or len(self.batcher):
             return False
-        return time.monotonic() - self._last_record >= self.until_idle_s
+        now = self._clock()
+        since = self._idle_since(source, now)
+        if since is None:
+            if not self._was_assigned and now - self._started >= self.assignment_wait_s:
+                log.warning(
+                    "no partitions assigned within %.0fs: exiting without consuming anything "
+                    "(another member of the group may hold every partition)",
+                    self.assignment_wait_s,
+                )
+                return True
+            return False
+        if now - max(self._last_record, since) < self.until_idle_s:
+            return False
+        log.info("idle for %.1fs: exiting", self.until_idle_s)
+        return True
 
+    def _idle_since(self, source: Source, now: float) -> float | None:
+        """When the idle clock started: when the member was first seen assigned and
+        caught up (again); None while it is not. A member that held partitions and lost
+        them all is idle (a rebalance handed them to others)."""
+        assigned = source.assignment()
+        if assigned:
+            self._was_assigned = True
+        ready = source.caught_up() if assigned else self._was_assigned
+        if not ready:
+            self._ready_since = None
+        elif self._ready_since is None:
+            self._ready_since = now
+            if assigned:
+                log.info("caught up on %d partitions", len(assigned))
+        return self._ready_since
+
+    # --- processing ----------------------------------------------------------------------
     def _submit_next(self) -> None:
         while len(self._in_flight) < self.max_in_flight and self._queue:
             if self._backoff and time.monotonic() < self._backoff:
@@ -274,12 +388,29 @@ class ConsumeLoop:
                 raise SinkError("an earlier batch failed: retrying in order")
             if pending.absorbed:
                 return BatchResult(merged=0)
-            group = [pending.staged.result()]
+            try:
+                group = [pending.staged.result()]
+            except SentimonError as exc:
+                raise _PhaseError(exc, pending.submitted) from exc
             group += [p.staged.result() for p in self._take_followers(pending.backlog)]
-            return self.processor.write_phase(merge_staged(group))
+            self._wait_for_redis()
+            began = time.monotonic()
+            try:
+                return self.processor.write_phase(merge_staged(group))
+            except SentimonError as exc:
+                raise _PhaseError(exc, began) from exc
         except BaseException:
             self._poisoned.set()
             raise
+
+    def _wait_for_redis(self) -> None:
+        """After Redis was unreachable, busy or loading, send nothing until it answers
+        PING again (writer thread; given up on a revoke or at the end of a stop)."""
+        if not self._ping_first.is_set():
+            return
+        if not wait_until_redis_answers(self.processor.sink.client, self._abandon):
+            raise _NotSentError("Redis did not answer PING: write not sent")
+        self._ping_first.clear()
 
     def _take_followers(self, backlog: bool) -> list[_Pending]:
         """The batches behind the one being written that join its write: those already
@@ -302,11 +433,12 @@ class ConsumeLoop:
         return taken
 
     def _finish_in_flight(self, *, block: bool, in_callback: bool = False) -> None:
-        """Count finished batches in order and commit them (with ``block``, wait for all).
-        ``in_callback``: inside a rebalance callback, which kafka-python runs on its I/O
-        thread, where a blocking commit raises and a sleep stalls heartbeats: a failed
-        write is requeued without its backoff (the revoke then drops and rewinds it), and
-        nothing is committed here (the caller sends the commit without waiting)."""
+        """Count finished batches in order and commit them (with ``block``, wait for
+        each). A failure requeues them all; they are resubmitted after the backoff by a
+        later step, never here. ``in_callback``: inside a rebalance callback, which
+        kafka-python runs on its I/O thread, where a blocking commit raises and a sleep
+        stalls heartbeats: nothing is committed here (the caller sends the commit
+        without waiting), and a failed write is left to the revoke to drop and rewind."""
         while self._in_flight:
             _, future = self._in_flight[0]
             if not block and not future.done():
@@ -315,17 +447,15 @@ class ConsumeLoop:
                 result = future.result()
             except SentimonError as exc:
                 self._retry_later(exc)
-                if block and not in_callback:
-                    self._wait_backoff()
-                    self._submit_next()
-                    continue
                 return
             self._in_flight.popleft()
             self._backoff = 0.0
             self._written_batch(result, commit=not in_callback)
 
     def _retry_later(self, exc: Exception) -> None:
-        """Requeue every in-flight batch, in order, after the failed one finished."""
+        """Requeue every in-flight batch, in order, after the failed one finished. A
+        failure caused by Redis goes to ``self.redis`` (one WARNING per outage); after a
+        timeout, a lost connection or BUSY/LOADING the next write waits for PING."""
         for _, future in self._in_flight:
             with contextlib.suppress(Exception):
                 future.result()
@@ -336,12 +466,27 @@ class ConsumeLoop:
         self._poisoned.clear()
         self.stats.retries += 1
         delay = min(_MAX_BACKOFF_S, 0.2 * 2 ** min(self.stats.retries, 6))
-        log.warning("batch failed (%s); retrying in %.1fs, nothing committed", exc, delay)
+        cause = redis_error_of(exc)
+        if isinstance(exc, _NotSentError):
+            log.debug("write held back (Redis not answering); retrying in %.1fs", delay)
+        elif cause is not None and is_transient(cause):
+            if needs_ping(cause):
+                self._ping_first.set()
+            self.redis.failed(
+                cause,
+                action=f"retrying with backoff up to {_MAX_BACKOFF_S:g}s, nothing committed",
+                began=exc.began if isinstance(exc, _PhaseError) else None,
+            )
+            log.debug("batch failed (%s); retrying in %.1fs, nothing committed", exc, delay)
+        else:
+            log.warning("batch failed (%s); retrying in %.1fs, nothing committed", exc, delay)
         self._queue.extendleft(reversed(batches))
         self._backoff = time.monotonic() + delay
 
-    def _wait_backoff(self) -> None:
-        remaining = self._backoff - time.monotonic()
+    def _wait_backoff(self, until: float | None = None) -> None:
+        """Sleep out the retry backoff, at most to ``until`` (the drain's deadline)."""
+        end = self._backoff if until is None else min(self._backoff, until)
+        remaining = end - time.monotonic()
         if remaining > 0:
             time.sleep(remaining)
 
@@ -350,6 +495,7 @@ class ConsumeLoop:
         if result.merged == 0:
             return  # an earlier write carried this batch and counted it
         fault_point("after_write")
+        self.redis.recovered()
         for part, offset in result.commit.items():
             self._written[part] = max(offset, self._written.get(part, offset))
         self.stats.last_batch_wall = time.time()
@@ -364,7 +510,9 @@ class ConsumeLoop:
         if commit:
             self._commit_written()
 
-    def _commit_written(self, *, force: bool = False, blocking: bool = True) -> None:
+    def _commit_written(
+        self, *, force: bool = False, blocking: bool = True, timeout_s: float | None = None
+    ) -> None:
         """Commit what is written: when forced, when nothing else is in the pipeline, or
         once ``commit_interval_s`` has passed since the last commit."""
         if not self._written:
@@ -374,23 +522,68 @@ class ConsumeLoop:
         if not (force or idle or now - self._last_kafka_commit >= self.commit_interval_s):
             return
         assert self.source is not None
-        self.source.commit(self._written, blocking=blocking)
+        self.source.commit(self._written, blocking=blocking, timeout_s=timeout_s)
         fault_point("after_commit")
         self._written = {}
         self._last_kafka_commit = self.stats.last_commit = time.monotonic()
         self.stats.cpu_last_commit = time.process_time()
 
-    def _drain(self, source: Source) -> None:
-        """On stop: close the open batch, apply everything queued, commit."""
+    # --- stopping --------------------------------------------------------------------------
+    def _drain(self, source: Source, deadline: float) -> None:
+        """On stop: close the open batch and apply everything queued, retrying failed
+        writes, until ``deadline`` (``time.monotonic()``); then give up on the rest
+        (uncommitted: the next member reads it again) and commit what was written."""
         pending = self.batcher.flush()
         if pending:
             self._queue.append(pending)
         while self._in_flight or self._queue:
-            self._finish_in_flight(block=True)
-            if self._stop.is_set() and self.stats.retries > 3:
-                log.error("giving up on %d queued batches (uncommitted)", len(self._queue))
+            if not self._finish_until(deadline):
                 break
             self._submit_next()
             if not self._in_flight and self._queue:
-                self._wait_backoff()
-        self._commit_written(force=True)
+                self._wait_backoff(until=deadline)
+                if time.monotonic() >= deadline:
+                    break
+        if self._in_flight or self._queue:
+            self._give_up()
+        self._commit_written(force=True, timeout_s=max(0.5, deadline - time.monotonic()))
+
+    def _finish_until(self, deadline: float) -> bool:
+        """Count finished batches in order, waiting for each at most until ``deadline``;
+        a failure requeues them all (with backoff). False once the deadline passed."""
+        while self._in_flight:
+            _, future = self._in_flight[0]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not wait([future], timeout=remaining).done:
+                return False
+            try:
+                result = future.result()
+            except SentimonError as exc:
+                self._retry_later(exc)
+                return True
+            self._in_flight.popleft()
+            self._backoff = 0.0
+            self._written_batch(result, commit=False)
+        return True
+
+    def _give_up(self) -> None:
+        """The grace period is over: stop waiting for Redis, keep the batches that did
+        get written (in order), and log what stays uncommitted."""
+        self._abandon.set()
+        while self._in_flight:
+            _, future = self._in_flight[0]
+            if not future.done() or future.exception() is not None:
+                break
+            self._in_flight.popleft()
+            self._written_batch(future.result(), commit=False)
+        left = [batch for batch, _ in self._in_flight] + list(self._queue)
+        log.error(
+            "shutdown grace period (%.0fs) over: giving up on %d batches (%d records), left "
+            "uncommitted for the next member of the group (%s)",
+            self.shutdown_grace_s,
+            len(left),
+            sum(len(batch) for batch in left),
+            "Redis unavailable" if not self.redis.ok else "still in flight",
+        )
+        self._in_flight.clear()
+        self._queue.clear()

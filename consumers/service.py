@@ -1,10 +1,19 @@
-"""The ``sentimon consume`` process: scorer + processor + Kafka source + loop + health."""
+"""The ``sentimon consume`` process: scorer + processor + Kafka source + loop + health.
+
+This is the consumer's entry point: it installs the SIGTERM/SIGINT handlers (a signal
+stops start-up retries and the loop; the loop then drains for at most
+``shutdown_grace_s``), and ``exit_when_workers_stuck`` is what a command line calls last,
+so a worker thread stuck past the grace period does not keep the process alive.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import resource
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -14,10 +23,53 @@ from consumers.runner import ConsumeLoop
 from consumers.source import KafkaSource
 from inference.scorer import Scorer
 from sentimon import metrics
-from sentimon.redis_client import connect
+from sentimon.redis_client import UNHEALTHY_AFTER_S, RedisState, StopRequestedError, connect
 from sentimon.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: Worker threads of the loop (``consumers.runner``): joined at interpreter exit.
+_WORKER_PREFIXES = ("sentimon-score", "sentimon-write")
+#: After the grace period, how long a stuck worker may still hold the process.
+_EXIT_MARGIN_S = 3.0
+
+
+class _Stopper:
+    """The signal handlers' target: stops start-up retries (``requested``) and, once it
+    exists, the loop."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self.loop: ConsumeLoop | None = None
+
+    def __call__(self, signum: int, _frame: Any) -> None:
+        if not self.requested.is_set():
+            log.info("received %s", signal.Signals(signum).name)
+        self.requested.set()
+        if self.loop is not None:
+            self.loop.stop()
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self)
+        signal.signal(signal.SIGINT, self)
+
+
+class _Health:
+    """``/healthz`` from process start: start-up (Redis being retried), then the loop's."""
+
+    def __init__(self, redis_state: RedisState) -> None:
+        self.redis_state = redis_state
+        self.observer: ConsumerObserver | None = None
+
+    def __call__(self) -> dict[str, Any]:
+        if self.observer is not None:
+            return self.observer.health()
+        metrics.set_redis_up(self.redis_state.ok)
+        return {
+            "healthy": self.redis_state.down_for() < UNHEALTHY_AFTER_S,
+            "starting": True,
+            "redis": self.redis_state.snapshot(),
+        }
 
 
 def run_consumer(
@@ -30,11 +82,14 @@ def run_consumer(
     scorer: Scorer | None = None,
     summary: dict[str, Any] | None = None,
 ) -> int:
-    """Run one group member until stopped or idle; fills ``summary`` if given."""
+    """Run one group member until stopped or idle; fills ``summary`` if given. A stop
+    during start-up (even while Redis is being retried) returns 0 at once."""
     if settings.alerts_enabled:
         from sentimon.alerts.rulefile import load_rules
 
         load_rules(settings.alert_rules)  # a bad rules file fails now, not after model load
+    stopper = _Stopper()
+    stopper.install()
     if scorer is None:
         from inference import load_scorer
 
@@ -47,40 +102,19 @@ def run_consumer(
     # while the writer thread runs Python. 1 ms: +1.2 % msg/s over five paired runs.
     sys.setswitchinterval(0.001)
     log.info("scoring with %s", scorer.model_id)
-    client = connect(settings)
-    processor = build_processor(settings, scorer, client=client, namespace=namespace)
-    loop = ConsumeLoop(
-        processor,
-        max_batch=settings.max_batch,
-        max_wait_ms=settings.max_wait_ms,
-        until_idle_s=until_idle_s,
-        commit_interval_s=settings.commit_interval_ms / 1000,
-        coalesce=settings.coalesce_batches,
-    )
-    loop.install_signal_handlers()
-    source = KafkaSource(
-        settings,
-        group=group or settings.group,
-        on_assigned=loop.on_assigned,
-        on_revoked=loop.on_revoked,
-    )
-    observer = ConsumerObserver(loop, source, scorer.model_id)
-    health = HealthReporter(client, processor.keys, observer)
-
-    def tick() -> None:
-        observer.tick()
-        health.tick()
-
-    loop.on_batch = observer.on_batch
-    loop.on_tick = tick
-    loop.on_stopping = lambda: health.tick(force=True)
+    redis_state = RedisState()
+    health = _Health(redis_state)
     server = (
-        metrics.serve(metrics_port, health=observer.health, host=settings.metrics_host)
+        metrics.serve(metrics_port, health=health, host=settings.metrics_host)
         if metrics_port
         else None
     )
     try:
-        code = loop.run(source)
+        loop = _start_loop(settings, scorer, stopper, redis_state, until_idle_s, namespace)
+        if loop is None:
+            log.info("stopped during start-up: exiting")
+            return 0
+        code = _run_loop(settings, loop, health, group, scorer.model_id)
     finally:
         if server is not None:
             server.close()
@@ -96,6 +130,93 @@ def run_consumer(
     if summary is not None:
         summary.update(run_summary(loop))
     return code
+
+
+def _start_loop(
+    settings: Settings,
+    scorer: Scorer,
+    stopper: _Stopper,
+    redis_state: RedisState,
+    until_idle_s: float | None,
+    namespace: str | None,
+) -> ConsumeLoop | None:
+    """The processor and loop, Redis calls retried until they succeed; None if a stop
+    came first."""
+    if stopper.requested.is_set():
+        return None
+    client = connect(settings)
+    try:
+        processor = build_processor(
+            settings,
+            scorer,
+            client=client,
+            namespace=namespace,
+            stop=stopper.requested,
+            redis_state=redis_state,
+        )
+    except StopRequestedError:
+        return None
+    loop = ConsumeLoop(
+        processor,
+        max_batch=settings.max_batch,
+        max_wait_ms=settings.max_wait_ms,
+        until_idle_s=until_idle_s,
+        commit_interval_s=settings.commit_interval_ms / 1000,
+        coalesce=settings.coalesce_batches,
+        shutdown_grace_s=settings.shutdown_grace_s,
+        assignment_wait_s=settings.assignment_wait_s,
+        redis_state=redis_state,
+    )
+    stopper.loop = loop
+    return None if stopper.requested.is_set() else loop
+
+
+def _run_loop(
+    settings: Settings, loop: ConsumeLoop, health: _Health, group: str | None, model_id: str
+) -> int:
+    """Join the group and run the loop with its observer and health reporter."""
+    source = KafkaSource(
+        settings,
+        group=group or settings.group,
+        on_assigned=loop.on_assigned,
+        on_revoked=loop.on_revoked,
+    )
+    observer = ConsumerObserver(loop, source, model_id)
+    reporter = HealthReporter(loop.processor.sink.client, loop.processor.keys, observer)
+
+    def tick() -> None:
+        observer.tick()
+        reporter.tick()
+
+    loop.on_batch = observer.on_batch
+    loop.on_tick = tick
+    loop.on_stopping = lambda: reporter.tick(force=True)
+    health.observer = observer
+    return loop.run(source)
+
+
+def exit_when_workers_stuck(code: int, within_s: float = _EXIT_MARGIN_S) -> None:
+    """For a command line, after the consumer returned: give the loop's worker threads
+    ``within_s`` to end (one stuck in a Redis call ends within the socket timeout; a
+    DLQ publish or a scorer can take longer), then end the process with ``code`` without
+    waiting for them, as Python's exit would (it joins them). What they had not written
+    stays uncommitted, which redelivery and the fences make safe."""
+    deadline = time.monotonic() + within_s
+    workers = [t for t in threading.enumerate() if t.name.startswith(_WORKER_PREFIXES)]
+    for thread in workers:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in workers if t.is_alive()]
+    if not stuck:
+        return
+    log.error(
+        "worker threads still busy %.0fs after the loop stopped (%s): exiting now, what "
+        "they had not written stays uncommitted",
+        within_s,
+        ", ".join(stuck),
+    )
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
 
 
 def run_summary(loop: ConsumeLoop) -> dict[str, float | int | None]:

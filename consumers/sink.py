@@ -30,11 +30,35 @@ import orjson
 import redis
 
 from consumers.writeplan import Shared, WritePlan
-from sentimon.errors import SinkError
+from sentimon.errors import ScriptBoundError, SinkError
 from sentimon.keys import Keys
 
 log = logging.getLogger(__name__)
 
+#: Bounds on the write script's loops, checked by ``check_plan`` before each call: a plan
+#: over one raises ``ScriptBoundError`` instead of blocking Redis. Each iteration is one or
+#: two ``redis.call``s, so at the bounds the script runs in about half a second, far from
+#: the clients' socket timeout. None depends on how far apart a batch's event times are. A
+#: default write (64 posts x 4 coalesced, 20 tickers a post) needs at most about 85,000
+#: commands (each post in its own minute, no ticker named twice), 256 ids, one fence per
+#: partition and one guard per (rule, entity) pair it changes (20,500 at most).
+#: Redis commands of the plan (a ``HINCRBY*`` group counts each of its fields).
+MAX_PLAN_COMMANDS = 500_000
+#: Post ids de-duplicated (an EXISTS, then a SET each): one per post written, so this
+#: allows SENTIMON_MAX_BATCH at its maximum (4,096) with the default 4 coalesced.
+MAX_PLAN_IDS = 16_384
+#: Fences (an HGET, then an HSET each): one per partition in the write.
+MAX_PLAN_FENCES = 4_096
+#: Guards (an HGET each): one per alert record the write changes.
+MAX_PLAN_GUARDS = 50_000
+
+# KEYS: none (one namespace; the keys travel in the plan). ARGV[1]: the plan as JSON
+# (``RedisSink.apply``); ARGV[2..]: its shared values. Loops, each bounded above:
+#   refs      the plan's shared-argument slots (<= its commands' arguments);
+#   fences    twice (check, then advance)                <= MAX_PLAN_FENCES;
+#   guards    once                                       <= MAX_PLAN_GUARDS;
+#   ids       twice (look up, then mark seen)            <= MAX_PLAN_IDS;
+#   commands  once, a HINCRBY* group field by field      <= MAX_PLAN_COMMANDS in all.
 _SCRIPT = """
 local plan = cjson.decode(ARGV[1])
 for _, ref in ipairs(plan.refs) do plan.commands[ref[1]][ref[2]] = ARGV[ref[3]] end
@@ -69,8 +93,11 @@ for _, c in ipairs(plan.commands) do
     local key = c[2]
     for i = 3, #c, 2 do redis.call('HINCRBY', key, c[i], c[i + 1]) end
   elseif c[1] == 'WATERMARK' then
-    local current = redis.call('HGET', c[2], c[3])
-    if (not current) or tonumber(current) < tonumber(c[4]) then
+    -- key field value [cap]: the watermark only rises, and never above cap; a stored one
+    -- above cap (written before event times were bounded) is replaced by this batch's
+    local current = tonumber(redis.call('HGET', c[2], c[3]) or '-1')
+    local value, cap = tonumber(c[4]), tonumber(c[5] or '')
+    if value > current or (cap and current > cap) then
       redis.call('HSET', c[2], c[3], c[4])
     end
   else
@@ -83,6 +110,8 @@ return {'ok'}
 
 
 # Compare-and-set of one fence (after the broker lost a partition's data), counted in stats.
+# KEYS: the applied-offsets hash, the stats hash; ARGV: field, expected, new. No loops:
+# at most three commands.
 _REBASE = """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
@@ -141,6 +170,7 @@ class RedisSink:
             "guards": [[g.key, g.field, g.expected] for g in plan.guards],
             "ids": plan.ids,
         }
+        check_plan(plan)
         payload["commands"], payload["refs"] = _encode_commands(plan)
         try:
             reply = self._script(args=[orjson.dumps(payload), *plan.values])
@@ -148,6 +178,26 @@ class RedisSink:
             raise SinkError(f"Redis write failed (batch not committed, will retry): {exc}") from exc
         status, *detail = [r.decode() if isinstance(r, bytes) else str(r) for r in reply]
         return ApplyResult(status, tuple(detail))
+
+
+def check_plan(plan: WritePlan) -> None:
+    """Raise ``ScriptBoundError`` if the write script would run ``plan`` over a bound.
+    Fences: also one per partition (the script checks and advances each once)."""
+    _check("fences", len(plan.fences), MAX_PLAN_FENCES)
+    partitions = len({f.field for f in plan.fences})
+    if partitions != len(plan.fences):
+        raise ScriptBoundError(
+            f"the write plan has {len(plan.fences)} fences for {partitions} partitions: "
+            "at most one per partition (a bug in whatever built the plan)"
+        )
+    _check("guards", len(plan.guards), MAX_PLAN_GUARDS)
+    _check("post ids", len(plan.ids), MAX_PLAN_IDS)
+    _check("commands", len(plan.commands), MAX_PLAN_COMMANDS)
+
+
+def _check(bound: str, count: int, limit: int) -> None:
+    if count > limit:
+        raise ScriptBoundError.over("write", bound, count, limit)
 
 
 def _encode_commands(plan: WritePlan) -> tuple[list[list[str]], list[list[int]]]:

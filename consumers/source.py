@@ -14,7 +14,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.errors import CommitFailedError, RebalanceInProgressError
+from kafka.errors import CommitFailedError, KafkaTimeoutError, RebalanceInProgressError
 from kafka.structs import OffsetAndMetadata
 
 from consumers.records import SourceRecord
@@ -44,6 +44,15 @@ def _log_refused(partitions: int, exc: BaseException) -> None:
         "applied, so a re-read skips them at the fences",
         partitions,
         exc,
+    )
+
+
+def _log_timed_out(partitions: int, timeout_s: float | None) -> None:
+    log.warning(
+        "offset commit of %d partitions not confirmed within %s; the records are applied, "
+        "so a re-read skips them at the fences",
+        partitions,
+        "the request timeout" if timeout_s is None else f"{timeout_s:.1f}s",
     )
 
 
@@ -100,10 +109,17 @@ class KafkaSource:
             for m in messages
         ]
 
-    def commit(self, offsets: dict[tuple[str, int], int], *, blocking: bool = True) -> None:
+    def commit(
+        self,
+        offsets: dict[tuple[str, int], int],
+        *,
+        blocking: bool = True,
+        timeout_s: float | None = None,
+    ) -> None:
         """Commit; if the group is rebalancing (or already moved on without this member),
-        log and go on: the batches are in Redis, and whoever reads those partitions next
-        starts from the last commit and skips them at the fences.
+        or the commit is not confirmed within ``timeout_s`` (default: the request
+        timeout), log and go on: the batches are in Redis, and whoever reads those
+        partitions next starts from the last commit and skips them at the fences.
 
         ``blocking=False`` sends the commit without waiting for it: the only way to commit
         from a rebalance callback, which kafka-python runs on its I/O thread, where a
@@ -116,10 +132,13 @@ class KafkaSource:
         if not blocking:
             self.consumer.commit_async(commit, callback=_log_async_commit)
             return
+        timeout_ms = None if timeout_s is None else max(1, int(timeout_s * 1000))
         try:
-            self.consumer.commit(commit)
+            self.consumer.commit(commit, timeout_ms=timeout_ms)
         except (CommitFailedError, RebalanceInProgressError) as exc:
             _log_refused(len(offsets), exc)
+        except KafkaTimeoutError:
+            _log_timed_out(len(offsets), timeout_s)
 
     def rewind(self, offsets: dict[tuple[str, int], int]) -> None:
         """Fetch these partitions again from these offsets (local state only: safe in a
@@ -155,6 +174,25 @@ class KafkaSource:
                 continue
             out[(tp.topic, tp.partition)] = max(0, high - position)
         return out
+
+    def caught_up(self) -> bool:
+        """Every assigned partition fetched up to the high-water mark this member has
+        seen (from fetch responses: a partition never fetched is not caught up). False
+        without an assignment."""
+        assigned = self.consumer.assignment()
+        if not assigned:
+            return False
+        for tp in assigned:
+            high = self.consumer.highwater(tp)
+            if high is None:
+                return False
+            try:
+                position = self.consumer.position(tp, timeout_ms=100)
+            except Exception:  # position unknown while (re)joining
+                return False
+            if position is None or position < high:
+                return False
+        return True
 
     def close(self, timeout_s: float = 5.0) -> None:
         started = time.monotonic()

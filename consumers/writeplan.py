@@ -69,9 +69,18 @@ class WritePlan:
 
 
 def plan_aggregates(
-    plan: WritePlan, keys: Keys, update: AggregateUpdate, *, retention_s: int, recent: int
+    plan: WritePlan,
+    keys: Keys,
+    update: AggregateUpdate,
+    *,
+    retention_s: int,
+    recent: int,
+    watermark_cap: int | None = None,
 ) -> None:
-    """Add the commands that apply ``update``: bucket increments, volume index, recent posts."""
+    """Add the commands that apply ``update``: bucket increments, volume index, recent posts,
+    and the watermark. ``watermark_cap``: the highest watermark the namespace may hold (live:
+    processing time plus the allowed skew); a stored watermark above it (set before the
+    event-time bounds existed) is brought back to this batch's."""
     touched: set[str] = set()
     for (entity, minute_s), stats in sorted(update.buckets.items()):
         hour = hour_of(minute_s)
@@ -100,7 +109,8 @@ def plan_aggregates(
         for entity in (MARKET, *map(ticker_entity, item.post.tickers)):
             plan.add("XADD", keys.recent(entity), "MAXLEN", "~", recent, "*", "p", body)
     if update.max_event_ms is not None:
-        plan.add("WATERMARK", keys.meta, "watermark_ms", update.max_event_ms)
+        cap = "" if watermark_cap is None else watermark_cap
+        plan.add("WATERMARK", keys.meta, "watermark_ms", update.max_event_ms, cap)
 
 
 def post_summary(item: ScoredPost) -> dict[str, Any]:

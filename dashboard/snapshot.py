@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sentimon.keys import MARKET, ticker_entity
 from sentimon.query import Point, Query
 from sentimon.rollups import Rollup
-from sentimon.windows import HOUR, MINUTE, Stats, hour_of, minute_of
+from sentimon.windows import HOUR, MINUTE, Stats, WindowRange
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +84,19 @@ class Snapshot:
     def empty(self) -> bool:
         return self.watermark_ms is None
 
+    @property
+    def end_ms(self) -> int | None:
+        """Where the snapshot's windows end: just after the watermark (half-open windows)."""
+        return None if self.watermark_ms is None else self.watermark_ms + 1
+
 
 def load_snapshot(query: Query, range_s: int = 6 * HOUR, limit: int = TABLE_LIMIT) -> Snapshot:
     """Market view and series over ``range_s``, and a row per active ticker (up to ``limit``)."""
     started = time.perf_counter()
-    end = query.watermark_ms()
-    if end is None:
+    watermark = query.watermark_ms()
+    if watermark is None:
         return Snapshot(query.namespace, None)
+    end = watermark + 1  # windows are half-open: keep the watermark's minute in view
     symbols = [sym for sym, _ in query.ranked_tickers(ACTIVE_S, end, limit=limit)]
     entities = [MARKET, *(ticker_entity(s) for s in symbols)]
     rolled = query.rollups(entities, [SHORT_S, LONG_S], BASELINE_HOURS + 2, end)
@@ -100,7 +106,7 @@ def load_snapshot(query: Query, range_s: int = 6 * HOUR, limit: int = TABLE_LIMI
     market_series = query.series(MARKET, range_s, end)
     elapsed = time.perf_counter() - started
     log.debug("snapshot of %s: %d tickers in %.3fs", query.namespace, len(rows), elapsed)
-    return Snapshot(query.namespace, end, views[MARKET], market_series, rows, elapsed)
+    return Snapshot(query.namespace, watermark, views[MARKET], market_series, rows, elapsed)
 
 
 def entity_view(rollup: Rollup, end_ms: int, covered: int = BASELINE_HOURS) -> EntityView:
@@ -125,7 +131,7 @@ def covered_hours(market_hours: list[tuple[int, Stats]], end_ms: int) -> int:
 def baseline_range(end_ms: int) -> tuple[int, int]:
     """``[start, stop)`` hour starts: the ``BASELINE_HOURS`` hours before the hour the
     last-hour window starts in."""
-    stop = hour_of(minute_of(end_ms) - LONG_S + MINUTE)
+    stop = WindowRange.ending_at(end_ms, LONG_S).first_hour
     return stop - BASELINE_HOURS * HOUR, stop
 
 

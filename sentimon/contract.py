@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,10 @@ _MAX_DEPTH = 20
 # Event times must fall between 2000-01-01 and 2100-01-01 (epoch milliseconds).
 _MIN_TS_MS = 946_684_800_000
 _MAX_TS_MS = 4_102_444_800_000
+# Characters that show nothing on their own: controls (NUL, ...) and format characters
+# (zero-width space/joiners, word joiner, BOM, soft hyphen, ...). Whitespace is checked apart.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+_SHOWN_KEY_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,125 @@ def parse_ts(value: Any) -> int | Invalid:
     return ts_ms
 
 
+class _NonJSONConstantError(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity`` in the input: Python accepts them, JSON does not."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.token = token
+
+
+class _DuplicateKeyError(ValueError):
+    """One object names the same key twice; ``json`` would keep the last value silently."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class _MarkedObject(dict[str, Any]):
+    """An object holding a duplicate key, as built by the slow pass that locates it."""
+
+    duplicate: str = ""
+
+
+def _reject_constant(token: str) -> Any:
+    """``parse_constant`` hook: every call is a non-JSON token, so refuse it."""
+    raise _NonJSONConstantError(token)
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for the hot path: a dict, or a raise if a key repeats.
+
+    Only a length comparison on top of building the dict; the key itself is looked for only
+    when the lengths differ.
+    """
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _DuplicateKeyError(_first_repeat(pairs))
+    return obj
+
+
+def _marking_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for locating a duplicate: marks the object instead of raising."""
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    marked = _MarkedObject(obj)
+    marked.duplicate = _first_repeat(pairs)
+    return marked
+
+
+def _first_repeat(pairs: list[tuple[str, Any]]) -> str:
+    """The first key of ``pairs`` that appeared earlier in it (``""`` if none does)."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    return ""
+
+
+# Strict JSON: no NaN/Infinity/-Infinity, no key twice in an object. Built once: json.loads
+# with hooks would build a decoder per call.
+_STRICT_DECODER = json.JSONDecoder(
+    object_pairs_hook=_unique_object, parse_constant=_reject_constant
+)
+_LOCATING_DECODER = json.JSONDecoder(object_pairs_hook=_marking_object)
+
+
+def _show_key(key: str) -> str:
+    """A key for a reason: quoted, escaped (lone surrogates included), cut if long."""
+    if len(key) > _SHOWN_KEY_CHARS:
+        return repr(key[:_SHOWN_KEY_CHARS]) + "..."
+    return repr(key)
+
+
+def _path_step(key: str | int) -> str:
+    """One JSONPath step: ``[3]`` for a list index, ``.name`` or ``['a b']`` for a key."""
+    if isinstance(key, int):
+        return f"[{key}]"
+    if key.isidentifier() and len(key) <= _SHOWN_KEY_CHARS:
+        return f".{key}"
+    return f"[{_show_key(key)}]"
+
+
+def _find_marked(root: Any) -> tuple[str, str] | None:
+    """The first marked object in document order within ``_MAX_DEPTH`` levels, as
+    ``(duplicate key, JSONPath)``. Iterative, so a deep document cannot overflow the stack."""
+    stack: list[tuple[Any, str, int]] = [(root, "$", 0)]
+    while stack:
+        value, path, level = stack.pop()
+        if isinstance(value, _MarkedObject):
+            return value.duplicate, path
+        if level >= _MAX_DEPTH:
+            continue
+        if isinstance(value, dict):
+            children: list[tuple[str | int, Any]] = list(value.items())
+        elif isinstance(value, list):
+            children = list(enumerate(value))
+        else:
+            continue
+        for step, child in reversed(children):
+            stack.append((child, path + _path_step(step), level + 1))
+    return None
+
+
+def _duplicate_reason(text: str, key: str) -> Invalid:
+    """The reason for a duplicate key, with its path when a second (slow) parse finds it.
+
+    Runs only for rejected messages. That parse may still fail on something later in the
+    document (the strict parse stopped at the duplicate): then the key alone is named.
+    """
+    try:
+        found = _find_marked(_LOCATING_DECODER.decode(text))
+    except (ValueError, RecursionError):
+        found = None
+    if found is None:
+        return Invalid(f"duplicate key {_show_key(key)} in an object")
+    return Invalid(f"duplicate key {_show_key(found[0])} in an object (at {found[1]})")
+
+
 def _depth(value: Any, level: int = 0) -> int:
     if level > _MAX_DEPTH:
         return level
@@ -121,9 +245,13 @@ def _decode(raw: bytes | None, limits: Limits) -> dict[str, Any] | Invalid:
     except UnicodeDecodeError as exc:
         return Invalid(f"not UTF-8: {exc.reason} at byte {exc.start}")
     try:
-        obj = json.loads(text)
+        obj = _STRICT_DECODER.decode(text)
     except RecursionError:
         return Invalid(f"JSON nested deeper than {_MAX_DEPTH} levels")
+    except _NonJSONConstantError as exc:
+        return Invalid(f"not JSON: {exc.token} is not a JSON number")
+    except _DuplicateKeyError as exc:
+        return _duplicate_reason(text, exc.key)
     except ValueError as exc:
         return Invalid(f"not JSON: {exc}")
     if not isinstance(obj, dict):
@@ -133,7 +261,7 @@ def _decode(raw: bytes | None, limits: Limits) -> dict[str, Any] | Invalid:
     return obj
 
 
-def _check_fields(obj: dict[str, Any]) -> Invalid | None:
+def _check_fields(obj: dict[str, Any], limits: Limits) -> Invalid | None:
     msg_id = obj.get("id")
     if not isinstance(msg_id, str) or not msg_id.strip():
         return Invalid("missing or empty 'id' (a non-empty string is required)")
@@ -143,8 +271,8 @@ def _check_fields(obj: dict[str, Any]) -> Invalid | None:
     if not isinstance(text, str):
         kind = "missing" if text is None else f"a {type(text).__name__}"
         return Invalid(f"'text' is {kind}, a non-empty string is required")
-    if not text.strip():
-        return Invalid("'text' is empty")
+    if not _has_visible_char(text[: limits.max_text_chars]):
+        return Invalid(_empty_text_reason(len(text), limits.max_text_chars))
     for name in _OPTIONAL_STR:
         value = obj.get(name)
         if value is not None and not isinstance(value, str):
@@ -158,6 +286,32 @@ def _check_fields(obj: dict[str, Any]) -> Invalid | None:
         if isinstance(obj.get(name), str) and not _is_unicode(obj[name]):
             return Invalid(f"'{name}' contains a lone surrogate escape (not valid Unicode)")
     return None
+
+
+def _has_visible_char(text: str) -> bool:
+    """True if ``text`` has a character other than whitespace, control (Cc, NUL included)
+    or format (Cf: zero-width space/joiners, word joiner, BOM, soft hyphen) characters.
+
+    A text made only of those would be scored and counted while saying nothing. Ordinary
+    text is settled by its first character; the loop stops at the first visible one.
+    """
+    if not text:
+        return False
+    first = text[0]
+    if first != " " and first.isprintable():  # printable: not Cc/Cf, no whitespace but " "
+        return True
+    return any(
+        not char.isspace() and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+        for char in text
+    )
+
+
+def _empty_text_reason(length: int, max_chars: int) -> str:
+    """The reason for an empty-in-effect text; says so when only the cut-off part had content."""
+    reason = "'text' is empty (only whitespace, zero-width or control characters)"
+    if length > max_chars:
+        reason += f" in its first {max_chars} characters"
+    return reason
 
 
 def _is_unicode(value: str) -> bool:
@@ -177,7 +331,7 @@ def validate(
     obj = _decode(raw, limits)
     if isinstance(obj, Invalid):
         return obj
-    problem = _check_fields(obj)
+    problem = _check_fields(obj, limits)
     if problem is not None:
         return problem
     ts = parse_ts(obj["ts"]) if obj.get("ts") is not None else record_ts_ms

@@ -37,3 +37,22 @@ class SinkError(SentimonError):
 
 class FencedError(SinkError):
     """Another writer advanced a partition's applied offset first (zombie after rebalance)."""
+
+
+class ScriptBoundError(SinkError):
+    """A Redis script would exceed a bound stated in its header; it was not sent.
+
+    A retry of the same batch fails the same way: the write is too big for one atomic
+    script (the message names the bound and what to lower)."""
+
+    @classmethod
+    def over(
+        cls, script: str, bound: str, count: int, limit: int, *, also: str = ""
+    ) -> ScriptBoundError:
+        """The error for ``count`` > ``limit`` of ``bound`` in ``script``; ``also``: a
+        further remedy to suggest."""
+        return cls(
+            f"the {script} script would exceed its bound on {bound}: {count:,} > {limit:,} "
+            "(nothing was sent to Redis); lower SENTIMON_MAX_BATCH or "
+            f"SENTIMON_COALESCE_BATCHES so that one write carries fewer posts{also}"
+        )

@@ -58,6 +58,13 @@ class Keys:
         return f"{self.prefix}dlq"
 
     @property
+    def dlq_marks(self) -> str:
+        """Hash ``topic:partition`` -> highest source offset whose dead letter the broker
+        acknowledged, and ``topic:partition|pending`` -> ``offset:epoch_ms`` reserved
+        before a publish (``consumers.dlq_once``: each dead letter published once)."""
+        return f"{self.prefix}dlq:marks"
+
+    @property
     def stats(self) -> str:
         """Hash of pipeline counters: records, scored, dlq, duplicates, batches."""
         return f"{self.prefix}stats"

@@ -16,7 +16,9 @@ its registry to ``serve``.
 
 ``health`` returns a JSON-able dict carrying a boolean ``healthy``: ``/healthz`` answers 200
 with that dict when ``healthy`` is true, 503 when it is false or missing, or when ``health``
-raises. Never put message text or secrets in it: the endpoint is unauthenticated.
+raises. The process decides what healthy means (the consumer: batches not stalled behind
+lag, Redis not unavailable for more than a few seconds) and says why in the other fields.
+Never put message text or secrets in it: the endpoint is unauthenticated.
 """
 
 from __future__ import annotations
@@ -144,6 +146,13 @@ class Metrics:
             registry=r,
         )
         self.model_info = Info("sentimon_model", "The model in use.", registry=r)
+        self.redis_up = Gauge(
+            "sentimon_redis_up",
+            "1 while Redis answers this process's calls, 0 while it is unavailable "
+            "(busy, loading, unreachable, timing out); writes are retried meanwhile.",
+            registry=r,
+        )
+        self.redis_up.set(1)
 
     def _alert_counters(self) -> None:
         r = self.registry
@@ -163,6 +172,9 @@ class Metrics:
     # --- helpers ---------------------------------------------------------------------
     def set_model(self, model: str, backend: str = "", device: str = "") -> None:
         self.model_info.info({"model": model, "backend": backend, "device": device})
+
+    def set_redis_up(self, up: bool) -> None:
+        self.redis_up.set(1 if up else 0)
 
     def set_lag(self, topic: str, partition: int, records: int, seconds: float) -> None:
         self.lag_records.labels(topic, str(partition)).set(records)
@@ -201,12 +213,14 @@ LAG_RECORDS = DEFAULT.lag_records
 LAG_SECONDS = DEFAULT.lag_seconds
 LAST_BATCH_TS = DEFAULT.last_batch_ts
 MODEL_INFO = DEFAULT.model_info
+REDIS_UP = DEFAULT.redis_up
 ALERT_DELIVERIES = DEFAULT.alert_deliveries
 ALERT_FAILURES = DEFAULT.alert_failures
 ALERT_RETRIES = DEFAULT.alert_retries
 
 set_model = DEFAULT.set_model
 set_lag = DEFAULT.set_lag
+set_redis_up = DEFAULT.set_redis_up
 forget_partition = DEFAULT.forget_partition
 
 

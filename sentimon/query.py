@@ -2,7 +2,9 @@
 
 The one module the CLI, the dashboard and the alerts read aggregates through. Window
 ends default to the namespace's event-time watermark (the latest event time ingested),
-so backtest namespaces read the same way as live ones.
+so backtest namespaces read the same way as live ones. Windows are half-open: a window of
+W ending at ``end`` holds the minute buckets that start in ``[end - W, end)``
+(``sentimon.windows.WindowRange``).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import redis
 
 from sentimon.keys import MARKET, REGISTRY, STAT_FIELDS, Keys, ticker_entity
 from sentimon.rollups import Rollup, rollups
-from sentimon.windows import HOUR, MINUTE, Stats, hour_of, minute_of, window_spans
+from sentimon.windows import MINUTE, Stats, WindowRange, window_spans
 
+#: The live consumer's default ``event_time_max_ahead_s`` (sentimon.settings), in ms.
+DEFAULT_MAX_AHEAD_MS = 300_000
 _MINUTE_FIELDS = [f"{m}:{f}" for m in range(60) for f in STAT_FIELDS]
 
 
@@ -42,20 +46,33 @@ class Point:
 class Query:
     """Read-only access to one namespace's aggregates."""
 
-    def __init__(self, client: redis.Redis, namespace: str) -> None:
+    def __init__(
+        self, client: redis.Redis, namespace: str, *, max_ahead_ms: int = DEFAULT_MAX_AHEAD_MS
+    ) -> None:
         self.client = client
         self.namespace = namespace
         self.keys = Keys(namespace)
+        #: A stored watermark further than this ahead of the clock is read as clock + this
+        #: (one written before event times were bounded must not hide current data).
+        self.max_ahead_ms = max_ahead_ms
 
     # --- time --------------------------------------------------------------------------
     def watermark_ms(self) -> int | None:
+        """The latest event time ingested, never beyond the clock plus ``max_ahead_ms``."""
         raw = self.client.hget(self.keys.meta, "watermark_ms")
-        return int(raw) if raw is not None else None
+        if raw is None:
+            return None
+        return min(int(raw), int(time.time() * 1000) + self.max_ahead_ms)
+
+    def default_end(self) -> int:
+        """Where windows end when no end is given: just after the watermark (windows are
+        half-open, and the watermark's own minute must stay in view even when the latest
+        post is stamped exactly on a minute), or now for an empty namespace."""
+        watermark = self.watermark_ms()
+        return watermark + 1 if watermark is not None else int(time.time() * 1000)
 
     def resolve_end(self, end_ms: int | None) -> int:
-        if end_ms is not None:
-            return end_ms
-        return self.watermark_ms() or int(time.time() * 1000)
+        return end_ms if end_ms is not None else self.default_end()
 
     # --- windows -----------------------------------------------------------------------
     def window(self, entity: str, seconds: int, end_ms: int | None = None) -> Stats:
@@ -124,9 +141,7 @@ class Query:
         self, seconds: int, end_ms: int | None = None, limit: int = 500
     ) -> list[str]:
         """Tickers with posts in the hours the window touches, by volume in those hours."""
-        end = self.resolve_end(end_ms)
-        start_hour = hour_of(minute_of(end) - seconds + MINUTE)
-        hours = range(start_hour, hour_of(minute_of(end)) + 1, HOUR)
+        hours = WindowRange.ending_at(self.resolve_end(end_ms), seconds).hours()
         pipe = self.client.pipeline(transaction=False)
         for hour in hours:
             pipe.zrange(self.keys.top(hour), 0, -1, withscores=True)
@@ -185,9 +200,8 @@ class Query:
     ) -> list[tuple[str, int]]:
         """``active_tickers`` with their volumes, summed in Redis (one ZUNION, Redis >= 6.2):
         the same tickers in the same order, without moving every hour's index to the client."""
-        end = self.resolve_end(end_ms)
-        start_hour = hour_of(minute_of(end) - seconds + MINUTE)
-        keys = [self.keys.top(h) for h in range(start_hour, hour_of(minute_of(end)) + 1, HOUR)]
+        hours = WindowRange.ending_at(self.resolve_end(end_ms), seconds).hours()
+        keys = [self.keys.top(h) for h in hours]
         totals: Any = self.client.zunion(keys, withscores=True)
         ranked = sorted(((_text(m), int(v)) for m, v in totals), key=lambda kv: (-kv[1], kv[0]))
         return ranked[:limit]

@@ -19,13 +19,21 @@ from typing import Any
 
 import redis
 
+from sentimon.errors import ScriptBoundError
 from sentimon.keys import Keys
-from sentimon.windows import HOUR, Stats, hour_of, minute_of, window_spans
+from sentimon.windows import HOUR, Stats, hour_of, last_minute_of_window, window_spans
 
 log = logging.getLogger(__name__)
 
 CHUNK = 100
+#: Bounds of one roll-up script call (checked before the call): hour keys read (KEYS, one
+#: HGETALL or HMGET each) and window spans (ARGV quadruples; a span's minute loop is at
+#: most 60 x 6 fields). Long windows just make the entity chunks smaller.
+MAX_ROLLUP_KEYS = 20_000
+MAX_ROLLUP_SPANS = 8 * 745
 
+# Loops: the spans (<= MAX_ROLLUP_SPANS) and their minutes (<= 60 each); the hour keys in
+# KEYS (<= MAX_ROLLUP_KEYS), and per partly covered hour its fields (<= 366).
 # KEYS: H hour keys per entity. ARGV: H, the number of windows W, then per span (window,
 # hour index, first minute, last minute). Reply per entity: the 6 totals of each of the H
 # hours, then the 6 sums of each window, comma-separated.
@@ -133,7 +141,9 @@ class _Plan:
 
 
 def _plan(end_ms: int, windows: list[int], hours: int) -> _Plan:
-    last = hour_of(minute_of(end_ms))
+    """Hours to read and spans to sum; the hour totals end with the hour of the windows'
+    last minute (an end exactly on an hour boundary leaves the hour it starts out)."""
+    last = hour_of(last_minute_of_window(end_ms))
     wanted = [last - HOUR * i for i in range(hours - 1, -1, -1)]
     spans = {w: window_spans(end_ms, w) for w in windows}
     starts = sorted(set(wanted) | {s.hour_s for w in windows for s in spans[w]})
@@ -192,6 +202,13 @@ _WARNED = False
 def _scripted(
     client: redis.Redis, keys: Keys, entities: list[str], plan: _Plan, chunk: int
 ) -> list[list[int]]:
+    spans = len(plan.spans)
+    if spans > MAX_ROLLUP_SPANS:
+        raise ScriptBoundError(
+            f"the roll-up script would exceed its bound on window spans: {spans:,} > "
+            f"{MAX_ROLLUP_SPANS:,} (nothing was sent to Redis); ask for fewer or shorter windows"
+        )
+    chunk = max(1, min(chunk, MAX_ROLLUP_KEYS // max(len(plan.hour_starts), 1)))
     script = client.register_script(_SCRIPT)
     pipe = client.pipeline(transaction=False)
     for group in _chunks(entities, chunk):

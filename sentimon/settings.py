@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=2000, ge=16)
     max_tickers: int = Field(default=20, ge=1)
     dedup_horizon_s: int = Field(default=24 * 3600, ge=0)
+    #: Event-time bounds of the live consumer, relative to processing time (wall clock):
+    #: a post stamped further ahead or further behind is dead-lettered with the reason,
+    #: and the watermark never passes processing time plus ``event_time_max_ahead_s``.
+    #: Replays and backtests set their own bounds from the requested range.
+    event_time_max_ahead_s: int = Field(default=300, ge=0, le=7 * 24 * 3600)
+    event_time_max_behind_s: int = Field(default=7 * 24 * 3600, ge=60)
 
     # --- batching --------------------------------------------------------------------
     max_batch: int = Field(default=64, ge=1, le=4096)
@@ -129,6 +135,12 @@ class Settings(BaseSettings):
     #: Address the /metrics and /healthz endpoints bind (``0.0.0.0`` in containers).
     metrics_host: str = "127.0.0.1"
     state_dir: Path = Path(".sentimon")
+    #: SIGTERM/SIGINT: at most this long to finish in-flight batches, commit and leave the
+    #: group, whatever Redis or the broker do; what is not written stays uncommitted.
+    shutdown_grace_s: float = Field(default=30.0, gt=0, le=3600)
+    #: ``--until-idle``: the idle clock starts once the member has been assigned partitions
+    #: and caught up; a member never assigned any gives up after this long.
+    assignment_wait_s: float = Field(default=120.0, gt=0)
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -1,7 +1,11 @@
 """Event-time bucket and window arithmetic (pure).
 
-Buckets are event-time minutes. A window of W seconds ending at ``end_ms`` covers the
-W/60 minute buckets up to and including the minute that contains ``end_ms``.
+Buckets are event-time minutes. A window of W seconds ending at ``end_ms`` is half-open:
+it covers the W/60 minute buckets that start in ``[end_ms - W, end_ms)``, as a replay's
+``--to`` is exclusive. An end exactly on a minute boundary leaves that minute out (a 24 h
+window ending at midnight is exactly the previous day); a mid-minute end, such as the
+watermark, keeps its own minute in view. ``last_minute_of_window`` is the one place that
+rule lives; ``WindowRange`` gives a window's minutes and hours from it.
 """
 
 from __future__ import annotations
@@ -46,6 +50,42 @@ def hour_of(ts_s: int) -> int:
     return ts_s // HOUR * HOUR
 
 
+def last_minute_of_window(end_ms: int) -> int:
+    """Start (epoch s) of the last minute bucket of a window ending at ``end_ms``: the
+    latest minute that starts before ``end_ms`` (windows are half-open)."""
+    return minute_of(end_ms - 1)
+
+
+@dataclass(frozen=True)
+class WindowRange:
+    """The minute buckets of a window, ``first_minute..last_minute`` (epoch s, inclusive):
+    those that start in ``[end - W, end)``. Every reader derives its minutes and hours from
+    here, so windows, series, rankings and roll-ups agree on where a window ends."""
+
+    first_minute: int
+    last_minute: int
+
+    @classmethod
+    def ending_at(cls, end_ms: int, seconds: int) -> WindowRange:
+        """The window of ``seconds`` (whole minutes) ending at ``end_ms``."""
+        last = last_minute_of_window(end_ms)
+        return cls(last - seconds + MINUTE, last)
+
+    @property
+    def first_hour(self) -> int:
+        """Start of the hour the window's first minute lies in."""
+        return hour_of(self.first_minute)
+
+    @property
+    def last_hour(self) -> int:
+        """Start of the hour the window's last minute lies in."""
+        return hour_of(self.last_minute)
+
+    def hours(self) -> range:
+        """Starts of every hour the window touches, oldest first."""
+        return range(self.first_hour, self.last_hour + HOUR, HOUR)
+
+
 @dataclass(frozen=True)
 class HourSpan:
     """Part of a window inside one hour: minutes ``first..last`` (0-59) of ``hour_s``."""
@@ -60,16 +100,13 @@ class HourSpan:
 
 
 def window_spans(end_ms: int, seconds: int) -> list[HourSpan]:
-    """Hour spans covering the window, oldest first."""
-    last_minute = minute_of(end_ms)
-    first_minute = last_minute - seconds + MINUTE
+    """Hour spans covering the window ending at ``end_ms`` (``WindowRange``), oldest first."""
+    window = WindowRange.ending_at(end_ms, seconds)
     spans = []
-    hour = hour_of(first_minute)
-    while hour <= last_minute:
-        lo = max(first_minute, hour)
-        hi = min(last_minute, hour + HOUR - MINUTE)
+    for hour in window.hours():
+        lo = max(window.first_minute, hour)
+        hi = min(window.last_minute, hour + HOUR - MINUTE)
         spans.append(HourSpan(hour, (lo - hour) // MINUTE, (hi - hour) // MINUTE))
-        hour += HOUR
     return spans
 
 

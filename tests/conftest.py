@@ -15,6 +15,24 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = (ROOT / ".." / "shared" / "data" / "twitter-financial-news").resolve()
 ARTIFACTS = ROOT / "tests" / "artifacts"
+#: How far behind processing time the test slices accept event times (the feeds are fixed).
+FEED_HISTORY_S = 30 * 365 * 86_400
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _feeds_within_event_time_bounds() -> Iterator[None]:
+    """The fixed test feeds are dated around ``tests.integration.feeds.T0`` (2026-10-26),
+    any number of days before the run, so the live consumer's default bounds (7 days
+    behind processing time) would dead-letter them. Every test's settings, and the
+    consumers they spawn, accept them; tests of the bounds set them explicitly."""
+    name = "SENTIMON_EVENT_TIME_MAX_BEHIND_S"
+    before = os.environ.get(name)
+    os.environ[name] = str(FEED_HISTORY_S)
+    yield
+    if before is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = before
 
 
 @pytest.fixture(autouse=True)

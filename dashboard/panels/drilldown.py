@@ -37,7 +37,7 @@ def render_drilldown(
     row = next((r for r in snapshot.tickers if r.symbol == symbol), None)
     if row is not None:
         render_metrics(row.view)
-    points = query.series(ticker_entity(symbol), range_s, snapshot.watermark_ms)
+    points = query.series(ticker_entity(symbol), range_s, snapshot.end_ms)
     frame = series_frame(points, bin_minutes(range_s))
     st.vega_lite_chart(
         chart_data(frame), score_volume_spec(height=280), key="ticker_chart", width="stretch"

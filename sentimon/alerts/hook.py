@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ import redis
 from consumers.writeplan import Guard, WritePlan
 from sentimon.aggregate import AggregateUpdate
 from sentimon.alerts import payload as payloads
+from sentimon.alerts.baseline import window_index
 from sentimon.alerts.lifecycle import Notice
 from sentimon.alerts.notices import NoticeWriter
 from sentimon.alerts.rulefile import load_rules
@@ -226,33 +228,40 @@ class AlertHook:
     def _apply_reads(self, pairs: list[_Pair], reads: Reads, batch: _Batch) -> None:
         """Store what Redis had, plus this batch's own deltas (the read precedes the write)."""
         deltas: dict[str, list[tuple[int, Stats]]] = defaultdict(list)
-        for (entity, minute), stats in batch.update.buckets.items():
+        for (entity, minute), stats in sorted(batch.update.buckets.items()):
             deltas[entity].append((minute, stats))
         for r, stats in zip(reads.ranges, reads.windows, strict=True):
-            for minute, delta in deltas.get(r.entity, ()):
-                if r.contains(minute):
-                    stats = stats + delta
+            for _, delta in _within(deltas.get(r.entity, []), r.first, r.last):
+                stats = stats + delta
             batch.windows[r] = stats
         by_series: dict[tuple[str, int], list[tuple[int, Stats]]] = defaultdict(list)
-        for (entity, window_s, index), delta in batch.deltas.items():
+        for (entity, window_s, index), delta in sorted(batch.deltas.items()):
             by_series[(entity, window_s)].append((index, delta))
         for req, found in zip(reads.requests, reads.sums, strict=True):
-            for index, delta in by_series.get((req.entity, req.window_s), ()):
-                if req.first <= index <= req.last:
-                    found[index] = found.get(index, Stats()) + delta
-            batch.sums[(req.entity, req.window_s)] = found
+            series = by_series.get((req.entity, req.window_s), [])
+            for index, delta in _within(series, req.first, req.last):
+                found[index] = found.get(index, Stats()) + delta
+            # A series may come in several disjoint requests: their windows add up.
+            batch.sums.setdefault((req.entity, req.window_s), {}).update(found)
 
     def _window_requests(self, pairs: list[_Pair]) -> list[WindowRequest]:
-        spans: dict[tuple[str, int], tuple[int, int]] = {}
+        """Per (entity, window length), the windows the ticks' baselines read: for a tick
+        in window ``i``, windows ``i - history .. i - 1``. Their union, as disjoint
+        requests, so the read grows with ticks x history, never with the time between
+        the batch's oldest and newest post (two posts a century apart: two small ones)."""
+        needed: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
         for p in pairs:
             if not p.rule.uses_baseline:
                 continue
             w = p.rule.window_s
-            first = (p.ticks[0].ts_ms // 1000) // w - p.rule.history
-            last = (p.ticks[-1].ts_ms // 1000) // w - 1
-            lo, hi = spans.get((p.entity, w), (first, last))
-            spans[(p.entity, w)] = (min(lo, first), max(hi, last))
-        return [WindowRequest(e, w, lo, hi) for (e, w), (lo, hi) in sorted(spans.items())]
+            for tick in p.ticks:
+                index = window_index(tick.ts_ms, w)
+                needed[(p.entity, w)].append((index - p.rule.history, index - 1))
+        return [
+            WindowRequest(entity, w, first, last)
+            for (entity, w), spans in sorted(needed.items())
+            for first, last in _union(spans)
+        ]
 
     # --- one pair ----------------------------------------------------------------------
     def _evaluate(self, pair: _Pair, batch: _Batch) -> None:
@@ -297,3 +306,21 @@ class AlertHook:
 def _range(pair: _Pair, tick: Tick) -> MinuteRange:
     """The rule's sliding window ending at the tick's minute."""
     return MinuteRange(pair.entity, tick.minute_s - pair.rule.window_s + 60, tick.minute_s)
+
+
+def _within(items: list[tuple[int, Stats]], first: int, last: int) -> list[tuple[int, Stats]]:
+    """The items (sorted by their number) whose number lies in ``first..last``."""
+    lo = bisect_left(items, first, key=lambda item: item[0])
+    hi = bisect_right(items, last, key=lambda item: item[0])
+    return items[lo:hi]
+
+
+def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Inclusive integer intervals merged where they overlap or touch, in order."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged

@@ -24,7 +24,7 @@ import redis
 
 from sentimon.alerts.lifecycle import AlertState
 from sentimon.alerts.silences import Silence
-from sentimon.errors import SinkError
+from sentimon.errors import ScriptBoundError, SinkError
 from sentimon.keys import Keys
 from sentimon.windows import HOUR, MINUTE, Stats, hour_of
 
@@ -57,6 +57,21 @@ RANGE_FIELDS = ("n", "neg", "s", "ss")
 #: Tumbling windows per baseline-sums hash (a baseline reads at most two of them).
 WINDOW_BLOCK = 32
 WINDOW_FIELDS = ("n", "s", "ss")
+
+#: Records read per HMGET (Lua's ``unpack`` fails beyond about 8,000 values).
+UNPACK_CHUNK = 1_000
+
+#: Bounds on the read script's loops (see its header), checked before each call: a batch
+#: over one raises ``ScriptBoundError`` instead of blocking Redis. None depends on how far
+#: apart a batch's event times are. The most a default write can need (64 posts x 4
+#: coalesced, 20 tickers a post none of which another post names, each post in its own
+#: hour, the shipped rules): about 630,000 fields, 11,300 spans and 85,000 minutes.
+#: Fields its HMGETs name in total (records, hour totals, minute unions, window sums).
+MAX_READ_FIELDS = 1_000_000
+#: (range, hour) spans over all ranges: the two loops over the ranges' spans.
+MAX_READ_SPANS = 250_000
+#: Minutes summed one by one (those of the hours a range covers in part), 4 fields each.
+MAX_READ_MINUTES = 500_000
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,11 @@ class AlertStore:
     def _spec(
         self, fields: list[str], ranges: list[MinuteRange], requests: list[WindowRequest]
     ) -> dict[str, Any]:
+        """The script's argument, checked against the bounds (first what building it
+        would cost, then its exact counts)."""
+        _check("hour spans", sum(_hour_count(r.first, r.last) for r in ranges), MAX_READ_SPANS)
+        windows = sum(req.last - req.first + 1 for req in requests)
+        _check("fields read", len(fields) + len(WINDOW_FIELDS) * windows, MAX_READ_FIELDS)
         spec: dict[str, list[Any]] = {"fields": fields, "ranges": [], "windows": []}
         for r in ranges:
             spans = _hour_spans(r.first, r.last)
@@ -144,6 +164,7 @@ class AlertStore:
                  min(req.last, block * WINDOW_BLOCK + WINDOW_BLOCK - 1)]
                 for block in blocks
             ])  # fmt: skip
+        check_read_bounds(spec)
         return spec
 
     def recent_posts(self, entity: str, limit: int) -> list[dict[str, Any]]:
@@ -161,12 +182,25 @@ class AlertStore:
 #: the whole hour; the minutes of an hour that ranges cut into with one HMGET over the
 #: union of those minutes), and returns the non-empty windows of each baseline-sums
 #: request as flat ``index n s ss`` quadruples.
-#: ARGV[1]: {"ranges": [[[hour key, first, last], ...], ...],
+#: ARGV[1]: {"fields": [record field, ...],
+#:           "ranges": [[[hour key, first, last], ...], ...],
 #:           "windows": [[[sums key, first index, last index], ...], ...]}
+#: Loops, bounded before each call (``check_read_bounds``, counted by ``read_work``):
+#: - the records, the hour totals, the minute unions and the window blocks (building their
+#:   field names, then going through what HMGET returned): fields <= MAX_READ_FIELDS;
+#: - the ranges' spans, twice (the unions, then the sums): spans <= MAX_READ_SPANS;
+#: - the minutes of each span that cuts into its hour: minutes <= MAX_READ_MINUTES.
+#: HGETALL of the open index and the silences returns them whole (no loop in the script):
+#: their size is that of the open alerts and silences, whatever the batch.
 _READ_SCRIPT = """
 local spec = cjson.decode(ARGV[1])
+-- Records in chunks: Lua's unpack() takes at most a few thousand values at a time.
 local records = {}
-if #spec.fields > 0 then records = redis.call('HMGET', KEYS[1], unpack(spec.fields)) end
+for i = 1, #spec.fields, __UNPACK_CHUNK__ do
+  local last = math.min(i + __UNPACK_CHUNK__ - 1, #spec.fields)
+  local chunk = redis.call('HMGET', KEYS[1], unpack(spec.fields, i, last))
+  for k = 1, #chunk do records[#records + 1] = chunk[k] end
+end
 local opened = redis.call('HGETALL', KEYS[2])
 local silences = redis.call('HGETALL', KEYS[3])
 local names = {__RANGE_FIELDS__}
@@ -268,7 +302,57 @@ for _, blocks in ipairs(spec.windows) do
   windows[#windows + 1] = found
 end
 return {records, opened, silences, sums, windows}
-""".replace("__RANGE_FIELDS__", ", ".join(f"'{f}'" for f in RANGE_FIELDS))
+""".replace("__RANGE_FIELDS__", ", ".join(f"'{f}'" for f in RANGE_FIELDS)).replace(
+    "__UNPACK_CHUNK__", str(UNPACK_CHUNK)
+)
+
+
+@dataclass(frozen=True)
+class ReadWork:
+    """What one read script call does, counted as its header states its bounds."""
+
+    fields: int
+    spans: int
+    minutes: int
+
+
+def read_work(spec: dict[str, Any]) -> ReadWork:
+    """The counts of ``spec`` as the script runs it: each hour read once for its totals
+    and once for the union of the minutes ranges cut out of it."""
+    fields = len(spec["fields"])
+    spans = minutes = 0
+    totals: set[str] = set()
+    union: dict[str, tuple[int, int]] = {}
+    for range_spans in spec["ranges"]:
+        spans += len(range_spans)
+        for key, lo, hi in range_spans:
+            if lo == 0 and hi == 59:
+                totals.add(key)
+                continue
+            minutes += hi - lo + 1
+            u_lo, u_hi = union.get(key, (lo, hi))
+            union[key] = (min(u_lo, lo), max(u_hi, hi))
+    width = len(RANGE_FIELDS)
+    fields += width * (len(totals) + sum(hi - lo + 1 for lo, hi in union.values()))
+    for blocks in spec["windows"]:
+        fields += len(WINDOW_FIELDS) * sum(last - first + 1 for _, first, last in blocks)
+    return ReadWork(fields, spans, minutes)
+
+
+def check_read_bounds(spec: dict[str, Any]) -> ReadWork:
+    """``read_work(spec)``, or ``ScriptBoundError`` if it exceeds a bound."""
+    work = read_work(spec)
+    _check("fields read", work.fields, MAX_READ_FIELDS)
+    _check("hour spans", work.spans, MAX_READ_SPANS)
+    _check("minutes summed", work.minutes, MAX_READ_MINUTES)
+    return work
+
+
+def _check(bound: str, count: int, limit: int) -> None:
+    if count > limit:
+        raise ScriptBoundError.over(
+            "alert read", bound, count, limit, also=", or shorten the alert rules' windows"
+        )
 
 
 def _parse_reads(
@@ -300,6 +384,12 @@ def _silences(raw: dict[str, str]) -> list[Silence]:
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring unreadable silence %s: %s", key, exc)
     return out
+
+
+def _hour_count(first: int, last: int) -> int:
+    """How many hours ``_hour_spans(first, last)`` returns."""
+    start = hour_of(first)
+    return (last - start) // HOUR + 1 if start <= last else 0
 
 
 def _hour_spans(first: int, last: int) -> list[tuple[int, int, int]]:

@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="exit 0 after this many seconds without new records",
+        help="exit 0 after this many seconds without new records, counted once the member "
+        "has partitions and has caught up to their end (a member assigned none exits after "
+        "SENTIMON_ASSIGNMENT_WAIT_S)",
     )
     parser.add_argument("--namespace", default=None, help="Redis namespace (default live)")
     parser.add_argument("--metrics-port", type=int, default=None, help="serve /metrics, /healthz")
@@ -31,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from consumers.service import run_consumer
+    """Run the consumer. SIGTERM/SIGINT: drain for at most ``SENTIMON_SHUTDOWN_GRACE_S``,
+    then exit 0; a worker thread still stuck after that does not hold the process."""
+    from consumers.service import exit_when_workers_stuck, run_consumer
     from sentimon.cli.output import emit_json
     from sentimon.settings import get_settings
 
@@ -46,4 +50,5 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.json:
         emit_json(summary)
+    exit_when_workers_stuck(code)
     return code

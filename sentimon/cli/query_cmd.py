@@ -40,7 +40,11 @@ def run(args: argparse.Namespace) -> int:
     from sentimon.windows import parse_window
 
     settings = get_settings()
-    query = Query(connect(settings), args.namespace or settings.namespace)
+    query = Query(
+        connect(settings),
+        args.namespace or settings.namespace,
+        max_ahead_ms=settings.event_time_max_ahead_s * 1000,
+    )
     data: Any
     if args.action in ("ticker", "market", "kind", "top"):
         seconds = parse_window(args.window)

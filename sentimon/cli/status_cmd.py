@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import time
 from typing import Any
+from urllib.parse import urlsplit
+
+from sentimon.errors import SentimonError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,24 +18,65 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def collect(settings: Any, namespace: str) -> dict[str, Any]:
+    """Everything ``status`` shows; a Redis that does not answer is a ``SentimonError``
+    naming it (host and port, never the password)."""
+    import redis
+
     from sentimon.query import Query
-    from sentimon.redis_client import connect
+    from sentimon.redis_client import connect, describe
 
     query = Query(connect(settings), namespace)
     now_ms = int(time.time() * 1000)
-    consumers = query.health()
+    try:
+        consumers = query.health()
+        meta = query.meta()
+        counters = query.counters()
+        dlq = query.dlq_counts()
+    except redis.RedisError as exc:
+        raise SentimonError(
+            f"cannot read status from Redis at {_where(settings)} ({describe(exc)}); "
+            "is it running and reachable? Consumers keep retrying while it is down."
+        ) from exc
     for snap in consumers.values():
         snap["age_s"] = round((now_ms - int(snap.get("ts", now_ms))) / 1000, 1)
-    meta = query.meta()
     return {
         "namespace": namespace,
         "kafka": settings.kafka_bootstrap,
-        "counters": query.counters(),
-        "dlq": query.dlq_counts(),
+        "counters": counters,
+        "dlq": dlq,
         "model": meta.get("model"),
         "watermark_ms": int(meta["watermark_ms"]) if "watermark_ms" in meta else None,
         "consumers": consumers,
     }
+
+
+def _where(settings: Any) -> str:
+    url = urlsplit(settings.redis_url.get_secret_value())
+    return f"{url.hostname or '?'}:{url.port or 6379}"
+
+
+def redis_line(snap: dict[str, Any]) -> str:
+    """A consumer's view of Redis, from its health snapshot: ok, unavailable since when
+    and why, or ok after an outage (when it ended, how long, how many retries)."""
+    state = snap.get("redis")
+    if not isinstance(state, dict):
+        return "redis: unknown"
+    if not state.get("ok", True):
+        return (
+            f"redis: UNAVAILABLE since {_clock(state.get('since'))} "
+            f"({state.get('error')}, {state.get('retries', 0)} retries)"
+        )
+    last = state.get("last_outage")
+    if not isinstance(last, dict):
+        return "redis: ok"
+    return (
+        f"redis: ok; last outage {_clock(last.get('since'))}-{_clock(last.get('until'))} "
+        f"({last.get('seconds')}s, {last.get('retries', 0)} retries, {last.get('error')})"
+    )
+
+
+def _clock(ts: Any) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(float(ts))) if ts is not None else "?"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,5 +96,8 @@ def run(args: argparse.Namespace) -> int:
     print("\nconsumers:")
     for name, snap in data["consumers"].items():
         lag = sum(snap.get("lag", {}).values())
-        print(f"  {name}: {snap.get('rate')} rec/s, lag {lag}, last seen {snap['age_s']}s ago")
+        print(
+            f"  {name}: {snap.get('rate')} rec/s, lag {lag}, last seen {snap['age_s']}s ago; "
+            f"{redis_line(snap)}"
+        )
     return 0

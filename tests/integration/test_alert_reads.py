@@ -11,7 +11,7 @@ import pytest
 from consumers.sink import RedisSink
 from consumers.writeplan import Fence, WritePlan, plan_aggregates
 from sentimon.aggregate import ScoredPost, aggregate
-from sentimon.alerts.state import RANGE_FIELDS, AlertStore, MinuteRange
+from sentimon.alerts.state import RANGE_FIELDS, WINDOW_BLOCK, AlertStore, MinuteRange, WindowRequest
 from sentimon.contract import Post
 from sentimon.keys import MARKET, Keys
 from sentimon.redis_client import connect
@@ -73,3 +73,40 @@ def test_range_sums_equal_the_posts_stats(written: tuple[AlertStore, list[Scored
         assert (got.positive, got.neutral) == (0, 0)  # not read: no rule measures them
     assert reads.windows[0].count > 0 and reads.windows[3].count == 120
     assert reads.windows[5] == Stats()
+
+
+def test_thousands_of_records_are_read_in_one_call(
+    written: tuple[AlertStore, list[ScoredPost]],
+) -> None:
+    """More record fields than Lua's ``unpack`` takes at once (about 8,000)."""
+    store, _ = written
+    fields = [f"rule|ticker:T{i}" for i in range(9_000)]
+    store.client.hset(
+        store.keys.alert_state, mapping={f: f"v{i}" for i, f in enumerate(fields[::2])}
+    )
+    snapshot, _ = store.fetch(fields, [], [])
+    assert snapshot.records == {
+        f: (f"v{i // 2}" if i % 2 == 0 else None) for i, f in enumerate(fields)
+    }
+
+
+def test_disjoint_window_requests_read_their_own_windows(
+    written: tuple[AlertStore, list[ScoredPost]],
+) -> None:
+    """One series' windows a century apart, as two requests (the hook sends one per
+    stretch of windows its ticks' baselines need)."""
+    store, _ = written
+    w = 900
+    old, new = 946_684_800 // w, 4_102_444_740 // w
+    for index, count in ((old - 3, 2), (old - 1, 5), (new - 16, 7), (new - 1, 1)):
+        block = store.keys.alert_window(MARKET, w, index // WINDOW_BLOCK)
+        store.client.hset(block, mapping={f"{index}:n": count, f"{index}:s": 1, f"{index}:ss": 3})
+    requests = [
+        WindowRequest(MARKET, w, old - 16, old - 1),
+        WindowRequest(MARKET, w, new - 16, new - 1),
+    ]
+    _, reads = store.fetch([], [], requests)
+    assert [sorted((i, s.count) for i, s in found.items()) for found in reads.sums] == [
+        [(old - 3, 2), (old - 1, 5)],
+        [(new - 16, 7), (new - 1, 1)],
+    ]

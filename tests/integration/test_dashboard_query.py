@@ -51,9 +51,12 @@ def filled(stack: Any) -> Query:
     return Query(client, keys.namespace)
 
 
-@pytest.mark.parametrize("end_offset_min", [0, 7, 31, 59, 60 * 25])
-def test_rollups_equal_windows_and_hour_totals(filled: Query, end_offset_min: int) -> None:
-    end = END_MS - end_offset_min * 60_000
+# minutes before END_MS (07:33:20), and the ends 07:33:00.000 and 07:00:00.000
+@pytest.mark.parametrize(
+    "end_offset_ms", [m * 60_000 for m in (0, 7, 31, 59, 60 * 25)] + [20_000, 2_000_000]
+)
+def test_rollups_equal_windows_and_hour_totals(filled: Query, end_offset_ms: int) -> None:
+    end = END_MS - end_offset_ms
     entities = [MARKET, *(ticker_entity(s) for s in SYMBOLS)]
     windows = [300, 3600, 86400]
     got = filled.rollups(entities, windows, 26, end)
@@ -62,7 +65,8 @@ def test_rollups_equal_windows_and_hour_totals(filled: Query, end_offset_min: in
         for entity in entities:
             assert got[entity].windows[w] == plain[entity], (entity, w)
     assert got[MARKET].windows[86400].count > 0
-    last_hour_end = end // 3_600_000 * 3_600_000 + 3_599_999
+    # the end of the hour holding the window's last minute (windows are half-open)
+    last_hour_end = (end - 1) // 3_600_000 * 3_600_000 + 3_600_000
     minutes = filled.many_series(entities, 26 * 3600, last_hour_end)
     for entity in entities:
         per_hour: dict[int, int] = {}

@@ -69,6 +69,7 @@ def test_metrics_endpoint_exposes_updates(server: MetricsServer, fresh: Metrics)
     fresh.set_lag("news", 2, records=17, seconds=4.5)
     fresh.set_model("finbert-tiny", backend="onnx", device="cpu")
     fresh.alert_retries.labels("webhook").inc(2)
+    fresh.set_redis_up(False)
 
     status, ctype, body = _get(server.url + "/metrics")
     assert status == 200
@@ -82,6 +83,7 @@ def test_metrics_endpoint_exposes_updates(server: MetricsServer, fresh: Metrics)
     assert 'sentimon_consumer_lag_seconds{partition="2",topic="news"} 4.5' in body
     assert 'sentimon_model_info{backend="onnx",device="cpu",model="finbert-tiny"} 1.0' in body
     assert 'sentimon_alert_retries_total{sink="webhook"} 2.0' in body
+    assert "sentimon_redis_up 0.0" in body
 
 
 def test_forget_partition_drops_its_lag_series(server: MetricsServer, fresh: Metrics) -> None:

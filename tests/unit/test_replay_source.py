@@ -214,3 +214,28 @@ def test_a_partition_that_never_answers_is_reported():
     source = KafkaReplay(load_settings(), ["news"], TimeRange(), consumer=consumer, stall_s=0.3)
     with pytest.raises(ReplayError, match="news:0"):
         source.plan()
+
+
+@pytest.mark.parametrize("tansu", [True, False])
+def test_a_backfilled_topic_is_reported_with_what_to_do(tansu: bool) -> None:
+    """History published long after its event times (record timestamps are produce
+    times): the replay finds nothing by broker time and says to use --scan-all."""
+    produced = T0 + 400 * 24 * H
+    rows = [(produced + i, T0 + i * 60_000) for i in range(10)]
+    consumer = FakeConsumer({("news", 0): rows}, tansu=tansu)
+    source, events = replay(consumer, TimeRange(T0, T0 + H))
+    assert events == []
+    assert source.counters.skewed >= 1
+    (warning,) = source.warnings()
+    assert "--scan-all" in warning and "found no record in the range" in warning
+    full, kept = replay(
+        FakeConsumer({("news", 0): rows}, tansu=tansu), TimeRange(T0, T0 + H), scan_all=True
+    )
+    assert len(kept) == 10 and full.warnings() == []
+
+
+def test_event_times_matching_record_times_give_no_warning() -> None:
+    rows = [(T0 + i * 60_000, T0 + i * 60_000) for i in range(10)]
+    source, events = replay(FakeConsumer({("news", 0): rows}, tansu=False), TimeRange(T0, T0 + H))
+    assert len(events) == 10 and source.warnings() == []
+    assert source.counters.as_dict()["skewed_timestamps"] == 0

@@ -61,10 +61,10 @@ class Expected:
         return exp
 
 
-def valid_msg(topic: str, kind: str, post_id: str, rng: random.Random) -> Msg:
+def valid_msg(topic: str, kind: str, post_id: str, rng: random.Random, base_ms: int = T0) -> Msg:
     label = rng.choice(list(WORDS))
     tickers = tuple(rng.sample(TICKERS, rng.choice([0, 1, 1, 2])))
-    ts = T0 + rng.randrange(SPAN_MS)
+    ts = base_ms + rng.randrange(SPAN_MS)
     body: dict[str, object] = {
         "id": post_id,
         "text": f"Company {rng.choice(WORDS[label])} ({post_id})",
@@ -85,14 +85,16 @@ def build_stream(
     n_invalid: int = 10,
     duplicates: int = 5,
     seed: int = 11,
+    base_ms: int = T0,
 ) -> list[Msg]:
-    """``n_valid`` posts (two thirds news), ``n_invalid`` malformed records cycling through
-    ``feeds.MALFORMED``, and ``duplicates`` repeated posts (same bytes), shuffled."""
+    """``n_valid`` posts (two thirds news) stamped in the 3 hours from ``base_ms``,
+    ``n_invalid`` malformed records cycling through ``feeds.MALFORMED``, and
+    ``duplicates`` repeated posts (same bytes), shuffled."""
     rng = random.Random(seed)
     msgs = [
-        valid_msg(social, "social", f"{prefix}s-{i}", rng)
+        valid_msg(social, "social", f"{prefix}s-{i}", rng, base_ms)
         if i % 3 == 0
-        else valid_msg(news, "news", f"{prefix}n-{i}", rng)
+        else valid_msg(news, "news", f"{prefix}n-{i}", rng, base_ms)
         for i in range(n_valid)
     ]
     msgs += rng.sample(msgs, duplicates)

@@ -76,10 +76,10 @@ def test_hostile_burst_is_dead_lettered_and_valid_posts_around_it_count(
 ) -> None:
     """Injects: 240 hostile payloads from hypothesis (random bytes, invalid UTF-8, JSON
     nested up to 5,000 deep, messages over the 64 KiB limit, ids over 256 chars, wrong
-    types in every field, NaN/Infinity/1e400, a 5,000-digit number, lone surrogates,
+    types in every field, NaN/Infinity/1e400, repeated keys, a 5,000-digit number, lone surrogates,
     tombstones/nulls/non-objects, truncated JSON, BOM and trailing garbage) plus two
     records over 1 MB, mixed with 60 odd-but-valid posts (any Unicode, padded ids,
-    truncated long texts, ISO/float times, NaN extras), between 120 plain posts; consumed
+    truncated long texts, ISO/float times, huge or nested extras), between 120 plain posts; consumed
     by `sentimon consume` (real model).
     Asserts: every hostile record is in its DLQ topic with a non-empty reason and its
     original bytes (the two giants cut to fit, with size and SHA-256 headers); DLQ

@@ -30,7 +30,13 @@ class FakeSource:
         out, self.pending = self.pending[: self.chunk], self.pending[self.chunk :]
         return out
 
-    def commit(self, offsets: dict[tuple[str, int], int], *, blocking: bool = True) -> None:
+    def commit(
+        self,
+        offsets: dict[tuple[str, int], int],
+        *,
+        blocking: bool = True,
+        timeout_s: float | None = None,
+    ) -> None:
         self.commits.append(dict(offsets))
         self.blocking.append(blocking)
 
@@ -44,8 +50,14 @@ class FakeSource:
     def resume_all(self) -> None:
         self.paused = False
 
+    def assignment(self) -> list[tuple[str, int]]:
+        return [("news", 0)]
+
+    def caught_up(self) -> bool:
+        return not self.pending
+
     def close(self, timeout_s: float = 5.0) -> None:
-        pass
+        self.closed_with = timeout_s
 
 
 class FakeProcessor:
@@ -53,6 +65,7 @@ class FakeProcessor:
 
     def __init__(self, concurrency: int, fail_writes: int = 0) -> None:
         self.scorer = SimpleNamespace(concurrency=concurrency, model_id="fake@0")
+        self.sink = SimpleNamespace(client=SimpleNamespace(ping=lambda: True))
         self.written: list[int] = []
         #: The offsets each write carried.
         self.writes: list[list[int]] = []
@@ -155,7 +168,13 @@ class WatchedSource(FakeSource):
         self.next_at = time.monotonic() + self.every_s
         return super().poll(timeout_s)
 
-    def commit(self, offsets: dict[tuple[str, int], int], *, blocking: bool = True) -> None:
+    def commit(
+        self,
+        offsets: dict[tuple[str, int], int],
+        *,
+        blocking: bool = True,
+        timeout_s: float | None = None,
+    ) -> None:
         self.written_at_commit.append(self.processor.written[-1] + 10)
         super().commit(offsets, blocking=blocking)
 

@@ -32,20 +32,24 @@ def random_hours(rng: random.Random, count: int) -> dict[int, dict[str, int]]:
 
 
 def naive(hashes: dict[int, dict[str, int]], end_ms: int, seconds: int) -> Stats:
+    """Sum of the minute buckets that start in ``[end - seconds, end)``."""
     total = Stats()
-    last = end_ms // 1000 // 60 * 60
-    for minute in range(last - seconds + 60, last + 60, 60):
+    start_s = -(-(end_ms - seconds * 1000) // 60_000) * 60  # first minute start >= end - W
+    for minute in range(start_s, start_s + seconds, 60):
         fields = hashes.get(minute // HOUR * HOUR, {})
         m = (minute % HOUR) // 60
         total = total + Stats(*(fields.get(f"{m}:{name}", 0) for name in _STAT))
     return total
 
 
-@pytest.mark.parametrize("end_offset_min", [0, 17, 33, 60 * 5 + 1])
-def test_client_side_sums_equal_a_naive_minute_sum(end_offset_min):
-    rng = random.Random(end_offset_min)
+# offsets before END_MS (07:33:20): mid-minute ends, 07:33:00.000 and 07:00:00.000
+@pytest.mark.parametrize(
+    "end_offset_ms", [0, 17 * 60_000, 33 * 60_000, 301 * 60_000, 20_000, 2_000_000]
+)
+def test_client_side_sums_equal_a_naive_minute_sum(end_offset_ms):
+    rng = random.Random(end_offset_ms)
     hashes = random_hours(rng, 30)
-    end = END_MS - end_offset_min * 60_000
+    end = END_MS - end_offset_ms
     windows = [300, 3600, 2 * 3600 + 600]
     plan = _plan(end, windows, 26)
     replies = [
@@ -57,7 +61,8 @@ def test_client_side_sums_equal_a_naive_minute_sum(end_offset_min):
     for w in windows:
         assert rollup.windows[w] == naive(hashes, end, w), w
     assert [h for h, _ in rollup.hours] == plan.wanted_hours
-    assert len(rollup.hours) == 26 and rollup.hours[-1][0] == end // 1000 // HOUR * HOUR
+    last_hour = (end - 1) // 1000 // HOUR * HOUR  # the hour of the last minute before end
+    assert len(rollup.hours) == 26 and rollup.hours[-1][0] == last_hour
     first_hour, first_stats = rollup.hours[0]
     assert first_stats.count == hashes.get(first_hour, {}).get("n", 0)
 
@@ -68,3 +73,27 @@ def test_plan_marks_only_partly_covered_hours_partial():
     # 5m: 07:29-07:33; 1h: 06:34-07:33; 3h: 04:34-07:33 -> partial 07:00, 06:00, 04:00
     assert partial == {LAST_HOUR, LAST_HOUR - HOUR, LAST_HOUR - 3 * HOUR}
     assert plan.argv[:2] == [len(plan.hour_starts), 3]
+
+
+def test_plan_ending_on_an_hour_boundary_reads_whole_hours_before_it():
+    end = LAST_HOUR * 1000  # 07:00:00.000: 1h is 06:00-06:59, 3h is 04:00-06:59
+    plan = _plan(end, [3600, 3 * HOUR], 2)
+    assert plan.partial_hours() == set()
+    assert plan.wanted_hours == [LAST_HOUR - 2 * HOUR, LAST_HOUR - HOUR]
+    assert LAST_HOUR not in plan.hour_starts
+
+
+def test_a_roll_up_over_its_span_bound_is_refused_before_redis_is_asked() -> None:
+    from sentimon.errors import ScriptBoundError
+    from sentimon.keys import Keys
+    from sentimon.rollups import MAX_ROLLUP_SPANS, rollups
+
+    class NoRedis:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"Redis was asked ({name})")
+
+    month = 30 * 86_400
+    windows = [month - 60 * i for i in range(9)]  # 9 x ~721 hour spans
+    with pytest.raises(ScriptBoundError, match="window spans"):
+        rollups(NoRedis(), Keys("t"), ["market"], windows, 2, 1_793_000_000_000)  # type: ignore[arg-type]
+    assert MAX_ROLLUP_SPANS < 9 * 721

@@ -9,6 +9,7 @@ from dashboard.snapshot import (
     EntityView,
     TickerRow,
     baseline,
+    baseline_range,
     covered_hours,
     entity_view,
     top_movers,
@@ -43,11 +44,21 @@ def test_baseline_covers_the_24_hours_before_the_window_start_hour_only():
 
 
 def test_baseline_when_the_window_lies_in_one_hour():
-    end = END_HOUR * 1000 + 59 * 60_000  # 07:59: window 07:00-07:59, baseline 07:00 - 24 h
     marked = {0: stats(50, 0.5), 1: stats(10, -0.5), 24: stats(10, -0.5), 25: stats(99, 0.9)}
-    got = baseline(hours(marked), end)
-    assert got.count == 20
-    assert got.mean_score == -0.5
+    # 07:59:30 and 08:00:00.000: window 07:00-07:59 (half-open), baseline 07:00 - 24 h
+    for end in (END_HOUR * 1000 + 59 * 60_000 + 30_000, (END_HOUR + HOUR) * 1000):
+        got = baseline(hours(marked), end)
+        assert got.count == 20, end
+        assert got.mean_score == -0.5
+
+
+def test_baseline_of_a_window_ending_on_a_minute_boundary_starts_an_hour_earlier():
+    # 07:59:00.000: the window is 06:59-07:58, so its start hour is 06:00
+    assert baseline_range(END_HOUR * 1000 + 59 * 60_000) == (
+        END_HOUR - (BASELINE_HOURS + 1) * HOUR,
+        END_HOUR - HOUR,
+    )
+    assert baseline_range(END_HOUR * 1000 + 59 * 60_000 + 1)[1] == END_HOUR
 
 
 def test_change_z_and_volume_ratio():

@@ -1,0 +1,200 @@
+"""Dead letters effectively once: each invalid record reaches its dead-letter topic once,
+however often its batch is retried, its consumer killed or its partition moved.
+
+A dead letter is published before the batch's atomic Redis write (a record must never be
+fenced as applied before its dead letter is safe in Kafka), so a retried write, a crash
+or a takeover would publish it again. Three records stop that:
+
+- in memory, per partition, the highest source offset this process has published: a
+  retried batch (Redis failed after the publish) skips what it already sent;
+- in Redis, per partition, ``sent``: the highest offset whose dead letter the broker has
+  acknowledged (written right after the acknowledgement); a member taking over skips up
+  to it;
+- in Redis, per partition, ``pending``: written *before* a publish, the highest offset it
+  may send and when. Offsets in ``(sent, pending]`` are in doubt: the publisher died or
+  lost Redis between the two writes. Only then is the dead-letter topic itself read back
+  from the reservation time (``DeadLetterReader.published``) to learn which of them made
+  it, so nothing is lost and nothing sent twice.
+
+Within a partition, records are published in offset order (writes run in batch order), so
+one offset per partition describes everything sent before it. A fence rebase (the
+broker lost a partition's data and its offsets start again) clears the partition's marks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import redis
+
+from consumers.dlq import DeadLetter, DeadLetterSink
+from consumers.faults import fault_point
+from sentimon.errors import SinkError
+from sentimon.keys import Keys
+
+log = logging.getLogger(__name__)
+
+#: How far before its reservation the dead-letter topic is read back (clock skew between
+#: this host and the broker's timestamps).
+READ_BACK_MARGIN_MS = 60_000
+
+SourceId = tuple[str, int, int]
+
+
+def source_id(letter: DeadLetter) -> SourceId:
+    r = letter.record
+    return (r.topic, r.partition, r.offset)
+
+
+class DeadLetterReader(Protocol):
+    """Reads a dead-letter topic back: which of ``letters`` are already in it."""
+
+    def published(self, letters: Sequence[DeadLetter], since_ms: int) -> set[SourceId]: ...
+
+
+class DeadLetterLedger:
+    """The ``sent`` and ``pending`` marks of one namespace in Redis (hash ``Keys.dlq_marks``:
+    field ``<topic>:<partition>`` -> ``sent``, ``<topic>:<partition>|pending`` ->
+    ``offset:epoch_ms``)."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.client: Any = client
+        self.key = keys.dlq_marks
+
+    def marks(self, fields: Sequence[str]) -> dict[str, tuple[int, int, int]]:
+        """Per partition field: (sent, pending, pending time in ms); -1 where unset."""
+        names = [name for f in fields for name in (f, f"{f}|pending")]
+        try:
+            values = self.client.hmget(self.key, names)
+        except redis.RedisError as exc:
+            raise SinkError(f"reading dead-letter marks from Redis failed: {exc}") from exc
+        out = {}
+        for i, f in enumerate(fields):
+            sent, pending = values[2 * i], values[2 * i + 1]
+            offset, _, at = (pending or "-1:0").partition(":")
+            out[f] = (int(sent) if sent is not None else -1, int(offset), int(at or 0))
+        return out
+
+    def reserve(self, offsets: dict[str, int], now_ms: int) -> None:
+        """Before a publish: these partitions may get dead letters up to these offsets."""
+        if offsets:
+            mapping = {f"{f}|pending": f"{o}:{now_ms}" for f, o in offsets.items()}
+            try:
+                self.client.hset(self.key, mapping=mapping)
+            except redis.RedisError as exc:
+                raise SinkError(f"reserving dead letters in Redis failed: {exc}") from exc
+
+    def confirm(self, offsets: dict[str, int]) -> bool:
+        """After the broker's acknowledgement. False when Redis did not take it (the
+        process still remembers, and a later member reads the topic back)."""
+        if not offsets:
+            return True
+        try:
+            self.client.hset(self.key, mapping={f: str(o) for f, o in offsets.items()})
+        except redis.RedisError as exc:
+            log.debug("dead-letter marks not confirmed (%s); resolved on the next publish", exc)
+            return False
+        return True
+
+    def clear(self, fields: Sequence[str]) -> None:
+        names = [name for f in fields for name in (f, f"{f}|pending")]
+        if names:
+            try:
+                self.client.hdel(self.key, *names)
+            except redis.RedisError as exc:
+                raise SinkError(f"clearing dead-letter marks failed: {exc}") from exc
+
+
+class PublishOnce:
+    """A ``DeadLetterSink`` that publishes through ``inner`` at most once per record."""
+
+    def __init__(
+        self,
+        inner: DeadLetterSink,
+        ledger: DeadLetterLedger,
+        reader: DeadLetterReader | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.inner = inner
+        self.ledger = ledger
+        self.reader = reader
+        self.clock = clock
+        #: partition field -> highest offset this process has published
+        self._sent: dict[str, int] = {}
+
+    def publish(self, letters: Sequence[DeadLetter]) -> None:
+        fresh = [d for d in letters if d.record.offset > self._sent.get(_field(d), -1)]
+        if not fresh:
+            return
+        marks = self.ledger.marks(sorted({_field(d) for d in fresh}))
+        todo = self._not_yet_published(fresh, marks)
+        # A reservation only ever rises: offsets still in doubt from an earlier crash stay
+        # in doubt until a publish covers them.
+        reserve = {f: max(o, marks[f][1]) for f, o in _highest(todo).items()}
+        self.ledger.reserve(reserve, int(self.clock() * 1000))
+        self.inner.publish(todo)
+        fault_point("after_dead_letters")
+        highest = _highest(fresh)
+        for name, offset in highest.items():
+            self._sent[name] = max(offset, self._sent.get(name, -1))
+        self.ledger.confirm(highest)
+
+    def reset(self, fields: Sequence[str]) -> None:
+        """Forget the marks of partitions whose offsets start again (fence rebased)."""
+        for name in fields:
+            self._sent.pop(name, None)
+        self.ledger.clear(fields)
+
+    def _not_yet_published(
+        self, letters: list[DeadLetter], marks: dict[str, tuple[int, int, int]]
+    ) -> list[DeadLetter]:
+        todo: list[DeadLetter] = []
+        doubtful: list[DeadLetter] = []
+        since = None
+        for letter in letters:
+            sent, pending, at = marks[_field(letter)]
+            offset = letter.record.offset
+            if offset <= sent:
+                continue
+            if offset <= pending:
+                doubtful.append(letter)
+                since = at if since is None else min(since, at)
+            else:
+                todo.append(letter)
+        if doubtful:
+            todo = self._resolve(doubtful, since or 0) + todo
+        return todo
+
+    def _resolve(self, doubtful: list[DeadLetter], since_ms: int) -> list[DeadLetter]:
+        """Dead letters a crashed publisher may have sent: read the topic back."""
+        if self.reader is None:
+            log.warning(
+                "%d dead letters may already be published (a publisher stopped between "
+                "publishing and recording it) and the topic cannot be read back here: "
+                "publishing them again",
+                len(doubtful),
+            )
+            return doubtful
+        found = self.reader.published(doubtful, since_ms - READ_BACK_MARGIN_MS)
+        missing = [d for d in doubtful if source_id(d) not in found]
+        log.info(
+            "dead letters in doubt after a restart: %d already in the topic, %d published now",
+            len(doubtful) - len(missing),
+            len(missing),
+        )
+        return missing
+
+
+def _field(letter: DeadLetter) -> str:
+    return letter.record.fence_field
+
+
+def _highest(letters: Sequence[DeadLetter]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for d in letters:
+        name = _field(d)
+        out[name] = max(d.record.offset, out.get(name, -1))
+    return out

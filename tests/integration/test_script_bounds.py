@@ -1,0 +1,130 @@
+"""Bounded work per batch (real Redis, the real processor and alert hook, the shipped
+rules): a batch whose event times span everything the contract accepts, 2000 to 2099,
+runs each Redis script about as fast as a batch of current posts, and the batch is
+written. Durations come from Redis itself (``SLOWLOG`` and ``INFO commandstats``)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from consumers.dlq import CollectingDeadLetters
+from consumers.pipeline import BatchProcessor
+from consumers.records import SourceRecord
+from consumers.sink import RedisSink
+from sentimon.alerts.hook import AlertHook
+from sentimon.alerts.rulefile import load_rules
+from sentimon.contract import Limits
+from sentimon.keys import MARKET, Keys
+from sentimon.query import Query
+from sentimon.redis_client import connect
+from sentimon.windows import HOUR, hour_of
+from tests.integration.faults.fake_consumer import FakeScorer
+
+pytestmark = pytest.mark.integration
+
+Y2000 = 946_684_800_000  # 2000-01-01T00:00:00Z: the earliest event time accepted
+Y2099 = 4_102_444_740_000  # 2099-12-31T23:59:00Z
+NOW = 1_793_001_600_000  # 2026-10-26T08:00:00Z
+#: Generous: before the alert read was bounded, the first batch below kept one script
+#: running for over 10 s; now each takes a few milliseconds.
+SCRIPT_BOUND_US = 250_000
+#: The largest default write reads and writes about 630,000 and 85,000 fields: about a
+#: tenth of a second each; still far below the clients' 5 s socket timeout.
+LARGEST_BOUND_US = 1_000_000
+
+
+@pytest.fixture
+def client(stack: Any) -> Iterator[redis.Redis]:
+    """The session's Redis with script timings reset; its slow log records only commands
+    over 1 ms (a script's own commands are faster) and is restored afterwards."""
+    c = connect(stack.settings(), timeout_s=30.0)
+    before = str(c.config_get("slowlog-log-slower-than")["slowlog-log-slower-than"])
+    c.config_set("slowlog-log-slower-than", 1000)
+    yield c
+    c.config_set("slowlog-log-slower-than", before)
+
+
+def _processor(client: redis.Redis, keys: Keys) -> BatchProcessor:
+    """The processor with the shipped rules and no event-time bounds of its own (as a
+    replay or backtest runs it: any time the contract accepts)."""
+    return BatchProcessor(
+        FakeScorer(),
+        RedisSink(client, keys, dedup_horizon_s=3600),
+        CollectingDeadLetters(),
+        keys=keys,
+        limits=Limits(),
+        retention_s=7 * 86400,
+        recent_posts=50,
+        kind_of={"n": "news", "s": "social"},
+        hooks=[AlertHook(load_rules(), client, keys)],
+    )
+
+
+def _records(times: list[int], tickers: list[list[str]]) -> list[SourceRecord]:
+    def body(i: int) -> bytes:
+        post = {"id": f"b-{i}", "text": f"post {i}", "ts": times[i], "tickers": tickers[i]}
+        return json.dumps(post).encode()
+
+    topics = ["n", "s"]
+    return [SourceRecord(topics[i % 2], i % 4, i, NOW, body(i)) for i in range(len(times))]
+
+
+def _scripts_timed(client: redis.Redis) -> tuple[dict[str, Any], list[int]]:
+    """``cmdstat_evalsha`` and the slow log's script durations (us) since the reset."""
+    stats = client.info("commandstats").get("cmdstat_evalsha", {})
+    slow = [
+        int(entry["duration"])
+        for entry in client.slowlog_get(1000)
+        if str(entry["command"]).upper().startswith(("EVALSHA", "EVAL "))
+    ]
+    return stats, slow
+
+
+def _run(
+    client: redis.Redis, records: list[SourceRecord], bound_us: int
+) -> tuple[Keys, dict[str, Any]]:
+    keys = Keys(f"t-{uuid.uuid4().hex[:8]}")
+    proc = _processor(client, keys)
+    client.config_resetstat()
+    client.slowlog_reset()
+    result = proc.process(records)
+    stats, slow = _scripts_timed(client)
+    assert result.scored == len(records) and result.invalid == 0
+    assert stats["calls"] - stats.get("failed_calls", 0) >= 2  # the alert read, the write
+    assert stats["usec_per_call"] < bound_us, stats
+    assert all(us < bound_us for us in slow), slow
+    return keys, stats
+
+
+def test_a_batch_from_2000_to_2099_runs_its_scripts_quickly(client: redis.Redis) -> None:
+    times = [Y2000, Y2099] + [NOW - 7_000 * i for i in range(62)]
+    tickers = [["ACME", "BETA"], ["ACME", "GAMMA"]] + [["ACME", f"T{i % 5}"] for i in range(62)]
+    keys, _ = _run(client, _records(times, tickers), SCRIPT_BOUND_US)
+    q = Query(client, keys.namespace)
+    assert q.counters()["scored"] == 64
+    for ts, ticker in ((Y2000, "BETA"), (Y2099, "GAMMA"), (NOW, "ACME")):
+        hour = hour_of(ts // 1000)
+        assert int(client.hget(keys.hour(MARKET, hour), "n") or 0) >= 1
+        assert client.hget(keys.hour(f"ticker:{ticker}", hour), "n") is not None
+    assert int(client.hget(keys.hour("ticker:ACME", hour_of(Y2099 // 1000)), "n") or 0) == 1
+
+
+def test_the_largest_default_write_a_century_wide_stays_within_the_bounds(
+    client: redis.Redis,
+) -> None:
+    """64 posts x 4 coalesced, 20 tickers each that no other post names, each post in its
+    own hour from 2000 to 2099: the most a default write reads and writes."""
+    n = 256
+    step = (Y2099 - Y2000) // (n - 1) // (HOUR * 1000) * HOUR * 1000
+    times = [Y2000 + i * step for i in range(n)]
+    tickers = [[f"Q{i}X{j}" for j in range(20)] for i in range(n)]
+    keys, _ = _run(client, _records(times, tickers), LARGEST_BOUND_US)
+    assert Query(client, keys.namespace).counters()["scored"] == n
+    last = hour_of(times[-1] // 1000)
+    assert client.hget(keys.hour(f"ticker:Q{n - 1}X19", last), "n") == "1"
