@@ -33,13 +33,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 model: install
-	HF_HUB_OFFLINE=1 $(BIN)/python -m inference.build_default \
+	HF_HUB_OFFLINE=1 $(BIN)/python -m inference.training.build_default \
 		--train $(DATA)/train.csv --valid $(DATA)/valid.csv --out models/default
 
 # Optional: rebuilds inference/data/teacher_targets.csv, which make model distils from.
 teacher: install
 	$(BIN)/python -m pip install --quiet -e '.[cpu,dev,teacher]'
-	HF_HUB_OFFLINE=1 $(BIN)/python -m inference.build_teacher \
+	HF_HUB_OFFLINE=1 $(BIN)/python -m inference.training.build_teacher \
 		--train $(DATA)/train.csv --valid $(DATA)/valid.csv --out models/teacher
 
 demo: install

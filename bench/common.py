@@ -51,8 +51,8 @@ def produce(
     settings: Any, records: list[dict[str, Any]], topic: str, rate: float | None = None
 ) -> None:
     """Publish; with ``rate``, paced, each record stamped with its send time (event time)."""
-    from consumers.app import make_producer
     from consumers.produce import Pacer
+    from consumers.wiring import make_producer
 
     producer = make_producer(settings, "bench-producer")
     pacer = Pacer(rate)
@@ -171,8 +171,8 @@ def wait_assigned(
 ) -> None:
     """Until ``members`` consumers' health snapshots split every partition between them
     (RuntimeError after ``timeout_s`` or once ``alive()`` turns false)."""
-    from sentimon.query import Query
-    from sentimon.redis_client import connect
+    from sentimon.store.client import connect
+    from sentimon.store.query import Query
 
     query = Query(connect(settings), settings.namespace)
     wanted = sorted(f"{t}:{p}" for t in settings.topics for p in range(settings.partitions))

@@ -36,12 +36,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import write_result  # noqa: E402
-from consumers.sink import RedisSink  # noqa: E402
-from consumers.writeplan import WritePlan, plan_aggregates  # noqa: E402
 from sentimon.aggregate import AggregateUpdate, ScoredPost  # noqa: E402
 from sentimon.contract import Post  # noqa: E402
 from sentimon.keys import MARKET, REGISTRY, Keys, kind_entity, ticker_entity  # noqa: E402
+from sentimon.store.sink import RedisSink  # noqa: E402
 from sentimon.windows import HOUR, MINUTE, Stats  # noqa: E402
+from sentimon.writeplan import WritePlan, plan_aggregates  # noqa: E402
 
 log = logging.getLogger("bench.dashboard")
 RESULTS = ROOT / "bench" / "results" / "dashboard.json"
@@ -165,7 +165,7 @@ def measure(client: Any, action: Callable[[], object], runs: int) -> Samples:
 
 def time_data_layer(client: Any, runs: int) -> Samples:
     from dashboard.snapshot import load_snapshot
-    from sentimon.query import Query
+    from sentimon.store.query import Query
 
     query = Query(client, NAMESPACE)
     snap = load_snapshot(query)

@@ -98,8 +98,8 @@ def latency(
     create_topics(settings, default_specs(settings))
     env = cli_env(settings)
     from sentimon.keys import MARKET, Keys
-    from sentimon.query import Query
-    from sentimon.redis_client import connect
+    from sentimon.store.client import connect
+    from sentimon.store.query import Query
 
     client = connect(settings)
     proc = subprocess.Popen(

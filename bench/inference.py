@@ -32,9 +32,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.common import write_result  # noqa: E402
-from inference import dataset, load_scorer, metrics  # noqa: E402
+from inference import load_scorer  # noqa: E402
 from inference.labels import canonical_name  # noqa: E402
 from inference.scorer import LABELS  # noqa: E402
+from inference.training import dataset  # noqa: E402
+from inference.training import scores as metrics  # noqa: E402
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "twitter-financial-news" / "valid.csv"
 OUT = ROOT / "bench" / "results" / "inference.json"

@@ -10,7 +10,7 @@ from consumers.pipeline import BatchResult
 from consumers.runner import ConsumeLoop
 from consumers.source import KafkaSource
 from sentimon import metrics
-from sentimon.redis_client import UNHEALTHY_AFTER_S
+from sentimon.store.client import UNHEALTHY_AFTER_S
 
 _STALE_S = 60.0
 

@@ -18,15 +18,15 @@ from consumers.dlq import DeadLetter, DeadLetterSink
 from consumers.faults import fault_point
 from consumers.isolate import score_isolating
 from consumers.records import SourceRecord
-from consumers.sink import ApplyResult, RedisSink
 from consumers.staged import BatchResult, PreparedBatch, StagedBatch
-from consumers.writeplan import Fence, WritePlan, plan_aggregates
 from inference.scorer import Scorer
 from sentimon.aggregate import AggregateUpdate, ScoredPost, aggregate
 from sentimon.contract import Invalid, Limits, Post, validate
 from sentimon.errors import SentimonError, SinkError
 from sentimon.eventtime import EventTimePolicy
 from sentimon.keys import Keys
+from sentimon.store.sink import ApplyResult, RedisSink
+from sentimon.writeplan import Fence, WritePlan, plan_aggregates
 
 log = logging.getLogger(__name__)
 

@@ -38,14 +38,14 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from consumers.batching import MicroBatcher
 from consumers.faults import fault_point
+from consumers.microbatch import MicroBatcher
 from consumers.pipeline import BatchProcessor
 from consumers.records import SourceRecord
 from consumers.staged import BatchResult, StagedBatch, merge_staged
 from inference.scorer import concurrency_of
 from sentimon.errors import SentimonError, SinkError
-from sentimon.redis_client import (
+from sentimon.store.client import (
     RedisState,
     is_transient,
     needs_ping,

@@ -17,14 +17,14 @@ import threading
 import time
 from typing import Any
 
-from consumers.app import HealthReporter, build_processor
 from consumers.observe import ConsumerObserver
 from consumers.runner import ConsumeLoop
 from consumers.source import KafkaSource
+from consumers.wiring import HealthReporter, build_processor
 from inference.scorer import Scorer
 from sentimon import metrics
-from sentimon.redis_client import UNHEALTHY_AFTER_S, RedisState, StopRequestedError, connect
 from sentimon.settings import Settings
+from sentimon.store.client import UNHEALTHY_AFTER_S, RedisState, StopRequestedError, connect
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 The page shell (settings, the cached Redis client, the namespace selector) runs once per
 full rerun; everything showing data lives in one fragment that re-runs on its own every
-``dashboard_refresh_s`` seconds. Reads go through ``sentimon.query`` only; the one write
+``dashboard_refresh_s`` seconds. Reads go through ``sentimon.store.query`` only; the one write
 (adding a silence) is offered only with ``dashboard_allow_writes``.
 """
 
@@ -16,7 +16,8 @@ from typing import Any
 import redis
 import streamlit as st
 
-from dashboard import cache, state
+from dashboard import cache
+from dashboard import session as state
 from dashboard.alertview import AlertEvent, alert_events, open_lines
 from dashboard.panels.alertfeed import render_feed
 from dashboard.panels.drilldown import pick_symbol, render_drilldown
@@ -29,7 +30,7 @@ from dashboard.panels.tickers import render_table
 from dashboard.snapshot import Snapshot
 from dashboard.timefmt import utc
 from sentimon.errors import SentimonError
-from sentimon.query import Query, namespaces
+from sentimon.store.query import Query, namespaces
 
 log = logging.getLogger(__name__)
 

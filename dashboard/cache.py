@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.snapshot import Snapshot, load_snapshot
-from sentimon.query import Query
+from sentimon.store.query import Query
 
 TTL_S = 30
 

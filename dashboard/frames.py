@@ -9,7 +9,7 @@ import pandas as pd
 
 from dashboard.snapshot import TickerRow, total
 from dashboard.timefmt import utc_ts
-from sentimon.query import Point
+from sentimon.store.query import Point
 from sentimon.windows import MINUTE, Stats
 
 TICKER_COLUMNS = [

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sentimon.keys import MARKET, ticker_entity
-from sentimon.query import Point, Query
-from sentimon.rollups import Rollup
+from sentimon.store.query import Point, Query
+from sentimon.store.rollups import Rollup
 from sentimon.windows import HOUR, MINUTE, Stats, WindowRange
 
 log = logging.getLogger(__name__)

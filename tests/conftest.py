@@ -71,7 +71,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory, train_csv: Path) -> Path:
     """A small real HF classifier trained for seconds (for pipeline mechanics tests)."""
-    from inference import build_tiny_model
+    from inference.training.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny", train_csv, seed=0)
 
@@ -144,12 +144,12 @@ class Env:
         )
 
     def redis(self) -> Any:
-        from sentimon.redis_client import connect
+        from sentimon.store.client import connect
 
         return connect(self.settings)
 
     def query(self) -> Any:
-        from sentimon.query import Query
+        from sentimon.store.query import Query
 
         return Query(self.redis(), self.settings.namespace)
 

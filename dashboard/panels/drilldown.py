@@ -11,7 +11,7 @@ from dashboard.panels.alertfeed import render_cards
 from dashboard.panels.overview import render_metrics
 from dashboard.snapshot import Snapshot
 from sentimon.keys import ticker_entity
-from sentimon.query import Query
+from sentimon.store.query import Query
 
 POSTS = 30
 POST_COLUMNS = {

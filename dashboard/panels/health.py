@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.timefmt import ago, utc
-from sentimon.query import Query
+from sentimon.store.query import Query
 
 
 def render_health(query: Query) -> None:

@@ -3,7 +3,7 @@
 A replay or file backtest records in the namespace's ``meta`` hash ``kind=backtest``,
 ``status``, ``source``, the event-time range ``range_from_ms``/``range_to_ms``, the model
 and rules, and when finished a ``summary`` JSON (messages, alerts per rule, tickers,
-throughput; see ``sentimon.backtest``).
+throughput; see ``sentimon.replay``).
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ from typing import Any
 
 import redis
 
-from consumers.writeplan import Guard, WritePlan
 from sentimon.aggregate import AggregateUpdate
 from sentimon.alerts import payload as payloads
 from sentimon.alerts.baseline import window_index
@@ -55,6 +54,7 @@ from sentimon.alerts.sweep import Tick, entity_ticks, sweep
 from sentimon.keys import MARKET, Keys
 from sentimon.settings import Settings
 from sentimon.windows import Stats, minute_of
+from sentimon.writeplan import Guard, WritePlan
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from consumers.writeplan import WritePlan, post_summary
 from sentimon.aggregate import AggregateUpdate
 from sentimon.alerts import payload as payloads
 from sentimon.alerts.lifecycle import AlertState, Notice
@@ -17,6 +16,7 @@ from sentimon.alerts.rules import Rule
 from sentimon.alerts.state import AlertStore, MinuteRange
 from sentimon.alerts.sweep import Emitted
 from sentimon.keys import MARKET, Keys
+from sentimon.writeplan import WritePlan, post_summary
 
 _RECENT_SCAN = 100
 

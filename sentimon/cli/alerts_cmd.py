@@ -72,7 +72,7 @@ def _settings() -> Any:
 
 def _client_keys(args: argparse.Namespace) -> tuple[Any, Any]:
     from sentimon.keys import Keys
-    from sentimon.redis_client import connect
+    from sentimon.store.client import connect
 
     settings = _settings()
     return connect(settings), Keys(args.namespace or settings.namespace)

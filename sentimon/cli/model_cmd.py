@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
 
 
 def _add_train(actions: Any) -> None:
-    from inference.training import TrainConfig
+    from inference.training.trainer import TrainConfig
 
     d = TrainConfig()
     p = actions.add_parser("train", help="fine-tune a sequence classifier")
@@ -76,9 +76,9 @@ def _csv_map(spec: str | None) -> dict[str, str] | None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from inference import dataset, packaged
-    from inference.finetune import Provenance, train_model
-    from inference.training import TrainConfig
+    from inference.training import dataset, packaged
+    from inference.training.finetune import Provenance, train_model
+    from inference.training.trainer import TrainConfig
 
     label_map = _csv_map(args.label_map)
     train = dataset.read_labelled(args.train, label_map)
@@ -103,8 +103,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from inference import dataset, load_scorer
-    from inference.evaluate import evaluate, format_report
+    from inference import load_scorer
+    from inference.training import dataset
+    from inference.training.evaluate import evaluate, format_report
 
     data = dataset.read_labelled(args.data, _csv_map(args.label_map))
     scorer = load_scorer(model=args.model)
@@ -117,7 +118,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from inference.verified_export import export_verified
+    from inference.training.verified_export import export_verified
 
     reports = export_verified(args.model, args.out, int8=args.quantize == "int8", fp16=args.fp16)
     for precision, report in reports.items():

@@ -36,8 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from consumers.app import make_producer
     from consumers.produce import live, prepared, publish, read_records
+    from consumers.wiring import make_producer
     from sentimon.cli.output import emit_json
     from sentimon.settings import get_settings
 

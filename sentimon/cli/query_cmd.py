@@ -1,4 +1,4 @@
-"""``sentimon query ticker|market|top|posts|dlq``: read aggregates through sentimon.query."""
+"""``sentimon query ticker|market|top|posts|dlq``: read aggregates through sentimon.store.query."""
 
 from __future__ import annotations
 
@@ -34,9 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from sentimon.cli.output import emit_json, emit_mapping, emit_table
     from sentimon.keys import kind_entity
-    from sentimon.query import Query
-    from sentimon.redis_client import connect
     from sentimon.settings import get_settings
+    from sentimon.store.client import connect
+    from sentimon.store.query import Query
     from sentimon.windows import parse_window
 
     settings = get_settings()

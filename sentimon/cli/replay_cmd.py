@@ -127,11 +127,11 @@ def run_backtest(args: argparse.Namespace) -> int:
 
 
 def run_clear(args: argparse.Namespace) -> int:
-    from sentimon.backtest import namespaces
     from sentimon.cli.output import emit_json
     from sentimon.errors import ConfigError
-    from sentimon.redis_client import connect
+    from sentimon.replay import namespaces
     from sentimon.settings import get_settings
+    from sentimon.store.client import connect
 
     settings = get_settings()
     namespace = (
@@ -163,10 +163,10 @@ def run_clear(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from sentimon.backtest import namespaces
     from sentimon.cli.output import emit_json, emit_table
-    from sentimon.redis_client import connect
+    from sentimon.replay import namespaces
     from sentimon.settings import get_settings
+    from sentimon.store.client import connect
 
     settings = get_settings()
     rows = namespaces.listing(connect(settings), settings.namespace)
@@ -182,11 +182,11 @@ def run_list(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     import json
 
-    from sentimon.backtest import namespaces
-    from sentimon.backtest.report import write_report
     from sentimon.errors import ConfigError
-    from sentimon.redis_client import connect
+    from sentimon.replay import namespaces
+    from sentimon.replay.report import write_report
     from sentimon.settings import get_settings
+    from sentimon.store.client import connect
 
     settings = get_settings()
     namespace = namespaces.resolve(args.name)
@@ -209,10 +209,10 @@ def run_report(args: argparse.Namespace) -> int:
 
 # --- helpers -------------------------------------------------------------------------
 def _spec(args: argparse.Namespace, settings: Any, *, labels: list[str]) -> Any:
-    from consumers.replay_job import ReplaySpec
-    from consumers.replay_merge import TimeRange
-    from sentimon.backtest import namespaces
     from sentimon.errors import ConfigError
+    from sentimon.replay import namespaces
+    from sentimon.replay.job import ReplaySpec
+    from sentimon.replay.merge import TimeRange
 
     start, end = _time_ms(args.start, "--from"), _time_ms(args.end, "--to")
     try:
@@ -247,7 +247,7 @@ def _spec(args: argparse.Namespace, settings: Any, *, labels: list[str]) -> Any:
 
 
 def _execute(settings: Any, spec: Any, args: argparse.Namespace) -> int:
-    from consumers.replay_job import run_replay as run_job
+    from sentimon.replay.job import run_replay as run_job
 
     if spec.prices is not None and not spec.prices.is_file():
         from sentimon.errors import ConfigError

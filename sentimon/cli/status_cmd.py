@@ -22,8 +22,8 @@ def collect(settings: Any, namespace: str) -> dict[str, Any]:
     naming it (host and port, never the password)."""
     import redis
 
-    from sentimon.query import Query
-    from sentimon.redis_client import connect, describe
+    from sentimon.store.client import connect, describe
+    from sentimon.store.query import Query
 
     query = Query(connect(settings), namespace)
     now_ms = int(time.time() * 1000)

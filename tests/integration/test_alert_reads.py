@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from consumers.sink import RedisSink
-from consumers.writeplan import Fence, WritePlan, plan_aggregates
 from sentimon.aggregate import ScoredPost, aggregate
 from sentimon.alerts.state import RANGE_FIELDS, WINDOW_BLOCK, AlertStore, MinuteRange, WindowRequest
 from sentimon.contract import Post
 from sentimon.keys import MARKET, Keys
-from sentimon.redis_client import connect
+from sentimon.store.client import connect
+from sentimon.store.sink import RedisSink
 from sentimon.windows import HOUR, MINUTE, Stats, minute_of
+from sentimon.writeplan import Fence, WritePlan, plan_aggregates
 
 HOUR0 = 1_800_000_000 // HOUR * HOUR  # an hour start, in epoch seconds
 

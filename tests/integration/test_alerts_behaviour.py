@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from consumers.app import build_processor
 from consumers.records import SourceRecord
+from consumers.wiring import build_processor
 from tests.integration.test_alerts_pipeline import (
     MIN,
     T0,

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from consumers.app import build_processor
 from consumers.dlq import CollectingDeadLetters
 from consumers.records import SourceRecord
 from consumers.staged import merge_staged
+from consumers.wiring import build_processor
 from tests.integration.faults.fake_consumer import FakeScorer
 from tests.integration.feeds import T0
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.state import namespace_label
+from dashboard.session import namespace_label
 from tests.conftest import ROOT, Env, settings_env
 from tests.integration.feeds import T0, make_feed, publish
 
@@ -87,12 +87,12 @@ def live(stack: Any, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory)
 @pytest.fixture(scope="module")
 def backtest(live: Env) -> str:
     """A second, backtest-style namespace with other tickers, written through the real sink."""
-    from consumers.sink import RedisSink
-    from consumers.writeplan import WritePlan, plan_aggregates
     from sentimon.aggregate import ScoredPost, aggregate
-    from sentimon.backtest.namespaces import write_meta
     from sentimon.contract import Post
     from sentimon.keys import REGISTRY, Keys
+    from sentimon.replay.namespaces import write_meta
+    from sentimon.store.sink import RedisSink
+    from sentimon.writeplan import WritePlan, plan_aggregates
 
     namespace = f"bt:dash-{uuid.uuid4().hex[:6]}"
     client, keys = live.redis(), Keys(namespace)

@@ -1,4 +1,4 @@
-"""The read functions the dashboard added to ``sentimon.query``, against a real Redis."""
+"""The read functions the dashboard added to ``sentimon.store.query``, against a real Redis."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from consumers.sink import RedisSink
-from consumers.writeplan import WritePlan, plan_aggregates
-from sentimon import rollups
 from sentimon.aggregate import ScoredPost, aggregate
 from sentimon.contract import Post
 from sentimon.keys import MARKET, Keys, ticker_entity
-from sentimon.query import Query, TopicLag
-from sentimon.redis_client import connect
+from sentimon.store import rollups
+from sentimon.store.client import connect
+from sentimon.store.query import Query, TopicLag
+from sentimon.store.sink import RedisSink
+from sentimon.writeplan import WritePlan, plan_aggregates
 
 pytestmark = pytest.mark.integration
 

@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 
-from consumers.app import build_processor, make_consumer, make_producer
 from consumers.dlq import DeadLetter, KafkaDeadLetters
-from consumers.dlq_once import DeadLetterLedger, PublishOnce
+from consumers.dlq_once import PublishOnce
 from consumers.records import SourceRecord
+from consumers.wiring import build_processor, make_consumer, make_producer
 from sentimon.keys import Keys
-from sentimon.query import Query
-from sentimon.redis_client import connect
+from sentimon.store.client import connect
+from sentimon.store.dlq_marks import DeadLetterLedger
+from sentimon.store.query import Query
 from sentimon.topics import dlq_topic
 from tests.integration.faults.checks import read_topic
 from tests.integration.faults.fake_consumer import FakeScorer

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from consumers.app import build_processor
 from consumers.dlq import CollectingDeadLetters
 from consumers.records import SourceRecord
+from consumers.wiring import build_processor
 from sentimon.alerts.hook import AlertHook
 from sentimon.errors import SinkError
-from sentimon.query import Query
+from sentimon.store.query import Query
 from tests.integration.faults.fake_consumer import FakeScorer
 from tests.integration.feeds import T0
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference import dataset, load_scorer
+from inference import load_scorer
 from inference.scorer import LABELS
+from inference.training import dataset
 from sentimon.cli.main import main
 from sentimon.errors import ParityError
 
@@ -108,8 +109,8 @@ def test_train_writes_a_reloadable_model_deterministically(tiny_model, slices, t
 def test_distillation_follows_the_teacher(tiny_model, slices, tmp_path):
     """A teacher that calls every text positive pulls a fully distilled student there; the
     same training on the (balanced) labels alone does not."""
-    from inference.finetune import Provenance, train_model
-    from inference.training import TrainConfig
+    from inference.training.finetune import Provenance, train_model
+    from inference.training.trainer import TrainConfig
 
     data = dataset.read_labelled(slices[0])
     confident_positive = np.log(np.array([0.02, 0.03, 0.95], dtype=np.float32))
@@ -191,8 +192,8 @@ def test_onnx_scores_concurrent_batches_like_serial_ones(exported, train_csv, mo
 
 
 def test_failed_parity_is_loud_and_the_file_is_not_served(tiny_model, tmp_path, monkeypatch):
-    from inference import parity
-    from inference.verified_export import export_verified
+    from inference.training import parity
+    from inference.training.verified_export import export_verified
 
     monkeypatch.setattr(parity, "FP32_MAX_PROB_DIFF", -1.0)  # nothing can pass
     out = tmp_path / "onnx"

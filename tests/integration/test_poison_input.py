@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from consumers.app import build_processor
 from consumers.dlq import CollectingDeadLetters
 from consumers.records import SourceRecord
+from consumers.wiring import build_processor
 from inference.scorer import ScoreBatch
 from sentimon.errors import ModelError
-from sentimon.query import Query
+from sentimon.store.query import Query
 from tests.integration.feeds import T0
 
 pytestmark = pytest.mark.integration

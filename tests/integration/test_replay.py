@@ -198,8 +198,8 @@ def published(stack: Any, tiny_model: Path, rules: Path) -> tuple[Any, History]:
 def replay(
     env: Any, scorer: Any, name: str, tmp: Path, span: tuple[int | None, int | None], **kw: Any
 ) -> dict[str, Any]:
-    from consumers.replay_job import ReplaySpec, run_replay
-    from consumers.replay_merge import TimeRange
+    from sentimon.replay.job import ReplaySpec, run_replay
+    from sentimon.replay.merge import TimeRange
 
     spec = ReplaySpec(
         namespace=name, span=TimeRange(*span), topics=[env.news, env.social],
@@ -232,7 +232,7 @@ def test_subrange_report_matches_counts_computed_from_the_feed(published, first_
     per_ticker = Counter(t for m in valid for t in m.tickers)
     assert {r["ticker"]: r["posts"] for r in summary["tickers"]["top"]} == dict(per_ticker)
 
-    from sentimon.query import Query
+    from sentimon.store.query import Query
 
     query = Query(env.redis(), summary["namespace"])
     assert query.market(4 * HOUR, hi).count == len(valid)
@@ -305,8 +305,8 @@ def test_list_clear_and_the_live_guard(published, first_replay):
 
 
 def test_file_backtest_counts_like_the_kafka_replay(published, first_replay, scorer, tmp_path):
-    from consumers.replay_job import ReplaySpec, run_replay
-    from consumers.replay_merge import TimeRange
+    from sentimon.replay.job import ReplaySpec, run_replay
+    from sentimon.replay.merge import TimeRange
 
     env, history = published
     summary, out = first_replay

@@ -72,9 +72,9 @@ def wait_until(predicate: Any, timeout: float, what: str) -> None:
 
 
 def test_replay_beside_a_live_group_leaves_it_alone_and_agrees_with_it(stack, tiny_model, tmp_path):
-    from consumers.replay_job import ReplaySpec, run_replay
-    from consumers.replay_merge import TimeRange
-    from sentimon.query import Query
+    from sentimon.replay.job import ReplaySpec, run_replay
+    from sentimon.replay.merge import TimeRange
+    from sentimon.store.query import Query
     from tests.conftest import Env
     from tests.integration.test_replay import RULES
 

@@ -16,13 +16,13 @@ import redis
 from consumers.dlq import CollectingDeadLetters
 from consumers.pipeline import BatchProcessor
 from consumers.records import SourceRecord
-from consumers.sink import RedisSink
 from sentimon.alerts.hook import AlertHook
 from sentimon.alerts.rulefile import load_rules
 from sentimon.contract import Limits
 from sentimon.keys import MARKET, Keys
-from sentimon.query import Query
-from sentimon.redis_client import connect
+from sentimon.store.client import connect
+from sentimon.store.query import Query
+from sentimon.store.sink import RedisSink
 from sentimon.windows import HOUR, hour_of
 from tests.integration.faults.fake_consumer import FakeScorer
 

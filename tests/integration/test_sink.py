@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from consumers.sink import RedisSink
-from consumers.writeplan import Fence, WritePlan
 from sentimon.keys import Keys
-from sentimon.redis_client import connect
+from sentimon.store.client import connect
+from sentimon.store.sink import RedisSink
+from sentimon.writeplan import Fence, WritePlan
 
 
 def _plan(ids: list[str], first: int, last: int) -> WritePlan:

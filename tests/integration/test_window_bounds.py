@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from consumers.sink import RedisSink
-from consumers.writeplan import WritePlan, plan_aggregates
 from sentimon.aggregate import ScoredPost, aggregate
 from sentimon.contract import Post
 from sentimon.keys import MARKET, Keys, ticker_entity
-from sentimon.query import Query
-from sentimon.redis_client import connect
+from sentimon.store.client import connect
+from sentimon.store.query import Query
+from sentimon.store.sink import RedisSink
+from sentimon.writeplan import WritePlan, plan_aggregates
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from consumers.backtest import FileReplay, lane_topics
 from consumers.pipeline import BatchResult
 from consumers.produce import prepared, read_records
-from consumers.replay_driver import Driver
-from consumers.replay_merge import EventPacer, TimeRange
 from sentimon.errors import SinkError
+from sentimon.replay.driver import Driver
+from sentimon.replay.file_source import FileReplay, lane_topics
+from sentimon.replay.merge import EventPacer, TimeRange
 
 T = 1_793_000_000_000
 
@@ -86,7 +86,7 @@ class FakeProcessor:
 
 class ListSource:
     def __init__(self, items: list[Any]) -> None:
-        from consumers.replay_merge import Counters
+        from sentimon.replay.merge import Counters
 
         self.items = items
         self.counters = Counters(read=len(items), in_range=len(items))
@@ -108,7 +108,7 @@ class ListSource:
 
 def items(times: list[int]) -> list[Any]:
     from consumers.records import SourceRecord
-    from consumers.replay_merge import Timed
+    from sentimon.replay.merge import Timed
 
     return [Timed(t, SourceRecord("n", 0, i, t, b"{}")) for i, t in enumerate(times)]
 

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from consumers.records import SourceRecord
-from consumers.replay_merge import (
+from sentimon.replay.merge import (
     Counters,
     EventBatcher,
     EventMerge,

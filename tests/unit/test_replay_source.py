@@ -13,9 +13,9 @@ import pytest
 from kafka import TopicPartition
 from kafka.structs import OffsetAndTimestamp
 
-from consumers.replay import KafkaReplay, ReplayError, choose_start
-from consumers.replay_merge import TimeRange
 from sentimon.errors import ConfigError
+from sentimon.replay.kafka_source import KafkaReplay, ReplayError, choose_start
+from sentimon.replay.merge import TimeRange
 from sentimon.settings import load_settings
 
 H = 3_600_000

@@ -9,12 +9,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sentimon.backtest import namespaces
-from sentimon.backtest.alertlog import AlertEvent, AlertLog, outcomes, price_symbol, render_csv
-from sentimon.backtest.prices import read_prices
-from sentimon.backtest.series import SeriesRow, _rows_of, write_series
 from sentimon.errors import ConfigError
 from sentimon.keys import Keys
+from sentimon.replay import namespaces
+from sentimon.replay.alertlog import AlertEvent, AlertLog, outcomes, price_symbol, render_csv
+from sentimon.replay.prices import read_prices
+from sentimon.replay.series import SeriesRow, _rows_of, write_series
 from sentimon.windows import Stats
 
 T = 1_793_000_000_000
@@ -95,7 +95,7 @@ def test_alerts_csv_has_no_namespace_specific_values_and_marks_openings():
 
 
 def test_alerts_csv_with_prices_fills_returns_on_the_opening_row_only():
-    from sentimon.backtest.returns import PriceSeries
+    from sentimon.replay.returns import PriceSeries
 
     log = AlertLog(
         [

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from sentimon.backtest.returns import (
+from sentimon.replay.returns import (
     HORIZONS,
     PriceSeries,
     forward_return,

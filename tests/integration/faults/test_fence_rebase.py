@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from consumers.app import build_processor
 from consumers.dlq import CollectingDeadLetters
 from consumers.pipeline import BatchProcessor
 from consumers.records import SourceRecord
-from sentimon.query import Query
+from consumers.wiring import build_processor
+from sentimon.store.query import Query
 from tests.integration.faults.fake_consumer import FakeScorer
 from tests.integration.feeds import T0
 

@@ -9,9 +9,6 @@ from typing import Any
 
 import pytest
 
-from consumers import sink
-from consumers.sink import check_plan
-from consumers.writeplan import WritePlan, plan_aggregates
 from sentimon.aggregate import ScoredPost, aggregate
 from sentimon.alerts import state
 from sentimon.alerts.baseline import window_index
@@ -31,7 +28,10 @@ from sentimon.alerts.sweep import Tick, entity_ticks
 from sentimon.contract import Post
 from sentimon.errors import ScriptBoundError
 from sentimon.keys import Keys
+from sentimon.store import sink
+from sentimon.store.sink import check_plan
 from sentimon.windows import HOUR, MINUTE, Stats, minute_of
+from sentimon.writeplan import WritePlan, plan_aggregates
 
 Y2000 = 946_684_800_000  # 2000-01-01T00:00:00Z, the earliest event time accepted
 Y2099 = 4_102_444_740_000  # 2099-12-31T23:59:00Z

@@ -1,4 +1,4 @@
-from consumers.batching import MicroBatcher
+from consumers.microbatch import MicroBatcher
 from consumers.records import SourceRecord
 
 

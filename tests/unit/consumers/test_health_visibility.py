@@ -12,14 +12,14 @@ from typing import Any
 import redis
 from prometheus_client import CollectorRegistry
 
-from consumers.app import HealthReporter
 from consumers.observe import ConsumerObserver
 from consumers.runner import LoopStats
+from consumers.wiring import HealthReporter
 from sentimon import metrics
 from sentimon.cli.status_cmd import redis_line
 from sentimon.keys import Keys
-from sentimon.redis_client import RedisState
 from sentimon.stack.services import free_port
+from sentimon.store.client import RedisState
 
 
 class Clock:

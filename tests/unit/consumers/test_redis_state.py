@@ -12,7 +12,7 @@ import redis
 from redis.exceptions import BusyLoadingError, ResponseError
 
 from sentimon.errors import SinkError
-from sentimon.redis_client import (
+from sentimon.store.client import (
     RedisState,
     StopRequestedError,
     is_transient,
@@ -75,7 +75,7 @@ def test_the_redis_error_behind_a_sink_error_is_found() -> None:
 def test_n_failures_log_one_warning_and_recovery_one_info(caplog) -> None:
     clock, wall = Clock(), Clock(1_700_000_000.0)
     state = RedisState(clock=clock, wall=wall)
-    with caplog.at_level(logging.DEBUG, logger="sentimon.redis_client"):
+    with caplog.at_level(logging.DEBUG, logger="sentimon.store.client"):
         for _ in range(5):
             state.failed(ResponseError(BUSY), action="retrying with backoff up to 10s")
             clock.now += 2.0
@@ -143,7 +143,7 @@ def test_ping_wait_counts_another_reply_as_an_answer() -> None:
 def test_start_up_call_is_retried_until_it_succeeds(caplog) -> None:
     calls = FlakyClient(redis.ConnectionError("refused"), ResponseError(BUSY))
     state = RedisState()
-    with caplog.at_level(logging.INFO, logger="sentimon.redis_client"):
+    with caplog.at_level(logging.INFO, logger="sentimon.store.client"):
         assert retry_until_ok(
             calls.ping, what="registering", state=state, stop=threading.Event(), max_backoff_s=0.01
         )
@@ -178,7 +178,7 @@ def test_a_failure_of_a_call_begun_before_the_recovery_is_old_news(caplog) -> No
     state.recovered()
     clock.now += 0.1
     caplog.clear()
-    with caplog.at_level(logging.DEBUG, logger="sentimon.redis_client"):
+    with caplog.at_level(logging.DEBUG, logger="sentimon.store.client"):
         state.failed(redis.ConnectionError("refused"), action="retrying", began=began_during_outage)
     assert state.ok  # a batch scored during the outage, failing after it: not a new one
     assert [r.levelname for r in caplog.records] == ["DEBUG"]

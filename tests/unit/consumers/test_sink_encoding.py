@@ -5,11 +5,11 @@ from typing import Any
 
 import pytest
 
-from consumers import sink
-from consumers.sink import RedisSink, _encode_commands, check_plan
-from consumers.writeplan import Fence, Guard, WritePlan
 from sentimon.errors import ScriptBoundError
 from sentimon.keys import Keys
+from sentimon.store import sink
+from sentimon.store.sink import RedisSink, _encode_commands, check_plan
+from sentimon.writeplan import Fence, Guard, WritePlan
 
 
 def test_refs_name_the_lua_positions_of_shared_arguments() -> None:

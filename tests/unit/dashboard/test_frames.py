@@ -15,7 +15,7 @@ from dashboard.frames import (
     ticker_frame,
 )
 from dashboard.snapshot import EntityView, TickerRow
-from sentimon.query import Point
+from sentimon.store.query import Point
 from sentimon.windows import Stats
 
 T0 = 1_793_000_000 // 3600 * 3600  # an hour start, epoch s

@@ -12,7 +12,7 @@ from dashboard.panels.namespace import (
     per_rule_rows,
     summary_of,
 )
-from dashboard.state import namespace_label, namespace_options
+from dashboard.session import namespace_label, namespace_options
 from sentimon.cli import dashboard_cmd
 from sentimon.cli.main import build_parser
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from sentimon.rollups import _STAT, _parse, _plan, _sum_entity
+from sentimon.store.rollups import _STAT, _parse, _plan, _sum_entity
 from sentimon.windows import HOUR, Stats
 
 END_MS = 1_793_000_000_000  # 07:33:20 UTC
@@ -86,7 +86,7 @@ def test_plan_ending_on_an_hour_boundary_reads_whole_hours_before_it():
 def test_a_roll_up_over_its_span_bound_is_refused_before_redis_is_asked() -> None:
     from sentimon.errors import ScriptBoundError
     from sentimon.keys import Keys
-    from sentimon.rollups import MAX_ROLLUP_SPANS, rollups
+    from sentimon.store.rollups import MAX_ROLLUP_SPANS, rollups
 
     class NoRedis:
         def __getattr__(self, name: str) -> object:

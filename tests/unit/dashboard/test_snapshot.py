@@ -15,7 +15,7 @@ from dashboard.snapshot import (
     top_movers,
     total,
 )
-from sentimon.rollups import Rollup
+from sentimon.store.rollups import Rollup
 from sentimon.windows import HOUR, Stats
 
 END_MS = 1_793_000_000_000  # 07:33:20 UTC: the last-hour window starts at 06:34

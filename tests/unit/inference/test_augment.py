@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from inference.augment import transfer_texts
+from inference.training.augment import transfer_texts
 
 CORPUS = [
     "$AAPL - Barclays cuts to Neutral https://t.co/abc",

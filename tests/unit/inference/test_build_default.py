@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from inference import build_default
+from inference.training import build_default
 
 
 class Built(NamedTuple):
@@ -37,7 +37,7 @@ def test_complete_build_is_skipped(built: Built, monkeypatch: pytest.MonkeyPatch
     def must_not_train(*args, **kwargs):
         raise AssertionError("a complete build was redone")
 
-    monkeypatch.setattr("inference.finetune.train_model", must_not_train)
+    monkeypatch.setattr("inference.training.finetune.train_model", must_not_train)
     record = build_default.build(
         built.train, built.train.parent / "valid.csv", built.out, headlines=False, teacher=None
     )
@@ -59,7 +59,7 @@ def test_changed_export_settings_reexport_without_retraining(
 ):
     _, out, fingerprint = built
     assert build_default.is_complete(out, fingerprint)
-    monkeypatch.setattr("inference.export.FP32_LAYERS", 1)
+    monkeypatch.setattr("inference.training.export.FP32_LAYERS", 1)
     assert not build_default.is_complete(out, fingerprint)
     # the finished training (same recipe) is reused: only the export is redone
     (out / build_default.TRAINED_MARKER).write_text(json.dumps({"recipe": fingerprint}))
@@ -101,7 +101,7 @@ def test_the_transfer_set_is_part_of_the_recipe(built: Built):
 def test_a_teacher_file_without_the_transfer_set_says_how_to_rebuild_it(tmp_path: Path):
     """Targets for the training texts alone (an older make teacher) are not enough once
     the student also learns from variants: the build names the fix instead of training."""
-    from inference import dataset, distill
+    from inference.training import dataset, distill
     from sentimon.errors import ModelError
 
     train = tmp_path / "train.csv"

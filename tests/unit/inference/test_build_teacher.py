@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from inference import build_teacher, dataset, distill
-from inference.build_teacher import TEACHER_RECIPE
 from inference.scorer import ScoreBatch
+from inference.training import build_teacher, dataset, distill
+from inference.training.build_teacher import TEACHER_RECIPE
 
 
 class FixedScorer:
@@ -37,7 +37,7 @@ def trainings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[float]:
         (out / "metrics.json").write_text(json.dumps({"best": best, "train_seconds": 1.0}))
         return type("Result", (), {"best": best})()
 
-    monkeypatch.setattr("inference.finetune.train_model", fake_train)
+    monkeypatch.setattr("inference.training.finetune.train_model", fake_train)
     monkeypatch.setattr("inference.load_scorer", lambda **kwargs: FixedScorer())
     monkeypatch.setattr(build_teacher.packaged, "teacher_encoder_dir", lambda cache: tmp_path)
     return runs

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference import distill
+from inference.training import distill
 from sentimon.errors import ModelError
 
 
@@ -68,7 +68,7 @@ def test_the_loss_pulls_the_student_towards_the_teacher():
 
 
 def _mixed_loss(labels, soft, weight=0.8):
-    from inference.training import TrainConfig, _loss
+    from inference.training.trainer import TrainConfig, _loss
 
     cfg = TrainConfig(distill_weight=weight, distill_temperature=2.0, class_weight_power=0.3)
     return _loss(cfg, np.asarray(labels), None if soft is None else np.asarray(soft, np.float32))
@@ -77,8 +77,8 @@ def _mixed_loss(labels, soft, weight=0.8):
 def test_teacher_only_rows_add_no_cross_entropy():
     import torch
 
-    from inference.dataset import UNLABELLED
-    from inference.training import TrainConfig, _loss
+    from inference.training.dataset import UNLABELLED
+    from inference.training.trainer import TrainConfig, _loss
 
     labels = np.array([0, 2, UNLABELLED, UNLABELLED])
     soft = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.2, 0.7], [0.2, 0.6, 0.2], [0.3, 0.3, 0.4]]))
@@ -100,7 +100,7 @@ def test_teacher_only_rows_add_no_cross_entropy():
 
 
 def test_teacher_only_rows_need_soft_targets():
-    from inference.dataset import UNLABELLED
+    from inference.training.dataset import UNLABELLED
 
     with pytest.raises(ValueError, match="soft targets"):
         _mixed_loss([0, UNLABELLED], None)

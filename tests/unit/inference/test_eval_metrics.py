@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference import metrics
-from inference.dataset import read_labelled, to_label_ids
-from inference.evaluate import evaluate, format_report
 from inference.scorer import ScoreBatch
+from inference.training import scores as metrics
+from inference.training.dataset import read_labelled, to_label_ids
+from inference.training.evaluate import evaluate, format_report
 from sentimon.errors import ConfigError
 
 NEG, NEU, POS = 0, 1, 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from inference import packaged
+from inference.training import packaged
 from sentimon.errors import ModelError
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.dataset import Labelled
-from inference.parity import compare, require
 from inference.scorer import ScoreBatch
+from inference.training.dataset import Labelled
+from inference.training.parity import compare, require
 from sentimon.errors import ParityError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference.training import TrainConfig, _optimizer
+from inference.training.trainer import TrainConfig, _optimizer
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,10 @@
 import json
 
-from consumers.writeplan import WritePlan, plan_aggregates
 from sentimon.aggregate import ScoredPost, aggregate
 from sentimon.contract import Post
 from sentimon.keys import Keys
 from sentimon.windows import Stats
+from sentimon.writeplan import WritePlan, plan_aggregates
 
 T0 = 1_700_000_000_000  # 22:13:20 UTC; minute 22:13
 

@@ -7,9 +7,9 @@ import logging
 import redis
 import streamlit as st
 
-from sentimon.query import namespaces
-from sentimon.redis_client import connect
 from sentimon.settings import Settings, load_settings
+from sentimon.store.client import connect
+from sentimon.store.query import namespaces
 
 log = logging.getLogger(__name__)
 

@@ -21,20 +21,20 @@ from typing import Any
 
 import redis
 
-from consumers.app import build_processor
-from consumers.backtest import FileReplay
 from consumers.dlq import CollectingDeadLetters
-from consumers.replay import KafkaReplay, ReplayError
-from consumers.replay_driver import Driver, RunStats
-from consumers.replay_merge import EventPacer, TimeRange
+from consumers.wiring import build_processor
 from inference.scorer import Scorer
 from sentimon import __version__
-from sentimon.backtest import namespaces
-from sentimon.backtest.report import alert_summary, namespace_facts, ticker_summary, write_report
 from sentimon.errors import ConfigError
 from sentimon.eventtime import EventTimePolicy
-from sentimon.redis_client import connect
+from sentimon.replay import namespaces
+from sentimon.replay.driver import Driver, RunStats
+from sentimon.replay.file_source import FileReplay
+from sentimon.replay.kafka_source import KafkaReplay, ReplayError
+from sentimon.replay.merge import EventPacer, TimeRange
+from sentimon.replay.report import alert_summary, namespace_facts, ticker_summary, write_report
 from sentimon.settings import Settings
+from sentimon.store.client import connect
 
 log = logging.getLogger(__name__)
 

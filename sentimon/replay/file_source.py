@@ -25,7 +25,7 @@ from typing import Any
 
 from consumers.produce import event_ms, prepared, read_records
 from consumers.records import SourceRecord
-from consumers.replay_merge import Counters, EventMerge, Timed, TimeRange
+from sentimon.replay.merge import Counters, EventMerge, Timed, TimeRange
 
 log = logging.getLogger(__name__)
 

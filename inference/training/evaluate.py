@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from inference import metrics
-from inference.dataset import Labelled
 from inference.scorer import Scorer
+from inference.training import scores as metrics
+from inference.training.dataset import Labelled
 
 WARMUP_TEXTS = 32
 

@@ -10,10 +10,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from inference import dataset, export, locate, onnx_backend, parity, torch_backend
+from inference import locate, onnx_backend, torch_backend
 from inference.batching import token_budget
-from inference.dataset import Labelled
 from inference.scorer import Scorer
+from inference.training import dataset, export, parity
+from inference.training.dataset import Labelled
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ PARITY_SAMPLE_SIZE = 1000
 
 def default_sample() -> Labelled:
     """The bundled labelled headlines (written for this project)."""
-    data_dir = Path(__file__).resolve().parent / "data"
+    data_dir = Path(__file__).resolve().parents[1] / "data"
     parts = [dataset.read_labelled(p) for p in sorted(data_dir.glob("headlines_*.csv"))]
     return dataset.concat(parts)
 

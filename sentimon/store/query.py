@@ -17,7 +17,7 @@ from typing import Any
 import redis
 
 from sentimon.keys import MARKET, REGISTRY, STAT_FIELDS, Keys, ticker_entity
-from sentimon.rollups import Rollup, rollups
+from sentimon.store.rollups import Rollup, rollups
 from sentimon.windows import MINUTE, Stats, WindowRange, window_spans
 
 #: The live consumer's default ``event_time_max_ahead_s`` (sentimon.settings), in ms.
@@ -192,7 +192,7 @@ class Query:
         self, entities: list[str], windows: list[int], hours: int, end_ms: int | None = None
     ) -> dict[str, Rollup]:
         """Several windows plus the last ``hours`` hour totals of many entities, summed in
-        Redis (``sentimon.rollups``): one round trip, a few numbers per entity."""
+        Redis (``sentimon.store.rollups``): one round trip, a few numbers per entity."""
         return rollups(self.client, self.keys, entities, windows, hours, self.resolve_end(end_ms))
 
     def ranked_tickers(

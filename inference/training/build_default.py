@@ -2,7 +2,7 @@
 
 Run by ``make model``::
 
-    python -m inference.build_default --train ../shared/data/twitter-financial-news/train.csv \\
+    python -m inference.training.build_default --train ../shared/data/twitter-financial-news/train.csv \\
         --valid ../shared/data/twitter-financial-news/valid.csv --out models/default
 
 Idempotent: when ``<out>/build.json`` records a finished build with the same recipe and
@@ -26,24 +26,24 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from inference import augment, dataset, distill, model_card, packaged
 from inference.labels import TWITTER_FINANCIAL_NEWS_MAP
-from inference.training import TrainConfig
+from inference.training import augment, dataset, distill, model_card, packaged
+from inference.training.trainer import TrainConfig
 from sentimon.errors import ModelError
 
 log = logging.getLogger(__name__)
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 HEADLINES_TRAIN = DATA_DIR / "headlines_train.csv"
 HEADLINES_TEST = DATA_DIR / "headlines_test.csv"
 #: The distillation teacher's log-probabilities per training text (``make teacher``).
 TEACHER_TARGETS = DATA_DIR / "teacher_targets.csv"
 TEACHER_CREDIT = (
     ", distilled from all-mpnet-base-v2 fine-tuned on the same data (make teacher), also on"
-    " teacher-labelled variants of the training texts (inference/augment.py)"
+    " teacher-labelled variants of the training texts (inference/training/augment.py)"
 )
 #: Teacher-labelled variants of each training text the student also learns from
-#: (``inference.augment``; docs/MODEL.md, "Distillation"). Changing it changes the texts
+#: (``inference.training.augment``; docs/MODEL.md, "Distillation"). Changing it changes the texts
 #: ``make teacher`` must score.
 TRANSFER_COPIES = 2
 RECIPE = TrainConfig(
@@ -99,8 +99,8 @@ def export_recipe() -> dict[str, Any]:
     """What the exported files depend on beyond the trained weights: a change re-exports
     (and re-checks parity) without retraining."""
     from inference.batching import token_budget
-    from inference.export import FP32_LAYERS
-    from inference.verified_export import PARITY_SAMPLE_SIZE
+    from inference.training.export import FP32_LAYERS
+    from inference.training.verified_export import PARITY_SAMPLE_SIZE
 
     return {
         "int8_fp32_layers": FP32_LAYERS,
@@ -156,7 +156,7 @@ def is_complete(out: Path, fingerprint: str) -> bool:
 
 def _evaluate_all(out: Path, sets: dict[str, dataset.Labelled]) -> dict[str, Any]:
     from inference import load_scorer
-    from inference.evaluate import evaluate
+    from inference.training.evaluate import evaluate
 
     results: dict[str, Any] = {}
     for backend, precision in (("onnx", "int8"), ("onnx", "fp32"), ("torch", "fp32")):
@@ -187,8 +187,8 @@ def build(
 
     With ``teacher`` (a soft-target file) and ``cfg.distill_weight`` > 0 the model is
     distilled from it as well as trained on the labels; None trains on the labels only."""
-    from inference.finetune import Provenance, train_model
-    from inference.verified_export import export_verified
+    from inference.training.finetune import Provenance, train_model
+    from inference.training.verified_export import export_verified
 
     if cfg.distill_weight == 0:
         teacher = None

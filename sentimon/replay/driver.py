@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from consumers.pipeline import BatchProcessor, BatchResult
-from consumers.replay_merge import Batch, Counters, EventBatcher, EventPacer, Timed, iso
 from sentimon.errors import SinkError
+from sentimon.replay.merge import Batch, Counters, EventBatcher, EventPacer, Timed, iso
 
 log = logging.getLogger(__name__)
 

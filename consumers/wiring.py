@@ -15,17 +15,18 @@ from typing import Any
 import redis
 
 from consumers.dlq import DeadLetterSink, KafkaDeadLetters
-from consumers.dlq_once import DeadLetterLedger, PublishOnce
+from consumers.dlq_once import PublishOnce
 from consumers.observe import ConsumerObserver
 from consumers.pipeline import BatchHook, BatchProcessor
-from consumers.sink import RedisSink
 from inference.scorer import Scorer
 from sentimon.contract import Limits
 from sentimon.eventtime import EventTimePolicy
 from sentimon.kafka_config import client_config
 from sentimon.keys import REGISTRY, Keys
-from sentimon.redis_client import RedisState, connect, is_transient, retry_until_ok
 from sentimon.settings import Settings
+from sentimon.store.client import RedisState, connect, is_transient, retry_until_ok
+from sentimon.store.dlq_marks import DeadLetterLedger
+from sentimon.store.sink import RedisSink
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def build_processor(
 
     With ``stop`` (a long-running process) registering the namespace in Redis is retried
     with capped backoff while Redis is busy, loading or unreachable, until it succeeds or
-    ``stop`` is set (``sentimon.redis_client.StopRequestedError``); without, it is one
+    ``stop`` is set (``sentimon.store.client.StopRequestedError``); without, it is one
     call."""
     client = client or connect(settings)
     keys = Keys(namespace or settings.namespace)

@@ -5,7 +5,7 @@ A ``WritePlan`` holds the partition fences, the post ids to de-duplicate, option
 list of Redis commands. A large argument used by several commands (a post's summary goes
 to the market's stream and to each of its tickers') is added once as a ``Shared`` value:
 the sink sends it to Redis once, as a raw script argument, instead of once per command
-inside the plan's JSON. ``consumers.sink.RedisSink`` applies the plan in one Lua script.
+inside the plan's JSON. ``sentimon.store.sink.RedisSink`` applies the plan in one Lua script.
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from inference import metrics
-from inference.dataset import Labelled
 from inference.scorer import Scorer
+from inference.training import scores as metrics
+from inference.training.dataset import Labelled
 from sentimon.errors import ParityError
 
 log = logging.getLogger(__name__)

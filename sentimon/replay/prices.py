@@ -10,9 +10,9 @@ import csv
 import math
 from pathlib import Path
 
-from sentimon.backtest.returns import PriceSeries
 from sentimon.contract import parse_ts
 from sentimon.errors import ConfigError
+from sentimon.replay.returns import PriceSeries
 
 REQUIRED = ("ticker", "ts", "price")
 

@@ -3,7 +3,7 @@
 Fine-tunes all-mpnet-base-v2 (the ``teacher`` extra: five PyPI wheels) on the same training
 data as the default model, evaluates it on ``valid.csv``, and writes its log-probabilities
 for every training text, and for the student's transfer set (variants of those texts,
-``inference.augment``), to ``inference/data/teacher_targets.csv`` (with a JSON record of
+``inference.training.augment``), to ``inference/data/teacher_targets.csv`` (with a JSON record of
 how they were made next to it). The default build (``make model``) distils from that file,
 so it needs neither the teacher's weights nor its training time. The teacher itself stays
 in ``models/teacher`` and can be served like any model (``SENTIMON_MODEL=models/teacher``),
@@ -22,8 +22,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from inference import dataset, distill, model_card, packaged
-from inference.build_default import (
+from inference.labels import TWITTER_FINANCIAL_NEWS_MAP
+from inference.training import dataset, distill, model_card, packaged
+from inference.training.build_default import (
     HEADLINES_CREDIT,
     HEADLINES_TRAIN,
     RECIPE,
@@ -35,8 +36,7 @@ from inference.build_default import (
     training_threads,
     transfer_set,
 )
-from inference.labels import TWITTER_FINANCIAL_NEWS_MAP
-from inference.training import TrainConfig
+from inference.training.trainer import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,8 @@ def build(
     """Train the teacher into ``out`` (unless a finished training of this recipe on these
     files is there), evaluate it and write its soft targets for the training texts."""
     from inference import load_scorer
-    from inference.evaluate import evaluate
-    from inference.finetune import Provenance, train_model
+    from inference.training.evaluate import evaluate
+    from inference.training.finetune import Provenance, train_model
 
     train_files = [Path(train_csv), HEADLINES_TRAIN]
     train = dataset.concat([dataset.read_labelled(p) for p in train_files])

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from inference import metrics
 from inference.batching import encode
-from inference.dataset import UNLABELLED, Labelled
+from inference.training import scores as metrics
+from inference.training.dataset import UNLABELLED, Labelled
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class TrainConfig:
     layer_lr_decay: float = 1.0
     #: The classification head (and pooler) trains at lr * this.
     head_lr_multiplier: float = 1.0
-    #: Weight of the distillation term when soft targets are given (inference.distill):
+    #: Weight of the distillation term when soft targets are given (inference.training.distill):
     #: loss = (1 - w) * cross-entropy + w * T^2 * KL(teacher_T || student_T).
     distill_weight: float = 0.0
     distill_temperature: float = 2.0
@@ -137,7 +137,7 @@ def _loss(cfg: TrainConfig, labels: np.ndarray, soft_targets: np.ndarray | None)
     its labelled rows (none: no cross-entropy)."""
     import torch
 
-    from inference.distill import distillation_loss
+    from inference.training.distill import distillation_loss
 
     if soft_targets is None and (labels == UNLABELLED).any():
         raise ValueError("unlabelled training rows need the teacher's soft targets")

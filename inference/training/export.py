@@ -3,7 +3,7 @@
 The output directory is self-contained for the ONNX backend: ``model.onnx`` (fp32,
 transformer-fused), optionally ``model_int8.onnx`` (dynamic int8, for CPU) and
 ``model_fp16.onnx`` (for GPU), plus the tokenizer and ``config.json``. Runtime code
-lives in :mod:`inference.onnx_backend`; parity checks in :mod:`inference.parity`.
+lives in :mod:`inference.onnx_backend`; parity checks in :mod:`inference.training.parity`.
 """
 
 from __future__ import annotations

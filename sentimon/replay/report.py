@@ -16,10 +16,10 @@ from typing import Any
 
 import redis
 
-from sentimon.backtest.alertlog import AlertLog, outcomes, read_alert_log, write_alerts_csv
-from sentimon.backtest.prices import read_prices
-from sentimon.backtest.returns import summarise
-from sentimon.backtest.series import SeriesRow, read_series, write_series
+from sentimon.replay.alertlog import AlertLog, outcomes, read_alert_log, write_alerts_csv
+from sentimon.replay.prices import read_prices
+from sentimon.replay.returns import summarise
+from sentimon.replay.series import SeriesRow, read_series, write_series
 
 log = logging.getLogger(__name__)
 

@@ -80,7 +80,8 @@ def build_tiny_model(out_dir: Path, train_csv: Path | None = None, seed: int = 0
     """
     from transformers import AutoTokenizer
 
-    from inference import dataset, model_card, packaged, text_prep, training
+    from inference.training import dataset, model_card, packaged, text_prep
+    from inference.training import trainer as training
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import orjson
 import redis
 
-from consumers.writeplan import Shared, WritePlan
 from sentimon.errors import ScriptBoundError, SinkError
 from sentimon.keys import Keys
+from sentimon.writeplan import Shared, WritePlan
 
 log = logging.getLogger(__name__)
 

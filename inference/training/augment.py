@@ -3,7 +3,7 @@
 A student learns the teacher's function only where it sees inputs, and 9,775 training texts
 are few for that. Distillation with augmented inputs (as TinyBERT does, Jiao et al. 2020)
 shows the student more of it: every variant here is scored by the teacher
-(``inference.build_teacher``), and the student is trained on its soft targets alone (a
+(``inference.training.build_teacher``), and the student is trained on its soft targets alone (a
 variant's hand label is unknown: "raises to Buy" may become "cuts to Buy").
 
 Pure and deterministic (a seed, the training texts, no model): ``make teacher`` and

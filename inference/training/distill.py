@@ -1,6 +1,6 @@
 """Knowledge distillation: a larger teacher's soft targets for training the default model.
 
-The teacher (``inference.build_teacher``) scores every training text once; its
+The teacher (``inference.training.build_teacher``) scores every training text once; its
 log-probabilities are stored per text in a small CSV keyed by a hash of the text
 (``inference/data/teacher_targets.csv``), so the default build can learn from them without
 the teacher's 400 MB of weights or its half hour of training. The student's loss mixes the

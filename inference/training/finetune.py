@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from inference import model_card, text_prep
-from inference.dataset import Labelled
 from inference.labels import canonical_id2label
-from inference.training import TrainConfig, TrainResult, fine_tune
+from inference.training import model_card, text_prep
+from inference.training.dataset import Labelled
+from inference.training.trainer import TrainConfig, TrainResult, fine_tune
 from sentimon.errors import ModelError
 
 log = logging.getLogger(__name__)

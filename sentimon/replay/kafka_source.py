@@ -33,10 +33,10 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError, UnsupportedVersionError
 
-from consumers.replay_merge import Counters, EventMerge, Timed, TimeRange, event_time
 from consumers.source import to_record
 from sentimon.errors import ConfigError, SentimonError
 from sentimon.kafka_config import client_config
+from sentimon.replay.merge import Counters, EventMerge, Timed, TimeRange, event_time
 from sentimon.settings import Settings
 
 log = logging.getLogger(__name__)

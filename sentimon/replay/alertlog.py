@@ -21,8 +21,8 @@ from typing import Any
 
 import redis
 
-from sentimon.backtest.returns import DRAWDOWN_HORIZON, HORIZONS, Outcome, PriceSeries, outcome
 from sentimon.keys import Keys
+from sentimon.replay.returns import DRAWDOWN_HORIZON, HORIZONS, Outcome, PriceSeries, outcome
 from sentimon.windows import format_window
 
 BASE_COLUMNS = (

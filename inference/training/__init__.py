@@ -1,0 +1,1 @@
+"""Model building: training, distillation, export, evaluation."""

@@ -1,0 +1,1 @@
+"""The Redis side: the batch write, reads, roll-ups, the client."""
