@@ -1,37 +1,22 @@
-"""A ``sentimon consume`` process with a near-free scorer, for the scaling check: it
-shows what partitions, Kafka, decoding and Redis allow when inference is not the limit.
-Bench-only; the product never uses this scorer."""
+"""A ``sentimon consume`` process with a near-free scorer (``sentimon.testing.HashScorer``),
+for the scaling check: it shows what partitions, Kafka, decoding and Redis allow when
+inference is not the limit. Bench-only; the product never serves this scorer."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-import zlib
-from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from consumers.service import run_consumer
+from consumers.service import Consumer
 from consumers.source import KafkaSource
-from inference.scorer import ScoreBatch
+from sentimon.cli.consume_cmd import serve
 from sentimon.logs import configure_logging
 from sentimon.settings import get_settings
-
-
-class HashScorer:
-    """Deterministic pseudo-probabilities from a CRC of the text."""
-
-    model_id = "bench-hash@0"
-
-    def score(self, texts: Sequence[str]) -> ScoreBatch:
-        seeds = np.array([zlib.crc32(t.encode()) for t in texts], dtype=np.uint64)
-        raw = np.stack([(seeds >> s) % 97 + 1 for s in (0, 8, 16)], axis=1).astype(np.float64)
-        return ScoreBatch(raw / raw.sum(axis=1, keepdims=True), self.model_id)
-
+from sentimon.testing import HashScorer
 
 _GATED_POLL_MS = 5
 
@@ -62,7 +47,9 @@ if __name__ == "__main__":
     if os.environ.get("SENTIMON_BENCH_GATE"):
         hold_until_gate(os.environ["SENTIMON_BENCH_GATE"])
     configure_logging("WARNING")
-    summary: dict[str, object] = {}
     idle = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
-    run_consumer(get_settings(), scorer=HashScorer(), until_idle_s=idle, summary=summary)
-    print(json.dumps(summary))
+    consumer = Consumer(
+        get_settings(), scorer=HashScorer(model_id="bench-hash@0"), until_idle_s=idle
+    )
+    serve(consumer)  # as `sentimon consume` runs it: signal handlers, switch interval
+    print(json.dumps(consumer.summary))

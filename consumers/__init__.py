@@ -1,1 +1,2 @@
-"""Consumers: Kafka source, micro-batching, the batch pipeline and the Redis sink."""
+"""The pipeline: Kafka source, micro-batching, the batch pipeline, dead letters, the loop
+(the Redis sink it writes through is ``sentimon.store.sink``)."""

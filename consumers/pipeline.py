@@ -24,7 +24,16 @@ from sentimon.aggregate import AggregateUpdate, ScoredPost, aggregate
 from sentimon.contract import Invalid, Limits, Post, validate
 from sentimon.errors import SentimonError, SinkError
 from sentimon.eventtime import EventTimePolicy
-from sentimon.keys import Keys
+from sentimon.keys import (
+    BATCHES,
+    DLQ,
+    DUPLICATES,
+    HOOK_ERRORS,
+    META_MODEL,
+    RECORDS,
+    SCORED,
+    Keys,
+)
 from sentimon.store.sink import ApplyResult, RedisSink
 from sentimon.writeplan import Fence, WritePlan, plan_aggregates
 
@@ -270,7 +279,7 @@ class BatchProcessor:
                 len(update.posts),
             )
             del plan.commands[marks[0] :], plan.guards[marks[1] :], plan.values[marks[2] :]
-            plan.add("HINCRBY", self.keys.stats, "hook_errors", 1)
+            plan.add("HINCRBY", self.keys.stats, HOOK_ERRORS, 1)
             return False
         return True
 
@@ -314,11 +323,11 @@ class BatchProcessor:
             watermark_cap=self.event_time.watermark_cap(int(self.clock() * 1000)),
         )
         stats = self.keys.stats
-        plan.add("HINCRBY", stats, "records", len(prepared.records))
-        plan.add("HINCRBY", stats, "scored", len(update.posts))
-        plan.add("HINCRBY", stats, "batches", 1)
+        plan.add("HINCRBY", stats, RECORDS, len(prepared.records))
+        plan.add("HINCRBY", stats, SCORED, len(update.posts))
+        plan.add("HINCRBY", stats, BATCHES, 1)
         if prepared.invalid:
-            plan.add("HINCRBY", stats, "dlq", len(prepared.invalid))
+            plan.add("HINCRBY", stats, DLQ, len(prepared.invalid))
             per_topic: dict[str, int] = {}
             for letter in prepared.invalid:
                 per_topic[letter.record.topic] = per_topic.get(letter.record.topic, 0) + 1
@@ -328,9 +337,9 @@ class BatchProcessor:
             {s.post.id for s in update.posts} ^ {p.id for _, p in prepared.posts}
         )
         if duplicates:
-            plan.add("HINCRBY", stats, "duplicates", duplicates)
+            plan.add("HINCRBY", stats, DUPLICATES, duplicates)
         if update.posts:
-            plan.add("HSET", self.keys.meta, "model", update.posts[0].model_id)
+            plan.add("HSET", self.keys.meta, META_MODEL, update.posts[0].model_id)
         return plan
 
 

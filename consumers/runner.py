@@ -139,8 +139,9 @@ def in_flight_bound(scorers: int, coalesce: int) -> int:
 
 
 class ConsumeLoop:
-    """Runs until stopped (``stop()``, which the entry point's signal handlers call) or,
-    with ``until_idle_s``, until idle that long once its partitions are caught up."""
+    """Runs until stopped (``stop()``, which ``consumers.service`` calls once its stop
+    event is set) or, with ``until_idle_s``, until idle that long once its partitions are
+    caught up."""
 
     def __init__(
         self,
@@ -207,7 +208,7 @@ class ConsumeLoop:
 
     # --- control -----------------------------------------------------------------------
     def stop(self, *_: Any) -> None:
-        """Ask the loop to finish (safe from a signal handler): it drains what it holds
+        """Ask the loop to finish (safe from any thread): it drains what it holds
         for at most ``shutdown_grace_s`` from the first call, commits what is written
         and leaves the group."""
         if not self._stop.is_set():

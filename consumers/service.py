@@ -1,8 +1,11 @@
-"""The ``sentimon consume`` process: scorer + processor + Kafka source + loop + health.
+"""The consume service: scorer + processor + Kafka source + loop + health.
 
-This is the consumer's entry point: it installs the SIGTERM/SIGINT handlers (a signal
-stops start-up retries and the loop; the loop then drains for at most
-``shutdown_grace_s``), and ``exit_when_workers_stuck`` is what a command line calls last,
+``run_consumer`` (and ``Consumer``, the same as an object with ``run()``/``stop()``) runs
+one group member in the calling process and changes nothing process-wide: no signal
+handlers, no GIL switch interval, no environment variables. Those belong to the entry
+point (``sentimon consume``, ``sentimon.cli.consume_cmd.serve``), which installs
+SIGTERM/SIGINT handlers that call ``stop`` (a stop ends start-up retries at once, or
+drains the loop for at most ``shutdown_grace_s``) and, last, ``exit_when_workers_stuck``,
 so a worker thread stuck past the grace period does not keep the process alive.
 """
 
@@ -11,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import resource
-import signal
 import sys
 import threading
 import time
@@ -32,26 +34,8 @@ log = logging.getLogger(__name__)
 _WORKER_PREFIXES = ("sentimon-score", "sentimon-write")
 #: After the grace period, how long a stuck worker may still hold the process.
 _EXIT_MARGIN_S = 3.0
-
-
-class _Stopper:
-    """The signal handlers' target: stops start-up retries (``requested``) and, once it
-    exists, the loop."""
-
-    def __init__(self) -> None:
-        self.requested = threading.Event()
-        self.loop: ConsumeLoop | None = None
-
-    def __call__(self, signum: int, _frame: Any) -> None:
-        if not self.requested.is_set():
-            log.info("received %s", signal.Signals(signum).name)
-        self.requested.set()
-        if self.loop is not None:
-            self.loop.stop()
-
-    def install(self) -> None:
-        signal.signal(signal.SIGTERM, self)
-        signal.signal(signal.SIGINT, self)
+#: How often a running loop looks at its stop event.
+_STOP_POLL_S = 0.05
 
 
 class _Health:
@@ -81,15 +65,18 @@ def run_consumer(
     metrics_port: int | None = None,
     scorer: Scorer | None = None,
     summary: dict[str, Any] | None = None,
+    stop: threading.Event | None = None,
 ) -> int:
-    """Run one group member until stopped or idle; fills ``summary`` if given. A stop
-    during start-up (even while Redis is being retried) returns 0 at once."""
+    """Run one group member until ``stop`` is set (from another thread or a signal
+    handler) or, with ``until_idle_s``, until idle; fills ``summary`` if given. A stop
+    during start-up (even while Redis is being retried, or the model loads) returns 0 at
+    once; a stop while running drains for at most ``shutdown_grace_s``. Installs no
+    signal handlers and changes no process-wide setting."""
+    stop = stop if stop is not None else threading.Event()
     if settings.alerts_enabled:
         from sentimon.alerts.rulefile import load_rules
 
         load_rules(settings.alert_rules)  # a bad rules file fails now, not after model load
-    stopper = _Stopper()
-    stopper.install()
     if scorer is None:
         from inference import load_scorer
 
@@ -97,10 +84,6 @@ def run_consumer(
         from inference.scorer import warm_up
 
         log.info("model warmed up in %.2fs", warm_up(scorer, settings.max_batch))
-    # Scorer threads come back from ONNX Runtime (which runs without the GIL) needing the
-    # GIL for a moment; the default 5 ms switch interval can leave a core idle that long
-    # while the writer thread runs Python. 1 ms: +1.2 % msg/s over five paired runs.
-    sys.setswitchinterval(0.001)
     log.info("scoring with %s", scorer.model_id)
     redis_state = RedisState()
     health = _Health(redis_state)
@@ -110,11 +93,11 @@ def run_consumer(
         else None
     )
     try:
-        loop = _start_loop(settings, scorer, stopper, redis_state, until_idle_s, namespace)
+        loop = _start_loop(settings, scorer, stop, redis_state, until_idle_s, namespace)
         if loop is None:
             log.info("stopped during start-up: exiting")
             return 0
-        code = _run_loop(settings, loop, health, group, scorer.model_id)
+        code = _run_loop(settings, loop, health, group, scorer.model_id, stop)
     finally:
         if server is not None:
             server.close()
@@ -132,17 +115,71 @@ def run_consumer(
     return code
 
 
+class Consumer:
+    """One consumer-group member run from Python: ``run()`` blocks until ``stop()`` is
+    called (from another thread) or, with ``until_idle_s``, until idle, and returns the
+    exit code (0). Nothing process-wide changes (no signal handlers, switch interval or
+    environment variables); ``summary`` holds throughput figures after ``run()``.
+    A Consumer runs once: a ``stop()`` before ``run()`` makes ``run()`` return at once.
+
+    >>> consumer = Consumer(settings, group="research")
+    >>> thread = threading.Thread(target=consumer.run); thread.start()
+    >>> ...; consumer.stop(); thread.join()
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        scorer: Scorer | None = None,
+        group: str | None = None,
+        namespace: str | None = None,
+        until_idle_s: float | None = None,
+        metrics_port: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.scorer = scorer
+        self.group = group
+        self.namespace = namespace
+        self.until_idle_s = until_idle_s
+        self.metrics_port = metrics_port
+        self.summary: dict[str, Any] = {}
+        self._stop = threading.Event()
+
+    def run(self) -> int:
+        """Join the group and consume (loads the scorer first unless one was given)."""
+        return run_consumer(
+            self.settings,
+            group=self.group,
+            until_idle_s=self.until_idle_s,
+            namespace=self.namespace,
+            metrics_port=self.metrics_port,
+            scorer=self.scorer,
+            summary=self.summary,
+            stop=self._stop,
+        )
+
+    def stop(self) -> None:
+        """Ask ``run()`` to finish: at once during start-up, else after draining for at most
+        ``shutdown_grace_s``. Safe from any thread and from a signal handler."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+
 def _start_loop(
     settings: Settings,
     scorer: Scorer,
-    stopper: _Stopper,
+    stop: threading.Event,
     redis_state: RedisState,
     until_idle_s: float | None,
     namespace: str | None,
 ) -> ConsumeLoop | None:
     """The processor and loop, Redis calls retried until they succeed; None if a stop
     came first."""
-    if stopper.requested.is_set():
+    if stop.is_set():
         return None
     client = connect(settings)
     try:
@@ -151,7 +188,7 @@ def _start_loop(
             scorer,
             client=client,
             namespace=namespace,
-            stop=stopper.requested,
+            stop=stop,
             redis_state=redis_state,
         )
     except StopRequestedError:
@@ -167,14 +204,20 @@ def _start_loop(
         assignment_wait_s=settings.assignment_wait_s,
         redis_state=redis_state,
     )
-    stopper.loop = loop
-    return None if stopper.requested.is_set() else loop
+    return None if stop.is_set() else loop
 
 
 def _run_loop(
-    settings: Settings, loop: ConsumeLoop, health: _Health, group: str | None, model_id: str
+    settings: Settings,
+    loop: ConsumeLoop,
+    health: _Health,
+    group: str | None,
+    model_id: str,
+    stop: threading.Event,
 ) -> int:
-    """Join the group and run the loop with its observer and health reporter."""
+    """Join the group and run the loop with its observer and health reporter until it
+    returns; ``stop`` set meanwhile stops it within ``_STOP_POLL_S`` (the grace period
+    counts from then, even while the loop sleeps out a retry backoff)."""
     source = KafkaSource(
         settings,
         group=group or settings.group,
@@ -192,7 +235,20 @@ def _run_loop(
     loop.on_tick = tick
     loop.on_stopping = lambda: reporter.tick(force=True)
     health.observer = observer
-    return loop.run(source)
+    done = threading.Event()
+
+    def relay_stop() -> None:
+        while not done.is_set():
+            if stop.wait(_STOP_POLL_S):
+                loop.stop()
+                return
+
+    relay = threading.Thread(target=relay_stop, name="sentimon-stop", daemon=True)
+    relay.start()
+    try:
+        return loop.run(source)
+    finally:
+        done.set()
 
 
 def exit_when_workers_stuck(code: int, within_s: float = _EXIT_MARGIN_S) -> None:

@@ -19,6 +19,7 @@ from consumers.dlq_once import PublishOnce
 from consumers.observe import ConsumerObserver
 from consumers.pipeline import BatchHook, BatchProcessor
 from inference.scorer import Scorer
+from sentimon.alerts.hook import AlertHook
 from sentimon.contract import Limits
 from sentimon.eventtime import EventTimePolicy
 from sentimon.kafka_config import client_config
@@ -109,8 +110,6 @@ def build_processor(
             stop=stop,
         )
     if hooks is None:
-        from sentimon.alerts.hook import AlertHook
-
         alert_hook = AlertHook.from_settings(settings, client, keys)
         hooks = [alert_hook] if alert_hook is not None else []
     return BatchProcessor(

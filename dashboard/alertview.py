@@ -1,8 +1,9 @@
 """Alert events and open alerts as the feed shows them (pure).
 
-Events come from ``Query.alerts``: the alert engine's payload (``sentimon.alerts.payload``:
-id, status, rule, kind, severity, entity, window, stats, model, top_posts, summary) plus
-the history stream's ``muted`` field. Open alerts come from ``Query.open_alerts``.
+Events come from ``AlertReader.events`` (``sentimon.alerts.history``): the alert engine's
+payload (``sentimon.alerts.payload``: id, status, rule, kind, severity, entity, window,
+stats, model, top_posts, summary) plus the history stream's ``muted`` field; each becomes
+an ``AlertCard``. Open alerts come from ``AlertReader.open_alerts``.
 Missing fields are tolerated, so partial or older events still render.
 """
 
@@ -16,7 +17,9 @@ STATUS_COLOURS = {"firing": "red", "resolved": "green"}
 
 
 @dataclass(frozen=True)
-class AlertEvent:
+class AlertCard:
+    """One alert event (firing or resolved notice) as the dashboard's feed shows it."""
+
     id: str
     status: str
     severity: str
@@ -45,11 +48,11 @@ class AlertEvent:
         return STATUS_COLOURS.get(self.status.lower(), "gray")
 
 
-def alert_event(raw: dict[str, Any]) -> AlertEvent:
+def alert_event(raw: dict[str, Any]) -> AlertCard:
     window = raw.get("window")
     if not isinstance(window, dict):
         window = {}
-    return AlertEvent(
+    return AlertCard(
         id=str(raw.get("id") or raw.get("stream_id") or "?"),
         status=str(raw.get("status") or "firing"),
         severity=str(raw.get("severity") or "info"),
@@ -66,13 +69,13 @@ def alert_event(raw: dict[str, Any]) -> AlertEvent:
     )
 
 
-def alert_events(raws: list[dict[str, Any]]) -> list[AlertEvent]:
+def alert_events(raws: list[dict[str, Any]]) -> list[AlertCard]:
     """Newest first by event time (stream order, newest first, breaks ties)."""
     events = [alert_event(r) for r in raws]
     return sorted(events, key=lambda e: -(e.ts_ms or 0))
 
 
-def for_symbol(events: list[AlertEvent], symbol: str) -> list[AlertEvent]:
+def for_symbol(events: list[AlertCard], symbol: str) -> list[AlertCard]:
     return [e for e in events if e.symbol == symbol.upper()]
 
 

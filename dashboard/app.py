@@ -2,7 +2,8 @@
 
 The page shell (settings, the cached Redis client, the namespace selector) runs once per
 full rerun; everything showing data lives in one fragment that re-runs on its own every
-``dashboard_refresh_s`` seconds. Reads go through ``sentimon.store.query`` only; the one write
+``dashboard_refresh_s`` seconds. Reads go through ``sentimon.store.query`` (aggregates) and
+``sentimon.alerts`` (``AlertReader``, ``SilenceStore``: alerts and silences); the one write
 (adding a silence) is offered only with ``dashboard_allow_writes``.
 """
 
@@ -18,7 +19,7 @@ import streamlit as st
 
 from dashboard import cache
 from dashboard import session as state
-from dashboard.alertview import AlertEvent, alert_events, open_lines
+from dashboard.alertview import AlertCard, alert_events, open_lines
 from dashboard.panels.alertfeed import render_feed
 from dashboard.panels.drilldown import pick_symbol, render_drilldown
 from dashboard.panels.empty import guard, render_empty, render_unreachable
@@ -29,6 +30,8 @@ from dashboard.panels.silence_form import render_silence_form
 from dashboard.panels.tickers import render_table
 from dashboard.snapshot import Snapshot
 from dashboard.timefmt import utc
+from sentimon.alerts.history import AlertReader
+from sentimon.alerts.silence_store import SilenceStore
 from sentimon.errors import SentimonError
 from sentimon.store.query import Query, namespaces
 
@@ -88,13 +91,14 @@ def render_live(query: Query, view: View) -> None:
             render_empty(query.namespace, namespaces(query.client))
         return
     render_backtest(query.namespace, query.meta())
-    events = alert_events(query.alerts(ALERTS))
-    firing = query.open_alerts()
+    alerts = AlertReader(query.client, query.namespace)
+    events = alert_events(alerts.events(ALERTS))
+    firing = alerts.open_alerts()
     market_tab, alerts_tab, health_tab = st.tabs(["Market & tickers", "Alerts", "Pipeline"])
     with market_tab, guard("market"):
         render_market_tab(query, snapshot, range_s, events, firing)
     with alerts_tab, st.container(key="alerts_panel"), guard("alerts"):
-        render_feed(events, firing, query.silences())
+        render_feed(events, firing, SilenceStore(query.client, query.keys).listing())
         render_silence_form(query.client, query.namespace, view.writes)
     with health_tab, st.container(key="health_panel"), guard("pipeline"):
         render_health(query)
@@ -114,7 +118,7 @@ def render_market_tab(
     query: Query,
     snapshot: Snapshot,
     range_s: int,
-    events: list[AlertEvent],
+    events: list[AlertCard],
     firing: list[dict[str, Any]],
 ) -> None:
     if firing:

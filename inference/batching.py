@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 
-#: Padded tokens per model call when the settings leave it to us. On this project's CPU
-#: (2-core AMD EPYC, AVX2) ONNX int8 scored 718-739 short texts/s with budgets of 512-1,024
-#: and 502 with 8,192 (fp32 and torch alike, 30-45 % apart): small batches stay in cache.
-#: A GPU wants large batches.
+#: Padded tokens per model call when the settings leave it to us: on a CPU small calls keep
+#: their activations in cache and run faster than big ones; a GPU wants large batches
+#: (the budget sweep is in bench/HISTORY.md).
 CPU_TOKEN_BUDGET = 1024
 CUDA_TOKEN_BUDGET = 16384
 

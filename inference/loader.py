@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from inference import locate
 from inference.batching import token_budget
 from inference.scorer import Scorer
-from sentimon.errors import ConfigError, ModelError
+from sentimon.errors import ConfigError, ModelError, SentimonError
 
 if TYPE_CHECKING:
     from sentimon.settings import Settings
@@ -83,6 +83,60 @@ def choose(
     return _cpu_choice(backend, onnx)
 
 
+def plan(
+    settings: Settings,
+    *,
+    model: str | None = None,
+    backend: str | None = None,
+    device: str | None = None,
+    precision: str | None = None,
+) -> tuple[locate.ModelRef, dict[str, Path], Choice]:
+    """The model, its ONNX files and the choice ``load_scorer`` makes, loading nothing."""
+    ref = locate.resolve(model or settings.model, settings.model_cache)
+    found = locate.onnx_files(ref.local_dir)
+    from inference.onnx_backend import cuda_provider_available
+
+    pool = found if precision is None else {k: v for k, v in found.items() if k == precision}
+    choice = choose(
+        backend or settings.backend,
+        device or settings.device,
+        pool,
+        torch_cuda_available(),
+        cuda_provider_available(),
+    )
+    if precision is not None and choice.precision != precision:
+        if choice.backend != "torch":
+            raise ModelError(f"no {precision} ONNX file for {ref.name}: export it first")
+        choice = Choice("torch", choice.device, precision)
+    return ref, found, choice
+
+
+def scores_concurrently(settings: Settings) -> bool:
+    """Whether ``load_scorer(settings)`` builds a scorer that scores batches side by side
+    (ONNX Runtime on the CPU with ``score_workers`` > 1, or auto on two cores or more).
+
+    Such a scorer wants ``TOKENIZERS_PARALLELISM=false``: every core already runs a batch,
+    and the fast tokenizer's thread pool only adds threads competing for them. The
+    ``tokenizers`` package has no per-tokenizer switch (its Rust pool reads the variable
+    on every batch call) and this library does not change the environment, so an entry
+    point sets it (``sentimon consume`` does). False where the model does not resolve
+    (``load_scorer`` then says why)."""
+    if settings.backend == "torch" or settings.device == "cuda":
+        return False
+    try:
+        ref = locate.resolve(settings.model, settings.model_cache)
+        if not locate.onnx_files(ref.local_dir):
+            return False  # torch serves it
+        _, _, choice = plan(settings)
+    except SentimonError:
+        return False
+    if (choice.backend, choice.device) != ("onnx", "cpu"):
+        return False
+    from inference.onnx_backend import cpu_workers
+
+    return cpu_workers(settings.score_workers)[0] > 1
+
+
 def load_scorer(
     settings: Settings | None = None,
     *,
@@ -100,22 +154,9 @@ def load_scorer(
         from sentimon.settings import get_settings
 
         settings = get_settings()
-    ref = locate.resolve(model or settings.model, settings.model_cache)
-    found = locate.onnx_files(ref.local_dir)
-    from inference.onnx_backend import cuda_provider_available
-
-    pool = found if precision is None else {k: v for k, v in found.items() if k == precision}
-    choice = choose(
-        backend or settings.backend,
-        device or settings.device,
-        pool,
-        torch_cuda_available(),
-        cuda_provider_available(),
+    ref, found, choice = plan(
+        settings, model=model, backend=backend, device=device, precision=precision
     )
-    if precision is not None and choice.precision != precision:
-        if choice.backend != "torch":
-            raise ModelError(f"no {precision} ONNX file for {ref.name}: export it first")
-        choice = Choice("torch", choice.device, precision)
     log.info(
         "scoring with %s: %s on %s, %s", ref.name, choice.backend, choice.device, choice.precision
     )

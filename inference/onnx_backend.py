@@ -2,6 +2,12 @@
 
 Needs an exported model (``sentimon model export``): the ``.onnx`` file plus the tokenizer
 and ``config.json`` (for the label names) in the model directory or its ``onnx/`` folder.
+
+On a CPU with two cores or more, batches are scored side by side; tokenizing then goes
+faster on the calling threads, with ``TOKENIZERS_PARALLELISM=false`` in the environment.
+This module does not set it (a library does not change its host's environment; the
+``tokenizers`` package has no per-tokenizer switch): ``sentimon consume`` sets it unless
+already set, and a program scoring concurrently through the library should too.
 """
 
 from __future__ import annotations
@@ -39,18 +45,6 @@ def cpu_workers(requested: int = 0) -> tuple[int, int]:
     cores = cpu_threads()
     workers = requested or min(2, cores)
     return workers, max(1, cores // workers)
-
-
-def serial_tokenizer() -> None:
-    """Tokenize on the calling thread (unless ``TOKENIZERS_PARALLELISM`` is set already).
-
-    With batches scored side by side every core already runs one of them; the fast
-    tokenizer's own thread pool only adds threads competing for those cores. On the
-    2-core machine, limit passes of 5,000 texts, six processes alternated: 658 against
-    628 msg/s, CPU per text 2.97 against 3.11 ms (``docs/PERFORMANCE.md``, lever 10)."""
-    if "TOKENIZERS_PARALLELISM" not in os.environ:
-        os.environ["TOKENIZERS_PARALLELISM"] = "false"
-        log.info("tokenizing on the scoring threads (TOKENIZERS_PARALLELISM=false)")
 
 
 def cuda_provider_available() -> bool:
@@ -161,8 +155,9 @@ def build(
     # consumer pipeline) share a second session with fewer threads each.
     narrow = None
     if concurrency > 1:
+        # Wants TOKENIZERS_PARALLELISM=false, which the entry point sets, not this
+        # library (``inference.loader.scores_concurrently``).
         narrow = make_session(onnx_path, device, threads)
-        serial_tokenizer()
     if device == "cpu":
         log.info(
             "onnx: up to %d batch(es) at once (%d intra-op thread(s) each; %d alone)",

@@ -1,3 +1,86 @@
-"""sentimon: streaming financial-sentiment monitor."""
+"""sentimon: streaming financial-sentiment monitor.
 
-__version__ = "0.1.0"
+The library API (the ``sentimon`` command is built on the same calls)::
+
+    import sentimon
+
+    settings = sentimon.load_settings()                 # SENTIMON_* env, sentimon.toml
+    frame = sentimon.score(["$ACME beats estimates"])   # label, score, probabilities, model
+    query = sentimon.Query(sentimon.connect(settings), settings.namespace)
+    query.ticker("ACME", 3600).mean_score               # a ticker's last hour
+    summary = sentimon.run_backtest(["posts.jsonl"], namespace="q3", settings=settings)
+
+- ``Settings``, ``load_settings(**overrides)``: the one settings object.
+- ``load_scorer(settings=None)`` -> ``Scorer`` (``.score(texts)`` -> probabilities);
+  ``score(texts, *, column="text", settings=None, scorer=None)`` -> a pandas DataFrame.
+- ``Consumer(settings, *, scorer=None, group=None, namespace=None, until_idle_s=None,
+  metrics_port=None)``: a consumer-group member; ``run()`` blocks until ``stop()``.
+- ``Query(client, namespace)``, ``connect(settings)``: read aggregates from Redis.
+- ``run_backtest(paths, *, namespace=None, settings=None, ...)``: files into ``bt:NAME``;
+  ``replay_spec(settings, ...)`` -> ``ReplaySpec``, ``run_replay(settings, spec)``: the
+  same for a time range of the Kafka topics.
+
+Nothing here changes process-wide state (signal handlers, the GIL switch interval,
+environment variables); the ``sentimon`` command does that for its own process. Names are
+imported on first use, so ``import sentimon.windows`` stays free of Kafka, Redis and the
+model runtime.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from sentimon.version import __version__
+
+if TYPE_CHECKING:
+    from consumers.service import Consumer
+    from inference.loader import load_scorer
+    from inference.tabular import score
+    from sentimon.replay.api import replay_spec, run_backtest
+    from sentimon.replay.job import ReplaySpec, run_replay
+    from sentimon.settings import Settings, load_settings
+    from sentimon.store.client import connect
+    from sentimon.store.query import Query
+
+#: Public name -> the module that defines it (imported when the name is first used).
+_EXPORTS: dict[str, str] = {
+    "Settings": "sentimon.settings",
+    "load_settings": "sentimon.settings",
+    "load_scorer": "inference.loader",
+    "score": "inference.tabular",
+    "Consumer": "consumers.service",
+    "Query": "sentimon.store.query",
+    "connect": "sentimon.store.client",
+    "run_backtest": "sentimon.replay.api",
+    "replay_spec": "sentimon.replay.api",
+    "ReplaySpec": "sentimon.replay.job",
+    "run_replay": "sentimon.replay.job",
+}
+
+__all__ = [
+    "Consumer",
+    "Query",
+    "ReplaySpec",
+    "Settings",
+    "__version__",
+    "connect",
+    "load_scorer",
+    "load_settings",
+    "replay_spec",
+    "run_backtest",
+    "run_replay",
+    "score",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """PEP 562: import a public name's module on first use."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sentimon' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

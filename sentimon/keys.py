@@ -1,19 +1,149 @@
-"""The Redis key layout, in one place. Documented in docs/ARCHITECTURE.md.
+"""The Redis key layout, in one place: key names, field names, and the Lua scripts' source.
 
 Every key of a namespace starts with ``sentimon:{<namespace>}:``. The braces are a Redis
 Cluster hash tag: all keys of one namespace live in one hash slot, which is what lets a
-single Lua script update them atomically on a cluster too.
+single Lua script update them atomically on a cluster too. The one global key is
+``sentimon:namespaces`` (``REGISTRY``), the set of namespaces written to.
 
-Entities are ``market``, ``kind:<news|social>`` and ``ticker:<SYMBOL>``. Aggregates live in
-one hash per entity per event-time hour; minute ``m`` (0-59) of that hour has fields
-``m:n m:pos m:neu m:neg m:s m:ss`` and the hour's totals are ``n pos neu neg s ss``.
+Keys of a namespace (``Keys``; docs/ARCHITECTURE.md and docs/ALERTS.md point here):
+
+- ``h:<entity>:<hour_s>`` hash: one event-time hour of an entity; minute ``m`` (0-59) in
+  fields ``m:n m:pos m:neu m:neg m:s m:ss`` (``minute_field``), the hour's totals in
+  ``n pos neu neg s ss`` (``HOUR_TOTAL_FIELDS``); TTL retention + 1 h.
+- ``top:<hour_s>`` sorted set: ticker -> posts that hour (the volume index).
+- ``recent:<entity>`` stream: the latest scored posts, field ``p`` (``RECENT_POST``) = JSON.
+- ``seen:<post id>`` string: a post id already counted (TTL: the dedup horizon).
+- ``offsets`` hash: ``topic:partition`` -> last offset applied to the aggregates (the fence).
+- ``dlq`` hash: topic -> records sent to that topic's dead-letter topic.
+- ``dlq:marks`` hash: ``topic:partition`` -> highest offset whose dead letter the broker
+  acknowledged; ``topic:partition|pending`` -> ``offset:epoch_ms`` reserved before a publish.
+- ``stats`` hash: pipeline counters (``COUNTERS``).
+- ``meta`` hash: ``watermark_ms`` (max event time seen), ``model`` (``META_*``); a backtest
+  namespace also keeps its run there (``sentimon.replay.job``: status, summary, ...).
+- ``health`` hash: consumer id -> JSON health snapshot (rate, lag, assignment, Redis state).
+- ``alerts`` stream: the alert history (one entry per firing/resolved event).
+- ``alerts:state`` hash: ``<rule>|<entity>`` -> JSON lifecycle of that pair's alert.
+- ``alerts:open`` hash: ``<rule>|<entity>`` -> JSON summary of each alert now firing.
+- ``alerts:w:<window_s>:<entity>:<block>`` hash: baseline sums of tumbling windows ``i``
+  with ``i // ALERT_WINDOW_BLOCK == block``, fields ``i:n i:s i:ss`` (``window_field``).
+- ``alerts:outbox`` stream: notifications to deliver (consumer group ``dispatch``).
+- ``alerts:delivery`` hash: ``<outbox entry id>|<sink>`` -> JSON progress of a delivery.
+- ``alerts:silences`` hash: silence id -> JSON silence.
+- ``alerts:dead:<sink>`` list: notifications that sink gave up on, newest first.
+
+Entities are ``market``, ``kind:<news|social>`` and ``ticker:<SYMBOL>``.
+
+The Lua scripts that read or write these keys live beside this module, in
+``sentimon/scripts/<name>.lua``; ``script_source`` loads one and fills in the field names
+it uses from the constants here (``__STAT_FIELDS__``, ``__FIELD_SEP__``, ...), so no script
+holds its own copy of the layout.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
+from importlib.resources import files
+
 MARKET = "market"
-STAT_FIELDS = ("n", "pos", "neu", "neg", "s", "ss")
 REGISTRY = "sentimon:namespaces"
+
+# --- the stats of a bucket (fields of the hour hashes) -------------------------------
+#: Posts counted.
+N = "n"
+#: Posts labelled positive, neutral, negative.
+POS = "pos"
+NEU = "neu"
+NEG = "neg"
+#: Sum of the scores (each in [-1, 1]) in micro-units (``sentimon.windows.quantize``).
+S = "s"
+#: Sum of the squared scores, in micro-units.
+SS = "ss"
+#: The stats of a bucket, in ``sentimon.windows.Stats`` order.
+STAT_FIELDS = (N, POS, NEU, NEG, S, SS)
+#: An hour hash's totals: the bare stat names.
+HOUR_TOTAL_FIELDS = STAT_FIELDS
+#: Between a minute (or window) index and a stat name: ``12:n``.
+FIELD_SEP = ":"
+#: The per-window sums of the alert baselines (``Keys.alert_window``): ``<i>:n`` ...
+ALERT_WINDOW_FIELDS = (N, S, SS)
+#: Tumbling windows per baseline-sums hash (``alerts:w:...:<block>``, block = i // 32).
+ALERT_WINDOW_BLOCK = 32
+
+# --- other fields ---------------------------------------------------------------------
+#: ``meta``: the namespace's event-time watermark (epoch ms).
+META_WATERMARK = "watermark_ms"
+#: ``meta``: the model id of the latest batch written.
+META_MODEL = "model"
+#: ``recent:<entity>``: the stream entry's field holding the post summary (JSON).
+RECENT_POST = "p"
+#: ``stats`` counters: records read, posts scored, batches written, records dead-lettered,
+#: duplicate posts skipped, batches whose alert hook failed, fences rebased after the
+#: broker lost a partition's data.
+RECORDS = "records"
+SCORED = "scored"
+BATCHES = "batches"
+DLQ = "dlq"
+DUPLICATES = "duplicates"
+HOOK_ERRORS = "hook_errors"
+OFFSET_RESETS = "offset_resets"
+COUNTERS = (RECORDS, SCORED, BATCHES, DLQ, DUPLICATES, HOOK_ERRORS, OFFSET_RESETS)
+
+
+def minute_field(minute: int, stat: str) -> str:
+    """Field of ``stat`` in minute ``minute`` (0-59) of an hour hash: ``12:n``."""
+    return f"{minute}{FIELD_SEP}{stat}"
+
+
+def minute_fields(first: int, last: int, stats: Sequence[str] = STAT_FIELDS) -> list[str]:
+    """``stats`` of minutes ``first..last`` (inclusive), minute by minute."""
+    return [minute_field(m, stat) for m in range(first, last + 1) for stat in stats]
+
+
+def window_field(index: int, stat: str) -> str:
+    """Field of ``stat`` of tumbling window ``index`` in a baseline-sums hash: ``1234:s``."""
+    return f"{index}{FIELD_SEP}{stat}"
+
+
+# --- the Lua scripts ------------------------------------------------------------------
+#: What ``script_source`` fills in every script (a script uses those it needs).
+_LAYOUT = {
+    "STAT_FIELDS": STAT_FIELDS,
+    "FIELD_SEP": FIELD_SEP,
+    "ALERT_WINDOW_FIELDS": ALERT_WINDOW_FIELDS,
+    "OFFSET_RESETS": OFFSET_RESETS,
+}
+_PLACEHOLDER = re.compile(r"__([A-Z][A-Z0-9_]*)__")
+
+
+def lua_strings(names: Iterable[str]) -> str:
+    """Lua string literals, comma-separated: ``'n', 's', 'ss'``."""
+    return ", ".join(f"'{name}'" for name in names)
+
+
+def script_source(name: str, **values: str | int | Sequence[str]) -> str:
+    """The Lua script ``sentimon/scripts/<name>.lua`` with each ``__NAME__`` replaced: the
+    layout's names (``__STAT_FIELDS__``, ``__ALERT_WINDOW_FIELDS__``: Lua string lists;
+    ``__FIELD_SEP__``, ``__OFFSET_RESETS__``: the text inside a Lua string) and the caller's
+    ``values`` (keyword ``NAME``; a sequence becomes a Lua string list). Raises
+    ``ValueError`` on a placeholder left unfilled or a value the script does not use."""
+    text = files("sentimon").joinpath(f"scripts/{name}.lua").read_text(encoding="utf-8")
+    fill = {**_LAYOUT, **values}
+    used: set[str] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in fill:
+            raise ValueError(f"script {name}.lua: no value for placeholder __{key}__")
+        used.add(key)
+        value = fill[key]
+        return str(value) if isinstance(value, str | int) else lua_strings(value)
+
+    text = _PLACEHOLDER.sub(replace, text)
+    unused = set(values) - used
+    if unused:
+        raise ValueError(f"script {name}.lua has no placeholder for {sorted(unused)}")
+    return text
 
 
 def ticker_entity(symbol: str) -> str:
@@ -66,12 +196,13 @@ class Keys:
 
     @property
     def stats(self) -> str:
-        """Hash of pipeline counters: records, scored, dlq, duplicates, batches."""
+        """Hash of pipeline counters (``COUNTERS``): records, scored, batches, dlq, ..."""
         return f"{self.prefix}stats"
 
     @property
     def meta(self) -> str:
-        """Hash: watermark_ms (max event time seen), model, last_batch_ms, range, ..."""
+        """Hash: ``watermark_ms`` (max event time seen), ``model`` (``META_*``); a backtest's
+        run description (status, summary, ...) in a backtest namespace."""
         return f"{self.prefix}meta"
 
     @property
@@ -101,7 +232,8 @@ class Keys:
 
     def alert_window(self, entity: str, window_s: int, block: int) -> str:
         """Hash of exact per-window sums the alert baselines are computed from: fields
-        ``<i>:n <i>:s <i>:ss`` of tumbling ``window_s`` windows ``i`` in ``block`` (i // 32)."""
+        ``<i>:n <i>:s <i>:ss`` (``window_field``, ``ALERT_WINDOW_FIELDS``) of tumbling
+        ``window_s`` windows ``i`` in ``block`` (i // ``ALERT_WINDOW_BLOCK``)."""
         return f"{self.prefix}alerts:w:{window_s}:{entity}:{block}"
 
     @property

@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     max_length: int = Field(default=128, ge=8, le=512)
     #: Padded tokens per model call (0 = auto: 1,024 on CPU, where small batches stay in
-    #: cache and run 30-45 % faster than 8,192; 16,384 on CUDA).
+    #: cache; 16,384 on CUDA).
     token_budget: int = Field(default=0, ge=0)
     #: Batches scored at once (0 = auto: on CPU ONNX Runtime, two batches each on half the
     #: cores; one batch elsewhere). Results are still written in batch order.

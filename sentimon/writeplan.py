@@ -16,10 +16,21 @@ from typing import Any
 import orjson
 
 from sentimon.aggregate import AggregateUpdate, ScoredPost
-from sentimon.keys import MARKET, Keys, ticker_entity
+from sentimon.keys import (
+    HOUR_TOTAL_FIELDS,
+    MARKET,
+    META_WATERMARK,
+    RECENT_POST,
+    Keys,
+    minute_fields,
+    ticker_entity,
+)
 from sentimon.windows import HOUR, hour_of
 
 Command = list[Any]
+
+#: Per minute of the hour, its stat fields (``sentimon.keys.STAT_FIELDS`` order).
+_MINUTE_FIELDS = [tuple(minute_fields(m, m)) for m in range(60)]
 
 
 @dataclass(frozen=True)
@@ -86,17 +97,13 @@ def plan_aggregates(
         hour = hour_of(minute_s)
         key = keys.hour(entity, hour)
         slot = (minute_s - hour) // 60
-        for prefix in (f"{slot}:", ""):
-            plan.add("HINCRBY", key, prefix + "n", stats.count)
-            for name, value in (
-                ("pos", stats.positive),
-                ("neu", stats.neutral),
-                ("neg", stats.negative),
-            ):
+        for n, pos, neu, neg, s, ss in (_MINUTE_FIELDS[slot], HOUR_TOTAL_FIELDS):
+            plan.add("HINCRBY", key, n, stats.count)
+            for name, value in ((pos, stats.positive), (neu, stats.neutral), (neg, stats.negative)):
                 if value:
-                    plan.add("HINCRBY", key, prefix + name, value)
-            plan.add("HINCRBY", key, prefix + "s", stats.s_micro)
-            plan.add("HINCRBY", key, prefix + "ss", stats.ss_micro)
+                    plan.add("HINCRBY", key, name, value)
+            plan.add("HINCRBY", key, s, stats.s_micro)
+            plan.add("HINCRBY", key, ss, stats.ss_micro)
         touched.add(key)
     for (symbol, hour), count in sorted(update.volume.items()):
         key = keys.top(hour)
@@ -107,10 +114,10 @@ def plan_aggregates(
     for item in update.posts:
         body = plan.share(orjson.dumps(post_summary(item)))
         for entity in (MARKET, *map(ticker_entity, item.post.tickers)):
-            plan.add("XADD", keys.recent(entity), "MAXLEN", "~", recent, "*", "p", body)
+            plan.add("XADD", keys.recent(entity), "MAXLEN", "~", recent, "*", RECENT_POST, body)
     if update.max_event_ms is not None:
         cap = "" if watermark_cap is None else watermark_cap
-        plan.add("WATERMARK", keys.meta, "watermark_ms", update.max_event_ms, cap)
+        plan.add("WATERMARK", keys.meta, META_WATERMARK, update.max_event_ms, cap)
 
 
 def post_summary(item: ScoredPost) -> dict[str, Any]:

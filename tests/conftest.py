@@ -1,22 +1,71 @@
-"""Fixtures shared by all tests: paths, the real embedded stack, a tiny real model."""
+"""Registered once for the whole suite: the fixture plugins (``pytest_plugins``), the
+``integration`` marker, and environment every test and the consumers it spawns share.
+
+Tests under tests/integration are marked ``integration`` here (a new file cannot forget
+it), and so must be any other test that starts a broker or Redis, trains or loads a real
+model, or drives Chromium: ``pytest -m "not integration"`` runs only pure tests, and
+refuses (at collection) a test that uses a service fixture without the marker and (at run
+time) a pure test that starts a service.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = (ROOT / ".." / "shared" / "data" / "twitter-financial-news").resolve()
-ARTIFACTS = ROOT / "tests" / "artifacts"
+# Helper modules beside the integration tests (feeds, fault checks) explain a failed assert
+# like a test module does.
+pytest.register_assert_rewrite("tests.integration")
+
+pytest_plugins = ("tests.fixtures.stack",)
+
+#: Fixtures that start the broker or Redis or train a model (tests/fixtures/stack.py,
+#: tests/integration/faults/conftest.py): a test using one must be marked integration.
+SERVICE_FIXTURES = frozenset({"stack", "tiny_model", "env", "own_stack", "live"})
+
+INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
 #: How far behind processing time the test slices accept event times (the feeds are fixed).
 FEED_HISTORY_S = 30 * 365 * 86_400
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEGRATION_DIR in item.path.resolve().parents:
+            item.add_marker(pytest.mark.integration)
+    unmarked = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("integration") is None
+        and SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            f"tests using {sorted(SERVICE_FIXTURES)} must be marked integration "
+            "(or live under tests/integration): " + ", ".join(unmarked)
+        )
+
+
+@pytest.fixture(autouse=True)
+def _pure_tests_start_no_services(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test not marked ``integration`` that starts the broker or Redis fails."""
+    if request.node.get_closest_marker("integration") is not None:
+        yield
+        return
+    from sentimon.stack.services import Service
+
+    def refuse(service: Service, *args: object, **kwargs: object) -> None:
+        raise AssertionError(
+            f"{request.node.nodeid} started {service.name}: mark it integration "
+            "(or move it under tests/integration)"
+        )
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Service, "start", refuse)
+        yield
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -33,127 +82,3 @@ def _feeds_within_event_time_bounds() -> Iterator[None]:
         os.environ.pop(name, None)
     else:
         os.environ[name] = before
-
-
-@pytest.fixture(autouse=True)
-def _tokenizers_parallelism_restored() -> Iterator[None]:
-    """Loading an ONNX scorer that runs batches concurrently sets TOKENIZERS_PARALLELISM
-    for the whole process (``inference.onnx_backend.serial_tokenizer``); undo it after
-    each test, so consumers that later tests start do not inherit it by test order."""
-    before = os.environ.get("TOKENIZERS_PARALLELISM")
-    yield
-    if before is None:
-        os.environ.pop("TOKENIZERS_PARALLELISM", None)
-    else:
-        os.environ["TOKENIZERS_PARALLELISM"] = before
-
-
-@pytest.fixture(scope="session")
-def train_csv() -> Path:
-    path = DATA / "train.csv"
-    if not path.is_file():
-        pytest.skip(f"training data not found at {path}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A real Tansu broker and Redis server on free ports, once per test session."""
-    from sentimon.stack import Stack
-    from sentimon.stack.services import free_port
-
-    stack = Stack(free_port(), free_port(), tmp_path_factory.mktemp("stack"))
-    stack.up()
-    yield stack
-    stack.down()
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory, train_csv: Path) -> Path:
-    """A small real HF classifier trained for seconds (for pipeline mechanics tests)."""
-    from inference.training.tiny import build_tiny_model
-
-    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny", train_csv, seed=0)
-
-
-def settings_env(settings: Any) -> dict[str, str]:
-    """SENTIMON_* environment variables reproducing ``settings`` in a child process."""
-    return dict(settings.as_env())
-
-
-class Env:
-    """An isolated slice of the shared stack: own topics, namespace and group."""
-
-    def __init__(self, stack: Any, model: Path, **overrides: Any) -> None:
-        uid = uuid.uuid4().hex[:8]
-        self.uid = uid
-        self.stack = stack
-        base = {
-            "topics": [f"news-{uid}", f"social-{uid}"],
-            "namespace": f"t-{uid}",
-            "group": f"g-{uid}",
-            "model": str(model),
-            "backend": "torch",
-        }
-        base.update(overrides)
-        self.settings = stack.settings(**base)
-        from sentimon.topics import create_topics, default_specs
-
-        create_topics(self.settings, default_specs(self.settings))
-
-    @property
-    def news(self) -> str:
-        return self.settings.topics[0]
-
-    @property
-    def social(self) -> str:
-        return self.settings.topics[1]
-
-    def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SENTIMON_")}
-        env.update(settings_env(self.settings))
-        env["HF_HUB_OFFLINE"] = "1"
-        env.update(extra)
-        return env
-
-    def cli(
-        self, *args: str, timeout: float = 180, check: bool = True, **extra: str
-    ) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "sentimon.cli.main", *args],
-            env=self.env(**extra),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=ROOT,
-        )
-        if check and proc.returncode != 0:
-            raise AssertionError(
-                f"sentimon {' '.join(args)} exited {proc.returncode}:\n{proc.stderr[-4000:]}"
-            )
-        return proc
-
-    def spawn(self, *args: str, **extra: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "sentimon.cli.main", *args],
-            env=self.env(**extra),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-
-    def redis(self) -> Any:
-        from sentimon.store.client import connect
-
-        return connect(self.settings)
-
-    def query(self) -> Any:
-        from sentimon.store.query import Query
-
-        return Query(self.redis(), self.settings.namespace)
-
-
-@pytest.fixture
-def env(stack: Any, tiny_model: Path) -> Env:
-    return Env(stack, tiny_model)

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.alertview import AlertEvent
+from dashboard.alertview import AlertCard
 from dashboard.timefmt import utc
 
 CARDS = 25
@@ -24,7 +24,7 @@ _STATS = (
 
 
 def render_feed(
-    events: list[AlertEvent], open_alerts: list[dict[str, Any]], silences: list[dict[str, Any]]
+    events: list[AlertCard], open_alerts: list[dict[str, Any]], silences: list[dict[str, Any]]
 ) -> None:
     active = [s for s in silences if s.get("active")]
     cols = st.columns(3)
@@ -48,13 +48,13 @@ def render_feed(
     render_silences(silences)
 
 
-def render_cards(events: list[AlertEvent]) -> None:
+def render_cards(events: list[AlertCard]) -> None:
     for event in events:
         with st.container(border=True):
             render_card(event)
 
 
-def render_card(event: AlertEvent) -> None:
+def render_card(event: AlertCard) -> None:
     muted = f" :gray-badge[muted · {event.muted}]" if event.muted else ""
     st.markdown(
         f":{event.severity_colour}-badge[{event.severity}] "

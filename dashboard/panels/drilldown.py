@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.alertview import AlertEvent, for_symbol
+from dashboard.alertview import AlertCard, for_symbol
 from dashboard.figures import chart_data, score_volume_spec
 from dashboard.frames import bin_minutes, posts_frame, score_colour, series_frame
 from dashboard.panels.alertfeed import render_cards
@@ -32,7 +32,7 @@ def pick_symbol(symbols: list[str]) -> str | None:
 
 
 def render_drilldown(
-    query: Query, snapshot: Snapshot, symbol: str, range_s: int, events: list[AlertEvent]
+    query: Query, snapshot: Snapshot, symbol: str, range_s: int, events: list[AlertCard]
 ) -> None:
     row = next((r for r in snapshot.tickers if r.symbol == symbol), None)
     if row is not None:

@@ -47,9 +47,8 @@ TEACHER_CREDIT = (
 #: ``make teacher`` must score.
 TRANSFER_COPIES = 2
 RECIPE = TrainConfig(
-    # two passes over the training texts and their TRANSFER_COPIES variants (1,690 steps of
-    # 32; docs/MODEL.md, "Distillation"); before the transfer set: four passes over the
-    # training texts alone (1,224 steps)
+    # two passes over the training texts and their TRANSFER_COPIES variants (docs/MODEL.md,
+    # "Distillation")
     epochs=2.0,
     lr=1e-4,
     batch_size=32,
@@ -57,18 +56,16 @@ RECIPE = TrainConfig(
     seed=0,
     warmup_ratio=0.08,
     evals_per_epoch=2,
-    # Frozen word embeddings: training them too cost ~30 % more time per step and did not
-    # help reliably (0.838 in one run, 0.827 in a rerun, whose int8 export then failed
-    # parity; docs/MODEL.md "Quality").
+    # Frozen word embeddings: training them too cost more time per step and gave no
+    # reliable gain (bench/HISTORY.md).
     freeze_word_embeddings=True,
     class_weight_power=0.3,
-    # Learn from the teacher's soft targets as well as the labels (docs/MODEL.md,
-    # "Distillation": weights 0 / 0.5 / 0.8 / 1.0 gave valid macro-F1 0.836 / 0.838 / 0.844 /
-    # 0.836).
+    # Learn from the teacher's soft targets as well as the labels: 0.8 was the best weight
+    # tried (bench/HISTORY.md, the distillation weight sweep).
     distill_weight=0.8,
     distill_temperature=2.0,
-    # Safety net only: on an idle 2-core machine the schedule ends in about 7 minutes. A
-    # training cut short keeps its best checkpoint but never finishes its learning-rate decay.
+    # Safety net only, well above a normal build's time. A training cut short keeps its
+    # best checkpoint but never finishes its learning-rate decay.
     time_limit_s=20 * 60,
 )
 TRAINED_MARKER = "trained.json"
@@ -257,11 +254,8 @@ def build(
 
 
 def training_threads() -> int:
-    """All cores, or one when other work already keeps them busy.
-
-    Measured on the shared 2-core machine: with its cores busy, a two-thread step took 10 s
-    and a one-thread step 1-2 s (the threads wait on each other's time slices).
-    """
+    """All cores, or one when other work already keeps them busy: on busy cores the threads
+    of one step wait on each other's time slices, so one thread trains faster."""
     from inference.onnx_backend import cpu_threads
 
     cores = cpu_threads()

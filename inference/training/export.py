@@ -136,11 +136,10 @@ def quantize_int8(fp32: Path, out: Path) -> None:
     Weights use 7 bits (``reduce_range``): CPUs without VNNI (AVX2-only) can saturate the
     u8 x s8 products with full-range weights. The first three encoder layers stay fp32:
     their inputs carry outliers that per-tensor activation scales crush, and activation
-    scales are taken per model call, so agreement depends on how texts are batched. On the
-    default model, all 2,388 valid texts in the served 1,024-token calls, label agreement
-    with fp32 was 99.08 % keeping layers 0-1 (98.8 % on the 1,000-text parity sample: a
-    failed build) and 99.46 % keeping layers 0-2 (99.7 % on the sample); keeping the
-    pooler/classifier or the embeddings in fp32 as well changed nothing or made it worse.
+    scales are taken per model call, so agreement depends on how texts are batched. Three
+    layers are the fewest that pass the parity rule on the default model; keeping the
+    pooler/classifier or the embeddings in fp32 as well did not help (the study is in
+    bench/HISTORY.md).
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -1,6 +1,6 @@
 """Read side of alerts: open alerts, recent history, dead letters, outbox backlog.
 
-Used by ``sentimon alerts list`` and available to the dashboard. History entries are the
+Used by ``sentimon alerts list`` and the dashboard. History entries are the
 ``Keys.alerts`` stream's fields, with ``payload`` decoded.
 """
 
@@ -48,6 +48,15 @@ class AlertReader:
             row["payload"] = json.loads(fields.get("payload", "{}"))
             out.append(row)
         return out
+
+    def events(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Alert events (firing/resolved notices) of the history stream, newest first: each
+        the alert payload plus the stream's ``event``, ``ts``, ``notify``, ``muted`` and
+        ``stream_id`` (the dashboard's feed)."""
+        return [
+            {**row["payload"], **{k: v for k, v in row.items() if k != "payload"}}
+            for row in self.history(limit)
+        ]
 
     def dead_letters(
         self, sink: str | None = None, limit: int = 20

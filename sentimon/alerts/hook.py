@@ -40,10 +40,10 @@ from sentimon.alerts.rules import Rule, RuleSet, entity_order
 from sentimon.alerts.silences import alert_labels, muting_silence
 from sentimon.alerts.state import (
     WINDOW_BLOCK,
+    AlertSnapshot,
     AlertStore,
     MinuteRange,
     Reads,
-    Snapshot,
     WindowRequest,
     decode_record,
     encode_record,
@@ -51,7 +51,7 @@ from sentimon.alerts.state import (
     split_field,
 )
 from sentimon.alerts.sweep import Tick, entity_ticks, sweep
-from sentimon.keys import MARKET, Keys
+from sentimon.keys import MARKET, SS, Keys, N, S, window_field
 from sentimon.settings import Settings
 from sentimon.windows import Stats, minute_of
 from sentimon.writeplan import Guard, WritePlan
@@ -74,7 +74,7 @@ class _Batch:
 
     plan: WritePlan
     update: AggregateUpdate
-    snapshot: Snapshot
+    snapshot: AlertSnapshot
     wall_ms: int
     windows: dict[MinuteRange, Stats] = field(default_factory=dict)
     sums: dict[tuple[str, int], dict[int, Stats]] = field(default_factory=dict)
@@ -186,9 +186,9 @@ class AlertHook:
         touched: dict[str, int] = {}
         for (entity, window_s, index), stats in sorted(deltas.items()):
             key = self.keys.alert_window(entity, window_s, index // WINDOW_BLOCK)
-            plan.add("HINCRBY", key, f"{index}:n", stats.count)
-            plan.add("HINCRBY", key, f"{index}:s", stats.s_micro)
-            plan.add("HINCRBY", key, f"{index}:ss", stats.ss_micro)
+            plan.add("HINCRBY", key, window_field(index, N), stats.count)
+            plan.add("HINCRBY", key, window_field(index, S), stats.s_micro)
+            plan.add("HINCRBY", key, window_field(index, SS), stats.ss_micro)
             touched[key] = 3 * WINDOW_BLOCK * window_s
         for key, ttl in sorted(touched.items()):
             plan.add("EXPIRE", key, ttl)
@@ -215,7 +215,7 @@ class AlertHook:
         return pairs
 
     # --- reads -----------------------------------------------------------------------
-    def _fetch(self, pairs: list[_Pair]) -> tuple[Snapshot, Reads]:
+    def _fetch(self, pairs: list[_Pair]) -> tuple[AlertSnapshot, Reads]:
         """Records of the pairs (filled in), open alerts, silences, windows, sums."""
         ranges = sorted({_range(p, t) for p in pairs for t in p.ticks},
                         key=lambda r: (r.entity, r.first, r.last))  # fmt: skip

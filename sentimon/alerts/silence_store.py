@@ -40,6 +40,12 @@ class SilenceStore:
         silences = [Silence.from_dict(json.loads(v)) for v in raw.values()]
         return sorted(silences, key=lambda s: s.created_ms, reverse=True)
 
+    def listing(self, now_ms: int | None = None) -> list[dict[str, Any]]:
+        """Every recorded silence as a dict, newest first, with ``active`` at ``now_ms``
+        (default now)."""
+        now = now_ms if now_ms is not None else _now_ms()
+        return [{**s.as_dict(), "active": s.active(now)} for s in self.all()]
+
     def expire(self, silence_id: str) -> Silence:
         """End a silence now (it stays listed as expired)."""
         raw = self.client.hget(self.keys.alert_silences, silence_id)

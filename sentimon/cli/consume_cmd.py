@@ -1,11 +1,31 @@
-"""``sentimon consume``: run a consumer-group member until stopped or idle."""
+"""``sentimon consume``: run a consumer-group member until stopped or idle.
+
+The library's consumer (``consumers.service.Consumer``) changes nothing process-wide; this
+entry point owns the process: SIGTERM/SIGINT handlers that stop the consumer, the GIL
+switch interval, and ``TOKENIZERS_PARALLELISM`` for a scorer that scores batches side by
+side. ``serve`` is the part other entry points (the fault-test and bench consumers) share.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from consumers.service import Consumer
+    from sentimon.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: GIL switch interval of a consume process. Scorer threads come back from ONNX Runtime
+#: (which runs without the GIL) needing the GIL for a moment; the default 5 ms interval
+#: can leave a core idle that long while the writer thread runs Python. 1 ms: +1.2 % msg/s
+#: over five paired runs (``bench/HISTORY.md``, run F).
+SWITCH_INTERVAL_S = 0.001
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,20 +55,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the consumer. SIGTERM/SIGINT: drain for at most ``SENTIMON_SHUTDOWN_GRACE_S``,
     then exit 0; a worker thread still stuck after that does not hold the process."""
-    from consumers.service import exit_when_workers_stuck, run_consumer
+    from consumers.service import Consumer, exit_when_workers_stuck
     from sentimon.cli.output import emit_json
     from sentimon.settings import get_settings
 
-    summary: dict[str, object] = {}
-    code = run_consumer(
+    consumer = Consumer(
         get_settings(),
         group=args.group,
         until_idle_s=args.until_idle,
         namespace=args.namespace,
         metrics_port=args.metrics_port,
-        summary=summary,
     )
+    code = serve(consumer)
     if args.json:
-        emit_json(summary)
+        emit_json(consumer.summary)
     exit_when_workers_stuck(code)
     return code
+
+
+def serve(consumer: Consumer) -> int:
+    """Run ``consumer`` as this process's work: SIGTERM/SIGINT stop it (at once during
+    start-up, else after draining), the GIL switch interval is ``SWITCH_INTERVAL_S`` and,
+    where the consumer loads its own scorer, ``serial_tokenizer`` applies. For entry points
+    only: what it sets stays for the process's life."""
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if not consumer.stopping:
+            log.info("received %s", signal.Signals(signum).name)
+        consumer.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    if consumer.scorer is None:
+        serial_tokenizer(consumer.settings)
+    return consumer.run()
+
+
+def serial_tokenizer(settings: Settings) -> None:
+    """Tokenize on the scoring threads when the scorer ``settings`` load scores batches
+    side by side (ONNX Runtime on a CPU with two workers or more), unless the environment
+    sets ``TOKENIZERS_PARALLELISM`` already (``export TOKENIZERS_PARALLELISM=true`` keeps
+    the tokenizer's pool). Every core then already runs a batch; the fast
+    tokenizer's own thread pool only adds threads competing for them (2-core machine:
+    658 against 628 msg/s, ``docs/PERFORMANCE.md``, lever 10). The ``tokenizers`` package
+    has no per-tokenizer switch (its Rust thread pool reads this variable on every batch
+    call), so the process sets it, here rather than in the library."""
+    if "TOKENIZERS_PARALLELISM" in os.environ:
+        return
+    from inference.loader import scores_concurrently
+
+    if scores_concurrently(settings):
+        os.environ["TOKENIZERS_PARALLELISM"] = "false"
+        log.info("tokenizing on the scoring threads (TOKENIZERS_PARALLELISM=false)")

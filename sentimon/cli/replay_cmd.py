@@ -1,7 +1,8 @@
 """``sentimon replay [run|clear|list|report]`` and ``sentimon backtest FILE...``.
 
 A replay runs a time range of Kafka history (a backtest: JSONL/CSV files) through the live
-pipeline into its own namespace (``bt:NAME``), optionally writing a report folder.
+pipeline into its own namespace (``bt:NAME``), optionally writing a report folder. This
+module parses arguments and prints; what each action does is ``sentimon.replay.api``.
 """
 
 from __future__ import annotations
@@ -34,16 +35,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     clear.add_argument("--yes", action="store_true", help="confirm --allow-live")
     clear.add_argument("--json", action="store_true", help="print JSON")
-    clear.set_defaults(func=run_clear)
+    clear.set_defaults(func=cmd_clear)
     listing = actions.add_parser("list", help="backtest namespaces with their range and status")
     listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(func=run_list)
+    listing.set_defaults(func=cmd_list)
     report = actions.add_parser("report", help="(re)write the report of an existing namespace")
     report.add_argument("name", help="NAME or bt:NAME")
     report.add_argument("--report", required=True, type=Path, metavar="DIR")
     _price_options(report)
     report.add_argument("--json", action="store_true", help="print the summary as JSON")
-    report.set_defaults(func=run_report)
+    report.set_defaults(func=cmd_report)
 
     backtest = subparsers.add_parser(
         "backtest",
@@ -91,7 +92,7 @@ def _run_options(parser: argparse.ArgumentParser, *, kafka: bool) -> None:
     _price_options(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.set_defaults(func=run_replay if kafka else run_backtest)
+    parser.set_defaults(func=cmd_replay if kafka else cmd_backtest)
 
 
 def _price_options(parser: argparse.ArgumentParser) -> None:
@@ -104,57 +105,38 @@ def _price_options(parser: argparse.ArgumentParser) -> None:
 
 
 # --- handlers --------------------------------------------------------------------------
-def run_replay(args: argparse.Namespace) -> int:
+def cmd_replay(args: argparse.Namespace) -> int:
+    from sentimon.replay.api import replay_spec
+    from sentimon.replay.job import run_replay
     from sentimon.settings import get_settings
 
     settings = get_settings()
-    topics = args.topic or list(settings.topics)
-    spec = _spec(args, settings, labels=topics)
-    spec.topics = topics
-    spec.slack_ms = _duration_ms(args.slack, "--slack")
-    spec.scan_all = args.scan_all
-    return _execute(settings, spec, args)
-
-
-def run_backtest(args: argparse.Namespace) -> int:
-    from sentimon.settings import get_settings
-
-    settings = get_settings()
-    spec = _spec(args, settings, labels=[p.stem for p in args.files])
-    spec.files = list(args.files)
-    spec.kind = args.kind
-    return _execute(settings, spec, args)
-
-
-def run_clear(args: argparse.Namespace) -> int:
-    from sentimon.cli.output import emit_json
-    from sentimon.errors import ConfigError
-    from sentimon.replay import namespaces
-    from sentimon.settings import get_settings
-    from sentimon.store.client import connect
-
-    settings = get_settings()
-    namespace = (
-        args.name if args.name in ("live", settings.namespace) else namespaces.resolve(args.name)
+    spec = replay_spec(
+        settings, topics=args.topic, slack=args.slack, scan_all=args.scan_all, **_common(args)
     )
-    client = connect(settings)
-    if namespaces.is_live(namespace, settings.namespace) and not (args.allow_live and args.yes):
-        raise ConfigError(
-            f"{namespace!r} is the live namespace: refusing to clear it "
-            "(if you really mean it: --allow-live --yes)"
-        )
-    kind = namespaces.read_meta(client, namespace).get("kind")
-    if (
-        kind != "backtest"
-        and not args.force
-        and not namespaces.is_live(namespace, settings.namespace)
-    ):
-        if not namespaces.exists(client, namespace):
-            raise ConfigError(
-                f"namespace {namespace!r} does not exist (see `sentimon replay list`)"
-            )
-        raise ConfigError(f"{namespace!r} is not a backtest namespace; pass --force to clear it")
-    removed = namespaces.clear(client, namespace)
+    _print_summary(run_replay(settings, spec), args)
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from sentimon.replay.api import replay_spec
+    from sentimon.replay.job import run_replay
+    from sentimon.settings import get_settings
+
+    settings = get_settings()
+    spec = replay_spec(settings, files=args.files, kind=args.kind, **_common(args))
+    _print_summary(run_replay(settings, spec), args)
+    return 0
+
+
+def cmd_clear(args: argparse.Namespace) -> int:
+    from sentimon.cli.output import emit_json
+    from sentimon.replay.api import clear_namespace
+    from sentimon.settings import get_settings
+
+    namespace, removed = clear_namespace(
+        get_settings(), args.name, force=args.force, allow_live=args.allow_live and args.yes
+    )
     if args.json:
         emit_json({"namespace": namespace, "keys_removed": removed})
     else:
@@ -162,14 +144,12 @@ def run_clear(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_list(args: argparse.Namespace) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     from sentimon.cli.output import emit_json, emit_table
-    from sentimon.replay import namespaces
+    from sentimon.replay.api import list_namespaces
     from sentimon.settings import get_settings
-    from sentimon.store.client import connect
 
-    settings = get_settings()
-    rows = namespaces.listing(connect(settings), settings.namespace)
+    rows = list_namespaces(get_settings())
     if args.json:
         emit_json(rows)
     else:
@@ -179,105 +159,34 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_report(args: argparse.Namespace) -> int:
-    import json
-
-    from sentimon.errors import ConfigError
-    from sentimon.replay import namespaces
-    from sentimon.replay.report import write_report
+def cmd_report(args: argparse.Namespace) -> int:
+    from sentimon.replay.api import rewrite_report
     from sentimon.settings import get_settings
-    from sentimon.store.client import connect
 
-    settings = get_settings()
-    namespace = namespaces.resolve(args.name)
-    client = connect(settings)
-    if not namespaces.exists(client, namespace):
-        raise ConfigError(f"namespace {namespace!r} does not exist (see `sentimon replay list`)")
-    meta = namespaces.read_meta(client, namespace)
-    try:
-        run = json.loads(meta.get("summary") or "{}")
-    except ValueError:
-        run = {}
-    run = {k: v for k, v in run.items() if k not in ("tickers", "alerts", "files", "prices")}
-    summary = write_report(
-        client, namespace, args.report, run or {"namespace": namespace},
-        prices=args.prices, market_proxy=args.market_proxy,
-    )  # fmt: skip
+    summary = rewrite_report(
+        get_settings(), args.name, args.report, prices=args.prices, market_proxy=args.market_proxy
+    )
     _print_summary(summary, args)
     return 0
 
 
 # --- helpers -------------------------------------------------------------------------
-def _spec(args: argparse.Namespace, settings: Any, *, labels: list[str]) -> Any:
-    from sentimon.errors import ConfigError
-    from sentimon.replay import namespaces
-    from sentimon.replay.job import ReplaySpec
-    from sentimon.replay.merge import TimeRange
-
-    start, end = _time_ms(args.start, "--from"), _time_ms(args.end, "--to")
-    try:
-        span = TimeRange(start, end)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    if args.speed is not None and args.speed <= 0:
-        raise ConfigError("--speed must be > 0 (e.g. --speed 60 for one minute per second)")
-    span_ms = _duration_ms(args.batch_span, "--batch-span")
-    if span_ms < 1000:
-        raise ConfigError("--batch-span must be at least 1s (e.g. 1m, 5m)")
-    if args.namespace in ("live", settings.namespace):
-        namespaces.refuse_live(args.namespace, settings.namespace)
-    name = (
-        namespaces.resolve(args.namespace)
-        if args.namespace
-        else namespaces.derived(labels, start, end)
-    )
-    return ReplaySpec(
-        namespace=name,
-        span=span,
-        speed=args.speed,
-        rules=args.rules,
-        model=args.model,
-        replace=args.replace,
-        report_dir=args.report,
-        prices=args.prices,
-        market_proxy=args.market_proxy,
-        progress=not args.no_progress,
-        span_ms=span_ms,
-    )
-
-
-def _execute(settings: Any, spec: Any, args: argparse.Namespace) -> int:
-    from sentimon.replay.job import run_replay as run_job
-
-    if spec.prices is not None and not spec.prices.is_file():
-        from sentimon.errors import ConfigError
-
-        raise ConfigError(f"prices file {spec.prices} does not exist")
-    summary = run_job(settings, spec)
-    _print_summary(summary, args)
-    return 0
-
-
-def _time_ms(text: str | None, flag: str) -> int | None:
-    from sentimon.contract import parse_ts
-    from sentimon.errors import ConfigError
-
-    if text is None:
-        return None
-    value = parse_ts(int(text) if text.strip().isdigit() else text)
-    if not isinstance(value, int):
-        raise ConfigError(f"{flag} {text!r}: {value.reason} (e.g. 2026-10-26T08:00:00Z)")
-    return value
-
-
-def _duration_ms(text: str, flag: str) -> int:
-    from sentimon.alerts.durations import parse_duration
-    from sentimon.errors import ConfigError
-
-    try:
-        return parse_duration(text) * 1000
-    except ConfigError as exc:
-        raise ConfigError(f"{flag}: {exc}") from None
+def _common(args: argparse.Namespace) -> dict[str, Any]:
+    """``replay_spec`` arguments shared by ``replay`` and ``backtest``."""
+    return {
+        "start": args.start,
+        "end": args.end,
+        "namespace": args.namespace,
+        "speed": args.speed,
+        "batch_span": args.batch_span,
+        "rules": args.rules,
+        "model": args.model,
+        "replace": args.replace,
+        "report": args.report,
+        "prices": args.prices,
+        "market_proxy": args.market_proxy,
+        "progress": not args.no_progress,
+    }
 
 
 def _print_summary(summary: dict[str, Any], args: argparse.Namespace) -> None:

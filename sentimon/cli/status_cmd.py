@@ -22,6 +22,7 @@ def collect(settings: Any, namespace: str) -> dict[str, Any]:
     naming it (host and port, never the password)."""
     import redis
 
+    from sentimon.keys import META_MODEL, META_WATERMARK
     from sentimon.store.client import connect, describe
     from sentimon.store.query import Query
 
@@ -44,8 +45,8 @@ def collect(settings: Any, namespace: str) -> dict[str, Any]:
         "kafka": settings.kafka_bootstrap,
         "counters": counters,
         "dlq": dlq,
-        "model": meta.get("model"),
-        "watermark_ms": int(meta["watermark_ms"]) if "watermark_ms" in meta else None,
+        "model": meta.get(META_MODEL),
+        "watermark_ms": int(meta[META_WATERMARK]) if META_WATERMARK in meta else None,
         "consumers": consumers,
     }
 

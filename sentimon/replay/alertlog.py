@@ -35,7 +35,7 @@ _PAGE = 1000
 
 
 @dataclass(frozen=True)
-class AlertEvent:
+class BacktestAlert:
     """One alert notice as recorded in the history."""
 
     payload: dict[str, Any]
@@ -61,9 +61,9 @@ class AlertEvent:
 
 @dataclass
 class AlertLog:
-    events: list[AlertEvent] = field(default_factory=list)
+    events: list[BacktestAlert] = field(default_factory=list)
 
-    def openings(self) -> list[AlertEvent]:
+    def openings(self) -> list[BacktestAlert]:
         """The first firing event of each alert."""
         seen: set[tuple[str, str, int]] = set()
         out = []
@@ -88,7 +88,7 @@ class AlertLog:
 def read_alert_log(client: redis.Redis, namespace: str) -> AlertLog:
     """Every event of the namespace's alert history, in deterministic order."""
     stream = Keys(namespace).alerts
-    events: list[AlertEvent] = []
+    events: list[BacktestAlert] = []
     start = "-"
     while True:
         entries: Any = client.xrange(stream, min=start, count=_PAGE)
@@ -101,7 +101,7 @@ def read_alert_log(client: redis.Redis, namespace: str) -> AlertLog:
     return AlertLog(events)
 
 
-def _event(fields: Mapping[Any, Any]) -> AlertEvent:
+def _event(fields: Mapping[Any, Any]) -> BacktestAlert:
     flat = {str(k): str(v) for k, v in fields.items()}
     try:
         payload = json.loads(flat.get("payload", "{}"))
@@ -109,7 +109,7 @@ def _event(fields: Mapping[Any, Any]) -> AlertEvent:
         payload = {}
     if not isinstance(payload, dict) or not payload:
         payload = dict(flat)
-    return AlertEvent(
+    return BacktestAlert(
         payload, flat.get("notify", "") == "1", flat.get("muted", payload.get("muted") or "")
     )
 
@@ -160,7 +160,7 @@ def write_alerts_csv(
     path.write_bytes(render_csv(log, results).encode("utf-8"))
 
 
-def _base_row(event: AlertEvent) -> list[str]:
+def _base_row(event: BacktestAlert) -> list[str]:
     p = event.payload
     stats = _mapping(p.get("stats"))
     window = _mapping(p.get("window"))

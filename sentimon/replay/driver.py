@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from consumers.pipeline import BatchProcessor, BatchResult
 from sentimon.errors import SinkError
-from sentimon.replay.merge import Batch, Counters, EventBatcher, EventPacer, Timed, iso
+from sentimon.replay.merge import Counters, EventBatch, EventBatcher, EventPacer, Timed, iso
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class Driver:
         self.progress.total = source.expected
         self.progress.refresh()
 
-    def _apply(self, batch: Batch) -> None:
+    def _apply(self, batch: EventBatch) -> None:
         self.stats.paced_s += self.pacer.wait(batch.start_ms, batch.end_ms)
         result = self._process(batch.records)
         self.stats.add(batch.items, result)

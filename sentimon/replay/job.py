@@ -24,7 +24,6 @@ import redis
 from consumers.dlq import CollectingDeadLetters
 from consumers.wiring import build_processor
 from inference.scorer import Scorer
-from sentimon import __version__
 from sentimon.errors import ConfigError
 from sentimon.eventtime import EventTimePolicy
 from sentimon.replay import namespaces
@@ -35,6 +34,7 @@ from sentimon.replay.merge import EventPacer, TimeRange
 from sentimon.replay.report import alert_summary, namespace_facts, ticker_summary, write_report
 from sentimon.settings import Settings
 from sentimon.store.client import connect
+from sentimon.version import __version__
 
 log = logging.getLogger(__name__)
 

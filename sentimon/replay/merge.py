@@ -186,7 +186,7 @@ class EventMerge:
 
 
 @dataclass(frozen=True)
-class Batch:
+class EventBatch:
     """Records to apply together, and the stream's watermark when the batch opened and
     when it closed (the event time the replay has reached)."""
 
@@ -214,7 +214,7 @@ class EventBatcher:
         self._items: list[Timed] = []
         self._opened = 0
 
-    def add(self, item: Timed) -> Batch | None:
+    def add(self, item: Timed) -> EventBatch | None:
         """Add one item; return the batch it closed, if any."""
         mark = item.event_ms if self.watermark is None else max(self.watermark, item.event_ms)
         closed = None
@@ -228,12 +228,12 @@ class EventBatcher:
         self.watermark = mark
         return closed
 
-    def flush(self) -> Batch | None:
+    def flush(self) -> EventBatch | None:
         """Close the open batch (None when nothing is pending)."""
         if not self._items:
             return None
         assert self.watermark is not None
-        batch = Batch(self._items, self._opened, self.watermark)
+        batch = EventBatch(self._items, self._opened, self.watermark)
         self._items = []
         return batch
 

@@ -16,13 +16,23 @@ from typing import Any
 
 import redis
 
-from sentimon.keys import MARKET, REGISTRY, STAT_FIELDS, Keys, ticker_entity
+from sentimon.keys import (
+    HOUR_TOTAL_FIELDS,
+    MARKET,
+    META_WATERMARK,
+    RECENT_POST,
+    REGISTRY,
+    STAT_FIELDS,
+    Keys,
+    minute_fields,
+    ticker_entity,
+)
 from sentimon.store.rollups import Rollup, rollups
 from sentimon.windows import MINUTE, Stats, WindowRange, window_spans
 
 #: The live consumer's default ``event_time_max_ahead_s`` (sentimon.settings), in ms.
 DEFAULT_MAX_AHEAD_MS = 300_000
-_MINUTE_FIELDS = [f"{m}:{f}" for m in range(60) for f in STAT_FIELDS]
+_MINUTE_FIELDS = minute_fields(0, 59)
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ class Query:
     # --- time --------------------------------------------------------------------------
     def watermark_ms(self) -> int | None:
         """The latest event time ingested, never beyond the clock plus ``max_ahead_ms``."""
-        raw = self.client.hget(self.keys.meta, "watermark_ms")
+        raw = self.client.hget(self.keys.meta, META_WATERMARK)
         if raw is None:
             return None
         return min(int(raw), int(time.time() * 1000) + self.max_ahead_ms)
@@ -89,12 +99,9 @@ class Query:
             for span in spans:
                 key = self.keys.hour(entity, span.hour_s)
                 if span.full:
-                    pipe.hmget(key, list(STAT_FIELDS))
+                    pipe.hmget(key, list(HOUR_TOTAL_FIELDS))
                 else:
-                    fields = [
-                        f"{m}:{f}" for m in range(span.first, span.last + 1) for f in STAT_FIELDS
-                    ]
-                    pipe.hmget(key, fields)
+                    pipe.hmget(key, minute_fields(span.first, span.last))
         replies = iter(pipe.execute())
         out: dict[str, Stats] = {}
         for entity in entities:
@@ -169,7 +176,7 @@ class Query:
         """Newest first. ``symbol=None`` gives the market-wide feed."""
         entity = ticker_entity(symbol.upper()) if symbol else MARKET
         entries: Any = self.client.xrevrange(self.keys.recent(entity), count=limit)
-        return [json.loads(fields["p"]) for _, fields in entries or []]
+        return [json.loads(fields[RECENT_POST]) for _, fields in entries or []]
 
     def dlq_counts(self) -> dict[str, int]:
         return {_text(k): int(v) for k, v in self.client.hgetall(self.keys.dlq).items()}
@@ -226,33 +233,6 @@ class Query:
                 messages[topic] = messages.get(topic, 0) + n
                 seconds[topic] = _slowest(seconds.get(topic, 0.0), drain if n else 0.0)
         return [TopicLag(t, messages[t], seconds[t]) for t in sorted(messages)]
-
-    def alerts(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Alert events (firing/resolved notices) of the ``alerts`` history stream, newest
-        first: each the alert payload plus the stream's ``event``, ``ts``, ``notify``,
-        ``muted`` and ``stream_id`` (read through ``sentimon.alerts.history``)."""
-        from sentimon.alerts.history import AlertReader
-
-        rows = AlertReader(self.client, self.namespace).history(limit)
-        return [
-            {**row["payload"], **{k: v for k, v in row.items() if k != "payload"}} for row in rows
-        ]
-
-    def open_alerts(self) -> list[dict[str, Any]]:
-        """Alerts firing now (the alert engine's open set), newest first."""
-        from sentimon.alerts.history import AlertReader
-
-        return AlertReader(self.client, self.namespace).open_alerts()
-
-    def silences(self, now_ms: int | None = None) -> list[dict[str, Any]]:
-        """Every recorded silence, newest first, with ``active`` at ``now_ms`` (default now)."""
-        from sentimon.alerts.silence_store import SilenceStore
-
-        now = now_ms if now_ms is not None else int(time.time() * 1000)
-        return [
-            {**s.as_dict(), "active": s.active(now)}
-            for s in SilenceStore(self.client, self.keys).all()
-        ]
 
 
 def namespaces(client: redis.Redis) -> list[str]:

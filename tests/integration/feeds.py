@@ -114,3 +114,22 @@ def publish(bootstrap: str, feed: Feed) -> None:
             producer.send(topic, value=value if value is not None else b"", key=str(i).encode())
     producer.flush()
     producer.close()
+
+
+def query_json(env: Any, *args: str) -> Any:
+    """``sentimon query ARGS --json`` against ``env`` (an ``Env``), parsed."""
+    return json.loads(env.cli("query", *args, "--json").stdout)
+
+
+def assert_aggregates_match(env: Any, feed: Feed) -> None:
+    """The ticker, market and kind aggregates ``env`` shows over 24 h equal ``feed``'s."""
+    at = str(feed.max_ts)
+    for ticker, count in feed.ticker_counts.items():
+        got = query_json(env, "ticker", ticker, "--window", "24h", "--at", at)
+        assert got["count"] == count, ticker
+        assert got["positive"] + got["neutral"] + got["negative"] == count
+        assert -1.0 <= got["mean_score"] <= 1.0
+    market = query_json(env, "market", "--window", "24h", "--at", at)
+    assert market["count"] == feed.market
+    for kind, count in feed.kind_counts.items():
+        assert query_json(env, "kind", kind, "--window", "24h", "--at", at)["count"] == count

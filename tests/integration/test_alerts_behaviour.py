@@ -1,7 +1,7 @@
 """Repeat, cooldown, silences and min_count, on real Redis through the real batch processor
 (records fed in event-time order, as a live stream would arrive; no broker needed here).
 
-Alert mechanics, not the model: posts are scored by ``MarkerScorer`` (see test_alerts_pipeline).
+Alert mechanics, not the model: posts are scored by ``MarkerScorer`` (``sentimon.testing``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import pytest
 
 from consumers.records import SourceRecord
 from consumers.wiring import build_processor
-from tests.integration.test_alerts_pipeline import (
+from sentimon.testing import MarkerScorer
+from tests.integration.alerting import (
     MIN,
     T0,
-    MarkerScorer,
     alert_env,
     dispatch_once,
     history,

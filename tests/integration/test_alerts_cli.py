@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from sentimon.errors import ConfigError
-from tests.conftest import ROOT, Env
-from tests.integration.test_alerts_pipeline import MarkerScorer
+from sentimon.testing import MarkerScorer
+from tests.fixtures.stack import Env
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration
 

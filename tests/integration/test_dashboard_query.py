@@ -1,4 +1,5 @@
-"""The read functions the dashboard added to ``sentimon.store.query``, against a real Redis."""
+"""The dashboard's reads (``sentimon.store.query``, and the alert reads in ``sentimon.alerts``)
+against a real Redis."""
 
 from __future__ import annotations
 
@@ -121,7 +122,8 @@ def test_lag_by_topic_sums_fresh_consumers_and_estimates_seconds(filled: Query) 
     filled.client.delete(filled.keys.health)
 
 
-def test_alerts_open_alerts_and_silences_read_the_alert_engine_keys(filled: Query) -> None:
+def test_the_dashboards_alert_reads_see_the_alert_engine_keys(filled: Query) -> None:
+    from sentimon.alerts.history import AlertReader
     from sentimon.alerts.silence_store import SilenceStore
     from sentimon.alerts.silences import parse_matchers
 
@@ -131,12 +133,14 @@ def test_alerts_open_alerts_and_silences_read_the_alert_engine_keys(filled: Quer
         {"event": "abc.1", "id": "abc", "status": "firing", "rule": "r", "ts": "5", "notify": "1",
          "muted": "", "payload": json.dumps(payload)},
     )  # fmt: skip
-    events = filled.alerts(10)
+    reader = AlertReader(filled.client, filled.namespace)
+    events = reader.events(10)
     assert len(events) == 1 and events[0]["entity"] == "ticker:S01" and events[0]["notify"] is True
     assert events[0]["stream_id"]
-    assert filled.open_alerts() == []
-    SilenceStore(filled.client, filled.keys).add(parse_matchers(["ticker=S01"]), 3600, "test")
-    silences = filled.silences()
+    assert reader.open_alerts() == []
+    store = SilenceStore(filled.client, filled.keys)
+    store.add(parse_matchers(["ticker=S01"]), 3600, "test")
+    silences = store.listing()
     assert len(silences) == 1 and silences[0]["active"] is True
     assert silences[0]["matchers"] == ["ticker=S01"]
-    assert filled.silences(now_ms=int(time.time() * 1000) + 7_200_000)[0]["active"] is False
+    assert store.listing(now_ms=int(time.time() * 1000) + 7_200_000)[0]["active"] is False

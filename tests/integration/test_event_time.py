@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from consumers.dlq import DeadLetter, KafkaDeadLetters
+from consumers.dlq import CollectingDeadLetters, DeadLetter, KafkaDeadLetters
 from consumers.dlq_once import PublishOnce
 from consumers.records import SourceRecord
 from consumers.wiring import build_processor, make_consumer, make_producer
@@ -20,9 +20,9 @@ from sentimon.keys import Keys
 from sentimon.store.client import connect
 from sentimon.store.dlq_marks import DeadLetterLedger
 from sentimon.store.query import Query
+from sentimon.testing import HashScorer
 from sentimon.topics import dlq_topic
 from tests.integration.faults.checks import read_topic
-from tests.integration.faults.fake_consumer import FakeScorer
 
 pytestmark = pytest.mark.integration
 
@@ -49,13 +49,8 @@ def test_posts_far_from_processing_time_are_dead_lettered_and_cannot_move_the_wa
     stack: Any,
 ) -> None:
     settings = _settings(stack)
-    letters: list[DeadLetter] = []
-
-    class Collect:
-        def publish(self, batch: list[DeadLetter]) -> None:
-            letters.extend(batch)
-
-    proc = build_processor(settings, FakeScorer(), dead_letters=Collect(), hooks=[])
+    collected = CollectingDeadLetters()
+    proc = build_processor(settings, HashScorer(), dead_letters=collected, hooks=[])
     now = int(time.time() * 1000)
     bodies = [
         {"id": "now-1", "text": "$ACME beats estimates", "ts": now - 1_000},
@@ -67,7 +62,7 @@ def test_posts_far_from_processing_time_are_dead_lettered_and_cannot_move_the_wa
     ]
     result = proc.process([_record(i, b, now) for i, b in enumerate(bodies)])
     assert result.scored == 2 and result.invalid == 4
-    reasons = {json.loads(d.record.value or b"{}")["id"]: d.reason for d in letters}
+    reasons = {json.loads(d.record.value or b"{}")["id"]: d.reason for d in collected.letters}
     assert set(reasons) == {"future", "past", "seconds", "ahead-10m"}
     assert FAR_FUTURE in reasons["future"] and "ahead of processing time" in reasons["future"]
     assert "behind processing time" in reasons["past"]
@@ -87,7 +82,7 @@ def test_a_hijacked_watermark_is_repaired_by_the_next_batch(stack: Any) -> None:
     query = Query(client, settings.namespace)
     read = query.watermark_ms()
     assert read is not None and read <= int(time.time() * 1000) + 300_000  # read side
-    proc = build_processor(settings, FakeScorer(), hooks=[])
+    proc = build_processor(settings, HashScorer(), hooks=[])
     proc.process([_record(0, {"id": "a", "text": "$ACME up", "ts": now}, now)])
     assert int(client.hget(keys.meta, "watermark_ms")) == now  # type: ignore[arg-type]
 

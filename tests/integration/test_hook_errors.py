@@ -15,7 +15,7 @@ from consumers.wiring import build_processor
 from sentimon.alerts.hook import AlertHook
 from sentimon.errors import SinkError
 from sentimon.store.query import Query
-from tests.integration.faults.fake_consumer import FakeScorer
+from sentimon.testing import HashScorer
 from tests.integration.feeds import T0
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ def _records(first: int, n: int) -> list[SourceRecord]:
 
 def _processor(stack: Any) -> tuple[Any, AlertHook, Query]:
     settings = stack.settings(namespace=f"t-{uuid.uuid4().hex[:8]}", topics=["n"])
-    proc = build_processor(settings, FakeScorer(), dead_letters=CollectingDeadLetters())
+    proc = build_processor(settings, HashScorer(), dead_letters=CollectingDeadLetters())
     [hook] = proc.hooks
     assert isinstance(hook, AlertHook)
     return proc, hook, Query(proc.sink.client, settings.namespace)

@@ -172,14 +172,16 @@ def test_onnx_scores_concurrent_batches_like_serial_ones(exported, train_csv, mo
     from concurrent.futures import ThreadPoolExecutor
 
     from inference import onnx_backend
+    from inference.loader import scores_concurrently
     from inference.scorer import concurrency_of
     from sentimon.settings import Settings
 
     monkeypatch.setattr(onnx_backend, "cpu_threads", lambda: 2)
     monkeypatch.delenv("TOKENIZERS_PARALLELISM", raising=False)
-    scorer = load_scorer(Settings(model=str(exported), score_workers=0))
-    assert concurrency_of(scorer) == 2
-    assert os.environ["TOKENIZERS_PARALLELISM"] == "false"  # the batches hold the cores
+    settings = Settings(model=str(exported), score_workers=0)
+    scorer = load_scorer(settings)
+    assert concurrency_of(scorer) == 2 and scores_concurrently(settings)
+    assert "TOKENIZERS_PARALLELISM" not in os.environ  # the entry point sets it, not the library
     options = load_scorer(model=str(exported)).narrow.get_session_options()
     assert options.intra_op_num_threads == 1
     texts = sample_texts(train_csv, 240)

@@ -7,13 +7,9 @@ import json
 import pytest
 from kafka import KafkaConsumer
 
-from tests.integration.feeds import make_feed, publish
+from tests.integration.feeds import assert_aggregates_match, make_feed, publish, query_json
 
 pytestmark = pytest.mark.integration
-
-
-def query_json(env, *args):
-    return json.loads(env.cli("query", *args, "--json").stdout)
 
 
 def read_dlq(env, topic, expected):
@@ -31,19 +27,6 @@ def read_dlq(env, topic, expected):
             break
     consumer.close()
     return out
-
-
-def assert_aggregates_match(env, feed):
-    at = str(feed.max_ts)
-    for ticker, count in feed.ticker_counts.items():
-        got = query_json(env, "ticker", ticker, "--window", "24h", "--at", at)
-        assert got["count"] == count, ticker
-        assert got["positive"] + got["neutral"] + got["negative"] == count
-        assert -1.0 <= got["mean_score"] <= 1.0
-    market = query_json(env, "market", "--window", "24h", "--at", at)
-    assert market["count"] == feed.market
-    for kind, count in feed.kind_counts.items():
-        assert query_json(env, "kind", kind, "--window", "24h", "--at", at)["count"] == count
 
 
 def test_end_to_end_counts_dlq_and_dedup(env):

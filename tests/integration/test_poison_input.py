@@ -5,35 +5,30 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pytest
 
 from consumers.dlq import CollectingDeadLetters
 from consumers.records import SourceRecord
 from consumers.wiring import build_processor
-from inference.scorer import ScoreBatch
 from sentimon.errors import ModelError
 from sentimon.store.query import Query
+from sentimon.testing import FailingScorer
 from tests.integration.feeds import T0
 
 pytestmark = pytest.mark.integration
 
 
-class TokenizerBug:
+def tokenizer_bug() -> FailingScorer:
     """A scorer with a bug some texts trigger (as a tokenizer or runtime bug would)."""
-
-    model_id = "buggy@1"
-
-    def __init__(self) -> None:
-        self.broken = False
-
-    def score(self, texts: Sequence[str]) -> ScoreBatch:
-        if self.broken or any("\u2063" in t for t in texts):
-            raise RuntimeError("index out of range in encode")
-        return ScoreBatch(np.tile([0.6, 0.3, 0.1], (len(texts), 1)), self.model_id)
+    return FailingScorer(
+        "\u2063",
+        error=RuntimeError,
+        message="index out of range in encode",
+        probs=(0.6, 0.3, 0.1),
+        model_id="buggy@1",
+    )
 
 
 def _records(n: int, poison: set[int]) -> list[SourceRecord]:
@@ -44,7 +39,7 @@ def _records(n: int, poison: set[int]) -> list[SourceRecord]:
     return [SourceRecord("n", 0, i, T0, body(i)) for i in range(n)]
 
 
-def _processor(stack: Any, scorer: TokenizerBug) -> tuple[Any, CollectingDeadLetters, Query]:
+def _processor(stack: Any, scorer: FailingScorer) -> tuple[Any, CollectingDeadLetters, Query]:
     settings = stack.settings(namespace=f"t-{uuid.uuid4().hex[:8]}", topics=["n"])
     letters = CollectingDeadLetters()
     proc = build_processor(settings, scorer, dead_letters=letters, hooks=[])
@@ -52,7 +47,7 @@ def _processor(stack: Any, scorer: TokenizerBug) -> tuple[Any, CollectingDeadLet
 
 
 def test_poison_posts_are_dead_lettered_and_the_batch_applied_once(stack: Any) -> None:
-    proc, letters, q = _processor(stack, TokenizerBug())
+    proc, letters, q = _processor(stack, tokenizer_bug())
     result = proc.process(_records(20, poison={4, 17}))
     assert (result.scored, result.invalid) == (18, 2)
     assert [(d.record.offset, d.reason) for d in letters.letters] == [
@@ -67,7 +62,7 @@ def test_poison_posts_are_dead_lettered_and_the_batch_applied_once(stack: Any) -
 
 
 def test_a_broken_scorer_fails_the_batch_without_dead_lettering_it(stack: Any) -> None:
-    scorer = TokenizerBug()
+    scorer = tokenizer_bug()
     scorer.broken = True
     proc, letters, q = _processor(stack, scorer)
     with pytest.raises(ModelError, match="broken, not the input"):

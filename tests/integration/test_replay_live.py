@@ -17,7 +17,16 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient
 
-from tests.integration.test_replay import BURST, HOUR, MIN, T0, build_history, publish
+from tests.fixtures.stack import Env
+from tests.integration.replay_history import (
+    BURST,
+    HOUR,
+    MIN,
+    RULES,
+    T0,
+    build_history,
+    publish,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -75,8 +84,6 @@ def test_replay_beside_a_live_group_leaves_it_alone_and_agrees_with_it(stack, ti
     from sentimon.replay.job import ReplaySpec, run_replay
     from sentimon.replay.merge import TimeRange
     from sentimon.store.query import Query
-    from tests.conftest import Env
-    from tests.integration.test_replay import RULES
 
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES, encoding="utf-8")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from consumers.source import KafkaSource
-from tests.conftest import Env
+from tests.fixtures.stack import Env
 from tests.integration.faults.checks import committed, wait_for
 
 pytestmark = pytest.mark.integration

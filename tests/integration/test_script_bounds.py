@@ -23,8 +23,8 @@ from sentimon.keys import MARKET, Keys
 from sentimon.store.client import connect
 from sentimon.store.query import Query
 from sentimon.store.sink import RedisSink
+from sentimon.testing import HashScorer
 from sentimon.windows import HOUR, hour_of
-from tests.integration.faults.fake_consumer import FakeScorer
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +54,7 @@ def _processor(client: redis.Redis, keys: Keys) -> BatchProcessor:
     """The processor with the shipped rules and no event-time bounds of its own (as a
     replay or backtest runs it: any time the contract accepts)."""
     return BatchProcessor(
-        FakeScorer(),
+        HashScorer(),
         RedisSink(client, keys, dedup_horizon_s=3600),
         CollectingDeadLetters(),
         keys=keys,

@@ -13,7 +13,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from consumers.dlq import SHA256_HEADER, TRUNCATED_HEADER
 from sentimon.keys import ticker_entity
 from sentimon.topics import dlq_topic
-from tests.conftest import Env
+from tests.fixtures.stack import Env
 from tests.integration.faults.procs import Consumer
 from tests.integration.faults.streams import Expected, Msg
 

@@ -9,7 +9,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import ROOT, Env
+from sentimon.stack import Stack
+from sentimon.stack.services import RedisService
+from tests.fixtures.stack import Env
+from tests.paths import ROOT
 
 
 @dataclass
@@ -63,3 +66,8 @@ def kill_run(env: Env, log: Path, fault: str, timeout_s: float = 180.0) -> int:
     """One ``consume`` run that must SIGKILL itself at ``fault``: its exit code."""
     consumer = spawn(env, log, "consume", "--until-idle", "8", SENTIMON_FAULT=fault)
     return consumer.wait(timeout_s)
+
+
+def aof_redis(stack: Stack) -> RedisService:
+    """The stack's Redis, with persistence (append-only file) on: restarted, it keeps its data."""
+    return RedisService("redis", stack.redis_port, stack.state_dir, appendonly=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sentimon.topics import create_topics, default_specs
-from tests.conftest import Env
+from tests.fixtures.stack import Env
 from tests.integration.faults.checks import (
     assert_matches,
     committed,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Env
+from tests.fixtures.stack import Env
 from tests.integration.faults.checks import (
     assert_dead_letters,
     assert_matches,

@@ -13,7 +13,7 @@ from consumers.pipeline import BatchProcessor
 from consumers.records import SourceRecord
 from consumers.wiring import build_processor
 from sentimon.store.query import Query
-from tests.integration.faults.fake_consumer import FakeScorer
+from sentimon.testing import HashScorer
 from tests.integration.feeds import T0
 
 pytestmark = pytest.mark.integration
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 def _processor(stack: Any) -> tuple[BatchProcessor, Query]:
     settings = stack.settings(namespace=f"t-{uuid.uuid4().hex[:8]}", topics=["n"])
-    proc = build_processor(settings, FakeScorer(), dead_letters=CollectingDeadLetters(), hooks=[])
+    proc = build_processor(settings, HashScorer(), dead_letters=CollectingDeadLetters(), hooks=[])
     return proc, Query(proc.sink.client, settings.namespace)
 
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from tests.conftest import Env
+from tests.fixtures.stack import Env
 from tests.integration.faults.checks import (
     assert_dead_letters,
     assert_matches,

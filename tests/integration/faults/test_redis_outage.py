@@ -28,8 +28,7 @@ from pathlib import Path
 import pytest
 
 from sentimon.stack import Stack
-from sentimon.stack.services import RedisService
-from tests.conftest import Env
+from tests.fixtures.stack import Env
 from tests.integration.faults.checks import (
     assert_dead_letters,
     assert_matches,
@@ -37,7 +36,7 @@ from tests.integration.faults.checks import (
     committed,
     wait_for_records,
 )
-from tests.integration.faults.procs import FAKE, spawn
+from tests.integration.faults.procs import FAKE, aof_redis, spawn
 from tests.integration.faults.streams import Expected, build_stream, publish
 
 pytestmark = pytest.mark.integration
@@ -59,16 +58,12 @@ def paused(stack: Stack) -> Iterator[float]:
 
 @contextmanager
 def restarted(stack: Stack) -> Iterator[float]:
-    redis = _aof_redis(stack)
+    redis = aof_redis(stack)
     redis.stop()
     try:
         yield 6.0
     finally:
         redis.start()
-
-
-def _aof_redis(stack: Stack) -> RedisService:
-    return RedisService("redis", stack.redis_port, stack.state_dir, appendonly=True)
 
 
 OUTAGES: dict[str, Callable[[Stack], AbstractContextManager[float]]] = {
@@ -90,7 +85,7 @@ def test_redis_unreachable_then_back_loses_nothing(
     equal the expectation; committed offsets = fences + 1 = the end of every partition."""
     if mode == "restarted":  # start over with persistence on, before anything is written
         own_stack.redis.stop()
-        _aof_redis(own_stack).start()
+        aof_redis(own_stack).start()
     env = Env(own_stack, tiny_model, max_batch=32)
     first = build_stream(env.news, env.social, 600, prefix="a-", seed=21)
     second = build_stream(env.news, env.social, 600, prefix="b-", seed=22)

@@ -23,7 +23,7 @@ import pytest
 import redis
 
 from sentimon.stack import Stack
-from tests.conftest import Env
+from tests.fixtures.stack import Env
 from tests.integration.faults.checks import (
     assert_dead_letters,
     assert_matches,
@@ -32,9 +32,8 @@ from tests.integration.faults.checks import (
     wait_for,
     wait_for_records,
 )
-from tests.integration.faults.procs import FAKE, spawn
+from tests.integration.faults.procs import FAKE, aof_redis, spawn
 from tests.integration.faults.streams import Expected, build_stream, publish
-from tests.integration.faults.test_redis_outage import _aof_redis
 
 pytestmark = pytest.mark.integration
 
@@ -68,11 +67,11 @@ def _logged(consumer, pattern: str) -> Callable[[], bool]:
 @contextmanager
 def refused(stack: Stack) -> Iterator[None]:
     """Redis shut down (data kept in its append-only file): connections refused."""
-    _aof_redis(stack).stop()
+    aof_redis(stack).stop()
     try:
         yield
     finally:
-        _aof_redis(stack).start()
+        aof_redis(stack).start()
 
 
 @contextmanager
@@ -105,7 +104,7 @@ def busy(stack: Stack, seconds: float) -> Iterator[None]:
 def _with_aof(stack: Stack) -> None:
     """Start over with persistence on, so a shutdown keeps what was written."""
     stack.redis.stop()
-    _aof_redis(stack).start()
+    aof_redis(stack).start()
 
 
 def test_consumer_started_while_redis_refuses_waits_and_applies_everything(

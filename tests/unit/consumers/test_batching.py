@@ -1,13 +1,6 @@
 from consumers.microbatch import MicroBatcher
 from consumers.records import SourceRecord
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
+from sentimon.testing import ManualClock
 
 
 def recs(n, partition=0, start=0):
@@ -15,14 +8,14 @@ def recs(n, partition=0, start=0):
 
 
 def test_batch_closes_at_max_batch():
-    batcher = MicroBatcher(4, 50, FakeClock())
+    batcher = MicroBatcher(4, 50, ManualClock())
     closed = batcher.add(recs(10))
     assert [len(b) for b in closed] == [4, 4]
     assert len(batcher) == 2
 
 
 def test_batch_closes_after_max_wait_from_first_record():
-    clock = FakeClock()
+    clock = ManualClock()
     batcher = MicroBatcher(64, 50, clock)
     assert batcher.time_left() is None
     batcher.add(recs(1))
@@ -37,7 +30,7 @@ def test_batch_closes_after_max_wait_from_first_record():
 
 
 def test_wait_restarts_with_next_batch():
-    clock = FakeClock()
+    clock = ManualClock()
     batcher = MicroBatcher(2, 50, clock)
     batcher.add(recs(3))
     clock.now += 0.049
@@ -47,7 +40,7 @@ def test_wait_restarts_with_next_batch():
 
 
 def test_drop_removes_revoked_partitions_only():
-    batcher = MicroBatcher(64, 50, FakeClock())
+    batcher = MicroBatcher(64, 50, ManualClock())
     batcher.add(recs(3, partition=0) + recs(2, partition=1))
     dropped = batcher.drop(lambda r: r.partition != 1)
     assert len(dropped) == 2 and len(batcher) == 3

@@ -20,14 +20,7 @@ from sentimon.cli.status_cmd import redis_line
 from sentimon.keys import Keys
 from sentimon.stack.services import free_port
 from sentimon.store.client import RedisState
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
+from sentimon.testing import ManualClock
 
 
 def fake_loop(state: RedisState) -> Any:
@@ -48,7 +41,7 @@ def _get(url: str) -> tuple[int, dict[str, Any]]:
 
 
 def test_healthz_shows_redis_and_turns_503_once_the_outage_lasts() -> None:
-    clock = Clock()
+    clock = ManualClock(50.0)
     state = RedisState(clock=clock, wall=lambda: 1_700_000_000.0)
     observer = observer_of(state)
     with metrics.serve(0, observer.health, registry=CollectorRegistry()) as server:

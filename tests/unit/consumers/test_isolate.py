@@ -5,30 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pytest
 
 from consumers.isolate import score_isolating
 from inference.scorer import ScoreBatch
 from sentimon.errors import ModelError, SinkError
+from sentimon.testing import FailingScorer
 
 
-class PickyScorer:
-    """Fails a whole call when any text in it contains ``poison``; counts its calls."""
+class PickyScorer(FailingScorer):
+    """Fails a whole call when any text in it contains ``POISON``; counts its calls."""
 
-    model_id = "picky@1"
-
-    def __init__(self, poison: str = "POISON", broken: bool = False) -> None:
-        self.poison = poison
-        self.broken = broken
-        self.calls = 0
-
-    def score(self, texts: Sequence[str]) -> ScoreBatch:
-        self.calls += 1
-        if self.broken or any(self.poison in t for t in texts):
-            raise ValueError("tokenizer exploded")
-        probs = np.tile([0.2, 0.3, 0.5], (len(texts), 1))
-        return ScoreBatch(probs, self.model_id)
+    def __init__(self, broken: bool = False) -> None:
+        super().__init__("POISON", broken=broken, model_id="picky@1")
 
 
 def test_the_failing_posts_are_named_and_the_rest_scored_in_order() -> None:

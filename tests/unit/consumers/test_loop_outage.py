@@ -6,41 +6,29 @@ from __future__ import annotations
 
 import logging
 import time
-from types import SimpleNamespace
 
 import redis
 from redis.exceptions import ResponseError
 
+from consumers.records import SourceRecord
 from consumers.runner import ConsumeLoop
 from consumers.staged import BatchResult, StagedBatch
 from sentimon.errors import SinkError
-from tests.unit.consumers.test_runner import FakeProcessor, FakeSource, records
+from sentimon.testing import ManualClock, MemorySource, RecordingProcessor, uneven_scoring
 
 BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT."
 
 
-class FakeClient:
-    """``ping`` raises ``error`` while it is set."""
-
-    def __init__(self) -> None:
-        self.error: Exception | None = None
-        self.pings = 0
-
-    def ping(self) -> bool:
-        self.pings += 1
-        if self.error is not None:
-            raise self.error
-        return True
+def records(n: int) -> list[SourceRecord]:
+    return [SourceRecord("news", 0, i, 0, b"{}") for i in range(n)]
 
 
-class RedisProcessor(FakeProcessor):
+class RedisProcessor(RecordingProcessor):
     """Writes fail like the sink's do (a ``SinkError`` from a Redis error) while ``down``
-    is set, or for the next ``failures`` writes."""
+    is set, or for the next ``failures`` writes; PING fails while ``client.error`` is set."""
 
     def __init__(self, concurrency: int = 2) -> None:
-        super().__init__(concurrency)
-        self.client = FakeClient()
-        self.sink = SimpleNamespace(client=self.client)
+        super().__init__(concurrency, score_s=uneven_scoring)
         self.down: Exception | None = None
         self.failures: list[Exception] = []
         self.attempts = 0
@@ -56,13 +44,13 @@ class RedisProcessor(FakeProcessor):
         return super().write_phase(staged)
 
 
-def loop_for(processor: FakeProcessor, **kwargs: object) -> ConsumeLoop:
+def loop_for(processor: RecordingProcessor, **kwargs: object) -> ConsumeLoop:
     options: dict[str, object] = {"max_batch": 10, "max_wait_ms": 5, "commit_interval_s": 10.0}
     options.update(kwargs)
     return ConsumeLoop(processor, **options)  # type: ignore[arg-type]
 
 
-def step_until(loop: ConsumeLoop, source: FakeSource, done, timeout_s: float = 10.0) -> None:
+def step_until(loop: ConsumeLoop, source: MemorySource, done, timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not done():
         assert time.monotonic() < deadline, "condition not reached"
@@ -73,7 +61,7 @@ def step_until(loop: ConsumeLoop, source: FakeSource, done, timeout_s: float = 1
 def test_consecutive_redis_failures_log_one_warning_and_the_recovery_one_info(caplog) -> None:
     processor = RedisProcessor()
     processor.failures = [redis.ConnectionError("Connection refused")] * 2
-    source = FakeSource(records(60))
+    source = MemorySource(records(60))
     loop = loop_for(processor, until_idle_s=0.3, commit_interval_s=0.0)
     with caplog.at_level(logging.INFO):
         assert loop.run(source) == 0
@@ -91,17 +79,17 @@ def test_consecutive_redis_failures_log_one_warning_and_the_recovery_one_info(ca
 
 
 def test_a_failure_that_is_not_redis_trouble_still_warns_each_time(caplog) -> None:
-    processor = FakeProcessor(concurrency=1, fail_writes=2)
+    processor = RecordingProcessor(concurrency=1, fail_writes=2, score_s=uneven_scoring)
     loop = loop_for(processor, until_idle_s=0.3)
     with caplog.at_level(logging.WARNING):
-        loop.run(FakeSource(records(20)))
+        loop.run(MemorySource(records(20)))
     assert sum("batch failed" in m for m in caplog.messages) == 2
     assert loop.redis.ok and loop.redis.last is None
 
 
 def test_after_busy_the_write_waits_for_ping_instead_of_being_resent() -> None:
     processor = RedisProcessor(concurrency=1)
-    source = FakeSource(records(10))
+    source = MemorySource(records(10))
     loop = loop_for(processor)
     loop.source = source
     processor.failures = [ResponseError(BUSY)]
@@ -121,7 +109,7 @@ def test_after_busy_the_write_waits_for_ping_instead_of_being_resent() -> None:
 # --- bounded shutdown ----------------------------------------------------------------------
 def test_drain_gives_up_at_the_deadline_and_commits_only_what_was_written(caplog) -> None:
     processor = RedisProcessor()
-    source = FakeSource(records(200))
+    source = MemorySource(records(200))
     loop = loop_for(processor, shutdown_grace_s=2.0)
     loop.source = source
     step_until(loop, source, lambda: len(processor.written) >= 3)
@@ -146,7 +134,7 @@ def test_drain_gives_up_at_the_deadline_and_commits_only_what_was_written(caplog
 
 def test_a_write_waiting_for_ping_ends_when_the_drain_gives_up() -> None:
     processor = RedisProcessor(concurrency=1)
-    source = FakeSource(records(30))
+    source = MemorySource(records(30))
     loop = loop_for(processor, shutdown_grace_s=1.0)
     loop.source = source
     processor.failures = [redis.TimeoutError("Timeout reading from socket")]
@@ -165,7 +153,7 @@ def test_a_write_waiting_for_ping_ends_when_the_drain_gives_up() -> None:
 
 def test_a_revoke_does_not_wait_for_redis_to_answer() -> None:
     processor = RedisProcessor(concurrency=1)
-    source = FakeSource(records(30))
+    source = MemorySource(records(30))
     loop = loop_for(processor)
     loop.source = source
     processor.failures = [redis.ConnectionError("Connection refused")]
@@ -184,15 +172,7 @@ def test_a_revoke_does_not_wait_for_redis_to_answer() -> None:
 
 
 # --- --until-idle ----------------------------------------------------------------------------
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class GroupSource(FakeSource):
+class GroupSource(MemorySource):
     def __init__(self) -> None:
         super().__init__([])
         self.assigned: list[tuple[str, int]] = []
@@ -205,14 +185,17 @@ class GroupSource(FakeSource):
         return bool(self.assigned) and self.at_end
 
 
-def idle_loop(clock: Clock) -> ConsumeLoop:
+def idle_loop(clock: ManualClock) -> ConsumeLoop:
     return loop_for(
-        FakeProcessor(concurrency=1), until_idle_s=5.0, assignment_wait_s=60.0, clock=clock
+        RecordingProcessor(concurrency=1, score_s=uneven_scoring),
+        until_idle_s=5.0,
+        assignment_wait_s=60.0,
+        clock=clock,
     )
 
 
 def test_idle_does_not_expire_before_assignment() -> None:
-    clock, source = Clock(), GroupSource()
+    clock, source = ManualClock(), GroupSource()
     loop = idle_loop(clock)
     clock.now += 30
     assert not loop._idle_expired(source)  # 30 s idle, but nothing assigned yet
@@ -225,7 +208,7 @@ def test_idle_does_not_expire_before_assignment() -> None:
 
 
 def test_idle_counts_only_after_catching_up() -> None:
-    clock, source = Clock(), GroupSource()
+    clock, source = ManualClock(), GroupSource()
     loop = idle_loop(clock)
     source.assigned = [("news", 0), ("news", 1)]
     for _ in range(10):  # assigned, but behind the high-water mark (or never fetched)
@@ -238,7 +221,7 @@ def test_idle_counts_only_after_catching_up() -> None:
 
 
 def test_new_records_restart_the_idle_clock() -> None:
-    clock, source = Clock(), GroupSource()
+    clock, source = ManualClock(), GroupSource()
     loop = idle_loop(clock)
     source.assigned, source.at_end = [("news", 0)], True
     assert not loop._idle_expired(source)
@@ -251,7 +234,7 @@ def test_new_records_restart_the_idle_clock() -> None:
 
 
 def test_a_member_never_assigned_gives_up_after_the_assignment_wait(caplog) -> None:
-    clock, source = Clock(), GroupSource()
+    clock, source = ManualClock(), GroupSource()
     loop = idle_loop(clock)
     clock.now += 59
     assert not loop._idle_expired(source)
@@ -263,7 +246,7 @@ def test_a_member_never_assigned_gives_up_after_the_assignment_wait(caplog) -> N
 
 
 def test_a_member_that_lost_its_partitions_is_idle() -> None:
-    clock, source = Clock(), GroupSource()
+    clock, source = ManualClock(), GroupSource()
     loop = idle_loop(clock)
     source.assigned = [("news", 0)]
     assert not loop._idle_expired(source)
@@ -274,8 +257,8 @@ def test_a_member_that_lost_its_partitions_is_idle() -> None:
 
 
 def test_until_idle_run_exits_after_catching_up() -> None:
-    processor = FakeProcessor(concurrency=2)
-    source = FakeSource(records(50))
+    processor = RecordingProcessor(concurrency=2, score_s=uneven_scoring)
+    source = MemorySource(records(50))
     loop = loop_for(processor, until_idle_s=0.2)
     started = time.monotonic()
     assert loop.run(source) == 0
@@ -284,7 +267,7 @@ def test_until_idle_run_exits_after_catching_up() -> None:
 
 
 def test_retry_delays_grow_and_are_capped() -> None:
-    loop = loop_for(FakeProcessor(concurrency=1))
+    loop = loop_for(RecordingProcessor(concurrency=1, score_s=uneven_scoring))
     delays = []
     for _ in range(8):
         loop._retry_later(SinkError("down (test)"))

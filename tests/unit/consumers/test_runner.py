@@ -3,97 +3,16 @@ and under a backlog several scored batches share one write."""
 
 from __future__ import annotations
 
-import threading
 import time
-from types import SimpleNamespace
 
 from consumers.records import SourceRecord
 from consumers.runner import ConsumeLoop
-from consumers.staged import BatchResult, StagedBatch
-from sentimon.errors import SinkError
+from sentimon.testing import MemorySource, RecordingProcessor, uneven_scoring
 
 
-class FakeSource:
-    def __init__(self, records: list[SourceRecord], chunk: int = 10) -> None:
-        self.pending = list(records)
-        self.chunk = chunk
-        self.commits: list[dict[tuple[str, int], int]] = []
-        self.blocking: list[bool] = []
-        self.rewinds: list[dict[tuple[str, int], int]] = []
-        self.paused = False
-        self.pauses = 0
-
-    def poll(self, timeout_s: float) -> list[SourceRecord]:
-        if self.paused or not self.pending:
-            time.sleep(min(timeout_s, 0.01))
-            return []
-        out, self.pending = self.pending[: self.chunk], self.pending[self.chunk :]
-        return out
-
-    def commit(
-        self,
-        offsets: dict[tuple[str, int], int],
-        *,
-        blocking: bool = True,
-        timeout_s: float | None = None,
-    ) -> None:
-        self.commits.append(dict(offsets))
-        self.blocking.append(blocking)
-
-    def rewind(self, offsets: dict[tuple[str, int], int]) -> None:
-        self.rewinds.append(dict(offsets))
-
-    def pause_all(self) -> None:
-        self.pauses += not self.paused
-        self.paused = True
-
-    def resume_all(self) -> None:
-        self.paused = False
-
-    def assignment(self) -> list[tuple[str, int]]:
-        return [("news", 0)]
-
-    def caught_up(self) -> bool:
-        return not self.pending
-
-    def close(self, timeout_s: float = 5.0) -> None:
-        self.closed_with = timeout_s
-
-
-class FakeProcessor:
-    """Scores slowly for even batches, so later batches finish scoring first."""
-
-    def __init__(self, concurrency: int, fail_writes: int = 0) -> None:
-        self.scorer = SimpleNamespace(concurrency=concurrency, model_id="fake@0")
-        self.sink = SimpleNamespace(client=SimpleNamespace(ping=lambda: True))
-        self.written: list[int] = []
-        #: The offsets each write carried.
-        self.writes: list[list[int]] = []
-        self.scoring_now = 0
-        self.most_at_once = 0
-        self.fail_writes = fail_writes
-        self._lock = threading.Lock()
-
-    def score_phase(self, records: list[SourceRecord]) -> StagedBatch:
-        with self._lock:
-            self.scoring_now += 1
-            self.most_at_once = max(self.most_at_once, self.scoring_now)
-        time.sleep(0.03 if (records[0].offset // 10) % 2 == 0 else 0.005)
-        with self._lock:
-            self.scoring_now -= 1
-        result = BatchResult(commit={("news", 0): records[-1].offset + 1}, records=len(records))
-        return StagedBatch(records, result, None, [])
-
-    def write_phase(self, staged: StagedBatch) -> BatchResult:
-        if self.fail_writes:
-            self.fail_writes -= 1
-            raise SinkError("redis is down (test)")
-        self.written.append(staged.records[0].offset)
-        self.writes.append([r.offset for r in staged.records])
-        return staged.result
-
-    def forget_partitions(self, fields: list[str]) -> None:
-        pass
+def uneven_processor(concurrency: int, fail_writes: int = 0) -> RecordingProcessor:
+    """Scores unevenly (later batches often finish scoring first)."""
+    return RecordingProcessor(concurrency, fail_writes, score_s=uneven_scoring)
 
 
 def records(n: int) -> list[SourceRecord]:
@@ -101,13 +20,13 @@ def records(n: int) -> list[SourceRecord]:
 
 
 def run(
-    processor: FakeProcessor,
+    processor: RecordingProcessor,
     n: int,
-    source: FakeSource | None = None,
+    source: MemorySource | None = None,
     interval_s: float = 0.0,
     coalesce: int = 1,
-) -> FakeSource:
-    source = source or FakeSource(records(n))
+) -> MemorySource:
+    source = source or MemorySource(records(n))
     loop = ConsumeLoop(
         processor,  # type: ignore[arg-type]
         max_batch=10,
@@ -123,7 +42,7 @@ def run(
 
 
 def test_two_scorers_overlap_but_writes_and_commits_keep_batch_order():
-    processor = FakeProcessor(concurrency=2)
+    processor = uneven_processor(2)
     source = run(processor, 200)
     assert processor.most_at_once == 2
     assert processor.written == list(range(0, 200, 10))
@@ -132,29 +51,29 @@ def test_two_scorers_overlap_but_writes_and_commits_keep_batch_order():
 
 
 def test_one_scorer_never_scores_two_batches_at_once():
-    processor = FakeProcessor(concurrency=1)
+    processor = uneven_processor(1)
     source = run(processor, 60)
     assert processor.most_at_once == 1
     assert [c[("news", 0)] for c in source.commits] == [10, 20, 30, 40, 50, 60]
 
 
 def test_failed_write_retries_everything_in_flight_in_order():
-    processor = FakeProcessor(concurrency=2, fail_writes=1)
+    processor = uneven_processor(2, fail_writes=1)
     source = run(processor, 80)
     assert processor.written == list(range(0, 80, 10))
     assert [c[("news", 0)] for c in source.commits] == list(range(10, 81, 10))
 
 
 def test_full_pipeline_pauses_the_source():
-    processor = FakeProcessor(concurrency=2)
+    processor = uneven_processor(2)
     source = run(processor, 200)
     assert source.pauses >= 1
 
 
-class WatchedSource(FakeSource):
+class WatchedSource(MemorySource):
     """Records, at each commit, the end of the last batch written so far."""
 
-    def __init__(self, processor: FakeProcessor, n: int, every_s: float = 0.0) -> None:
+    def __init__(self, processor: RecordingProcessor, n: int, every_s: float = 0.0) -> None:
         super().__init__(records(n))
         self.processor = processor
         self.every_s = every_s
@@ -180,7 +99,7 @@ class WatchedSource(FakeSource):
 
 
 def test_under_load_one_commit_covers_the_batches_written_since_the_last():
-    processor = FakeProcessor(concurrency=2)
+    processor = uneven_processor(2)
     source = run(processor, 200, WatchedSource(processor, 200), interval_s=10.0)
     assert processor.written == list(range(0, 200, 10))
     ends = [c[("news", 0)] for c in source.commits]
@@ -191,16 +110,16 @@ def test_under_load_one_commit_covers_the_batches_written_since_the_last():
 
 
 def test_a_batch_is_committed_at_once_when_nothing_else_is_in_the_pipeline():
-    processor = FakeProcessor(concurrency=2)
+    processor = uneven_processor(2)
     source = WatchedSource(processor, 60, every_s=0.1)  # a trickle: one batch at a time
     run(processor, 60, source, interval_s=10.0)
     assert [c[("news", 0)] for c in source.commits] == [10, 20, 30, 40, 50, 60]
 
 
-def stepped_loop(batches_written: int) -> tuple[ConsumeLoop, FakeProcessor, FakeSource]:
+def stepped_loop(batches_written: int) -> tuple[ConsumeLoop, RecordingProcessor, MemorySource]:
     """A loop stepped by hand until ``batches_written`` batches are in "Redis"."""
-    processor = FakeProcessor(concurrency=2)
-    source = FakeSource(records(200))
+    processor = uneven_processor(2)
+    source = MemorySource(records(200))
     loop = ConsumeLoop(processor, max_batch=10, max_wait_ms=5, commit_interval_s=10.0)  # type: ignore[arg-type]
     loop.source = source
     while len(processor.written) < batches_written:
@@ -237,8 +156,8 @@ def test_a_write_failing_during_a_revoke_is_not_retried_inside_the_callback():
 
 
 def test_under_a_backlog_scored_batches_share_one_write_in_order():
-    processor = FakeProcessor(concurrency=2)
-    source = FakeSource(records(400), chunk=50)  # each poll queues five batches
+    processor = uneven_processor(2)
+    source = MemorySource(records(400), chunk=50)  # each poll queues five batches
     run(processor, 400, source, coalesce=4)
     writes = processor.writes
     assert len(writes) < 40, writes  # fewer writes than batches
@@ -253,15 +172,15 @@ def test_under_a_backlog_scored_batches_share_one_write_in_order():
 
 
 def test_without_a_backlog_each_batch_is_written_as_soon_as_it_is_scored():
-    processor = FakeProcessor(concurrency=2)
+    processor = uneven_processor(2)
     source = WatchedSource(processor, 60, every_s=0.1)  # a trickle: one batch at a time
     run(processor, 60, source, coalesce=4)
     assert processor.writes == [list(range(i, i + 10)) for i in range(0, 60, 10)]
 
 
 def test_a_failed_merged_write_is_retried_in_order_and_counted_once():
-    processor = FakeProcessor(concurrency=2, fail_writes=2)
-    source = FakeSource(records(300), chunk=50)
+    processor = uneven_processor(2, fail_writes=2)
+    source = MemorySource(records(300), chunk=50)
     run(processor, 300, source, coalesce=3)
     assert [o for w in processor.writes for o in w] == list(range(300))
     assert max(len(w) for w in processor.writes) <= 30

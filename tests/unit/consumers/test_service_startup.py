@@ -1,20 +1,16 @@
-"""The consume entry point: a stop during start-up retries exits 0 at once (with /healthz
-saying why it is not up yet), and worker threads stuck past the grace period do not keep
-the process alive."""
+"""The consume service: a stop during start-up retries returns 0 at once (with /healthz
+saying why it is not up yet), without a signal handler installed, and worker threads
+stuck past the grace period do not keep the process alive."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from consumers import service
 from sentimon.settings import load_settings
@@ -25,14 +21,6 @@ class NoScorer:
     model_id = "none@0"
 
 
-@pytest.fixture
-def signals_restored() -> Iterator[None]:
-    saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    yield
-    signal.signal(signal.SIGINT, saved[0])
-    signal.signal(signal.SIGTERM, saved[1])
-
-
 def _healthz(port: int) -> tuple[int, dict[str, Any]]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
@@ -41,7 +29,7 @@ def _healthz(port: int) -> tuple[int, dict[str, Any]]:
         return err.code, json.loads(err.read())
 
 
-def test_sigterm_while_redis_is_retried_at_start_up_exits_0(signals_restored, monkeypatch) -> None:
+def test_a_stop_while_redis_is_retried_at_start_up_returns_0(monkeypatch) -> None:
     monkeypatch.setattr(service, "UNHEALTHY_AFTER_S", 0.3)
     settings = load_settings(
         redis_url=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens: refused
@@ -50,16 +38,19 @@ def test_sigterm_while_redis_is_retried_at_start_up_exits_0(signals_restored, mo
     )
     port = free_port()
     seen: list[tuple[int, dict[str, Any]]] = []
+    stop = threading.Event()
+    handler = signal.getsignal(signal.SIGTERM)
 
     def probe_then_stop() -> None:
         time.sleep(1.0)
         seen.append(_healthz(port))
-        os.kill(os.getpid(), signal.SIGTERM)
+        stop.set()
 
     threading.Thread(target=probe_then_stop, daemon=True).start()
     started = time.monotonic()
-    code = service.run_consumer(settings, scorer=NoScorer(), metrics_port=port)  # type: ignore[arg-type]
+    code = service.run_consumer(settings, scorer=NoScorer(), metrics_port=port, stop=stop)  # type: ignore[arg-type]
     assert code == 0
+    assert signal.getsignal(signal.SIGTERM) is handler  # the service installed none
     assert time.monotonic() - started < 3.0
     status, body = seen[0]
     assert status == 503 and body["starting"] is True

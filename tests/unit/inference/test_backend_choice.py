@@ -115,14 +115,46 @@ def test_a_token_budget_too_small_to_hold_a_text_names_the_field() -> None:
         load_settings(token_budget=64)
 
 
-def test_concurrent_cpu_scoring_tokenizes_serially_unless_the_user_said_otherwise(monkeypatch):
+@pytest.fixture
+def onnx_model_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A model directory with an int8 export (nothing loads it), on a 2-core CPU machine."""
+    from inference import loader, onnx_backend
+
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "onnx").mkdir()
+    (tmp_path / "onnx" / "model_int8.onnx").write_bytes(b"")
+    monkeypatch.setattr(loader, "torch_cuda_available", lambda: False)
+    monkeypatch.setattr(onnx_backend, "cuda_provider_available", lambda: False)
+    monkeypatch.setattr(onnx_backend, "cpu_threads", lambda: 2)
+    return tmp_path
+
+
+def test_the_runtime_says_when_batches_are_scored_side_by_side(onnx_model_dir: Path) -> None:
+    from inference.loader import scores_concurrently
+    from sentimon.settings import load_settings
+
+    assert scores_concurrently(load_settings(model=str(onnx_model_dir)))
+    assert not scores_concurrently(load_settings(model=str(onnx_model_dir), score_workers=1))
+    assert not scores_concurrently(load_settings(model=str(onnx_model_dir), backend="torch"))
+    (onnx_model_dir / "onnx" / "model_int8.onnx").unlink()  # torch serves it
+    assert not scores_concurrently(load_settings(model=str(onnx_model_dir)))
+    assert not scores_concurrently(load_settings(model=str(onnx_model_dir / "missing")))
+
+
+def test_the_consume_command_not_the_runtime_sets_tokenizers_parallelism(
+    onnx_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
 
-    from inference.onnx_backend import serial_tokenizer
+    from sentimon.cli.consume_cmd import serial_tokenizer
+    from sentimon.settings import load_settings
 
+    settings = load_settings(model=str(onnx_model_dir))
     monkeypatch.setenv("TOKENIZERS_PARALLELISM", "true")
-    serial_tokenizer()
-    assert os.environ["TOKENIZERS_PARALLELISM"] == "true"
+    serial_tokenizer(settings)
+    assert os.environ["TOKENIZERS_PARALLELISM"] == "true"  # the user's choice stays
     monkeypatch.delenv("TOKENIZERS_PARALLELISM")
-    serial_tokenizer()
+    serial_tokenizer(load_settings(model=str(onnx_model_dir), score_workers=1))
+    assert "TOKENIZERS_PARALLELISM" not in os.environ  # one batch at a time: the pool helps
+    serial_tokenizer(settings)
     assert os.environ["TOKENIZERS_PARALLELISM"] == "false"

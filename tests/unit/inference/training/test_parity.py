@@ -5,19 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.scorer import ScoreBatch
 from inference.training.dataset import Labelled
 from inference.training.parity import compare, require
 from sentimon.errors import ParityError
-
-
-class FixedScorer:
-    def __init__(self, probs: np.ndarray, name: str = "fixed@1") -> None:
-        self.probs = probs.astype(np.float32)
-        self.model_id = name
-
-    def score(self, texts):
-        return ScoreBatch(self.probs[: len(texts)], self.model_id)
+from sentimon.testing import FixedScorer
 
 
 def sample(n: int = 200) -> tuple[Labelled, np.ndarray]:

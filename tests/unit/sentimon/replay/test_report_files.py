@@ -12,7 +12,7 @@ import pytest
 from sentimon.errors import ConfigError
 from sentimon.keys import Keys
 from sentimon.replay import namespaces
-from sentimon.replay.alertlog import AlertEvent, AlertLog, outcomes, price_symbol, render_csv
+from sentimon.replay.alertlog import AlertLog, BacktestAlert, outcomes, price_symbol, render_csv
 from sentimon.replay.prices import read_prices
 from sentimon.replay.series import SeriesRow, _rows_of, write_series
 from sentimon.windows import Stats
@@ -56,7 +56,9 @@ def test_read_prices_errors_name_the_line(tmp_path, body, needle):
 
 
 # --- alerts.csv --------------------------------------------------------------------------
-def event(status: str, seq: int, at: int, opened: int, entity: str = "ticker:NVDA") -> AlertEvent:
+def event(
+    status: str, seq: int, at: int, opened: int, entity: str = "ticker:NVDA"
+) -> BacktestAlert:
     payload = {
         "id": "ns-specific-id",
         "namespace": "bt:x",
@@ -74,7 +76,7 @@ def event(status: str, seq: int, at: int, opened: int, entity: str = "ticker:NVD
         "value": -4.25,
         "summary": f"{status} {entity}",
     }
-    return AlertEvent(payload, notified=True, muted="")
+    return BacktestAlert(payload, notified=True, muted="")
 
 
 def test_alerts_csv_has_no_namespace_specific_values_and_marks_openings():

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
 from sentimon.alerts import verify_signature
 from sentimon.alerts.sinks import DeliveryError
 from sentimon.alerts.webhook import WebhookSink, host_only
+from sentimon.testing import WebhookReceiver
 
 PAYLOAD = {
     "id": "a1",
@@ -28,36 +26,13 @@ PAYLOAD = {
 BODY = json.dumps(PAYLOAD, sort_keys=True, separators=(",", ":"))
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.status = 200
-        self.delay = 0.0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.requests.append((dict(self.headers), body))
-                if outer.delay:
-                    threading.Event().wait(outer.delay)
-                self.send_response(outer.status)
-                self.send_header("Retry-After", "7")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None: ...
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/T0/SECRET"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+def receiver() -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver(path="/hooks/T0/SECRET")
+    r.status = 200
+    r.retry_after = "7"
+    with r.up():
+        yield r
 
 
 def test_json_body_is_signed_and_carries_the_idempotency_key(receiver):
@@ -92,13 +67,12 @@ def test_http_errors_are_classified(receiver, status, permanent):
 
 
 def test_timeouts_and_refused_connections_are_retryable(receiver):
-    receiver.delay = 1.0
+    receiver.delay_s = 1.0
     with pytest.raises(DeliveryError) as slow:
         WebhookSink(receiver.url, secret=None, timeout_s=0.2).deliver("a1.0", BODY, PAYLOAD)
     assert not slow.value.permanent
     url = receiver.url
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.down()
     with pytest.raises(DeliveryError) as refused:
         WebhookSink(url, secret=None).deliver("a1.0", BODY, PAYLOAD)
     assert not refused.value.permanent and "SECRET" not in str(refused.value)

@@ -21,33 +21,9 @@ from sentimon.store.client import (
     retry_until_ok,
     wait_until_redis_answers,
 )
+from sentimon.testing import FlakyPingClient, ManualClock
 
 BUSY = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT."
-
-
-class Clock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class FlakyClient:
-    """``ping`` raises the queued errors first, then answers."""
-
-    def __init__(self, *errors: Exception, forever: Exception | None = None) -> None:
-        self.errors = list(errors)
-        self.forever = forever
-        self.pings = 0
-
-    def ping(self) -> bool:
-        self.pings += 1
-        if self.errors:
-            raise self.errors.pop(0)
-        if self.forever is not None:
-            raise self.forever
-        return True
 
 
 def test_classification() -> None:
@@ -73,7 +49,7 @@ def test_the_redis_error_behind_a_sink_error_is_found() -> None:
 
 
 def test_n_failures_log_one_warning_and_recovery_one_info(caplog) -> None:
-    clock, wall = Clock(), Clock(1_700_000_000.0)
+    clock, wall = ManualClock(1000.0), ManualClock(1_700_000_000.0)
     state = RedisState(clock=clock, wall=wall)
     with caplog.at_level(logging.DEBUG, logger="sentimon.store.client"):
         for _ in range(5):
@@ -101,7 +77,7 @@ def test_n_failures_log_one_warning_and_recovery_one_info(caplog) -> None:
 
 
 def test_snapshot_while_unavailable() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     state = RedisState(clock=clock, wall=lambda: 1_700_000_000.0)
     assert state.snapshot() == {"ok": True} and state.down_for() == 0.0
     state.failed(redis.ConnectionError("Connection refused"), action="retrying")
@@ -113,13 +89,13 @@ def test_snapshot_while_unavailable() -> None:
 
 
 def test_ping_wait_retries_on_busy_until_redis_answers() -> None:
-    client = FlakyClient(ResponseError(BUSY), ResponseError(BUSY), BusyLoadingError("LOADING"))
+    client = FlakyPingClient(ResponseError(BUSY), ResponseError(BUSY), BusyLoadingError("LOADING"))
     assert wait_until_redis_answers(client, threading.Event(), max_backoff_s=0.01)  # type: ignore[arg-type]
     assert client.pings == 4
 
 
 def test_ping_wait_stops_on_the_stop_event() -> None:
-    client = FlakyClient(forever=ResponseError(BUSY))
+    client = FlakyPingClient(error=ResponseError(BUSY))
     stop = threading.Event()
     threading.Timer(0.2, stop.set).start()
     started = time.monotonic()
@@ -129,19 +105,19 @@ def test_ping_wait_stops_on_the_stop_event() -> None:
 
 
 def test_ping_wait_gives_up_at_the_deadline() -> None:
-    client = FlakyClient(forever=redis.ConnectionError("refused"))
+    client = FlakyPingClient(error=redis.ConnectionError("refused"))
     deadline = time.monotonic() + 0.3
     assert not wait_until_redis_answers(client, threading.Event(), deadline)  # type: ignore[arg-type]
     assert time.monotonic() - deadline < 0.3
 
 
 def test_ping_wait_counts_another_reply_as_an_answer() -> None:
-    client = FlakyClient(ResponseError("NOPERM no permissions to run 'ping'"))
+    client = FlakyPingClient(ResponseError("NOPERM no permissions to run 'ping'"))
     assert wait_until_redis_answers(client, threading.Event())  # type: ignore[arg-type]
 
 
 def test_start_up_call_is_retried_until_it_succeeds(caplog) -> None:
-    calls = FlakyClient(redis.ConnectionError("refused"), ResponseError(BUSY))
+    calls = FlakyPingClient(redis.ConnectionError("refused"), ResponseError(BUSY))
     state = RedisState()
     with caplog.at_level(logging.INFO, logger="sentimon.store.client"):
         assert retry_until_ok(
@@ -152,7 +128,7 @@ def test_start_up_call_is_retried_until_it_succeeds(caplog) -> None:
 
 
 def test_start_up_retries_end_when_asked_to_stop() -> None:
-    calls = FlakyClient(forever=redis.ConnectionError("refused"))
+    calls = FlakyPingClient(error=redis.ConnectionError("refused"))
     stop = threading.Event()
     threading.Timer(0.2, stop.set).start()
     started = time.monotonic()
@@ -162,14 +138,14 @@ def test_start_up_retries_end_when_asked_to_stop() -> None:
 
 
 def test_start_up_does_not_retry_a_configuration_error() -> None:
-    calls = FlakyClient(ResponseError("NOPERM this user has no permissions"))
+    calls = FlakyPingClient(ResponseError("NOPERM this user has no permissions"))
     with pytest.raises(ResponseError, match="NOPERM"):
         retry_until_ok(calls.ping, what="registering", state=RedisState(), stop=threading.Event())
     assert calls.pings == 1
 
 
 def test_a_failure_of_a_call_begun_before_the_recovery_is_old_news(caplog) -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     state = RedisState(clock=clock)
     state.failed(redis.ConnectionError("refused"), action="retrying", began=clock.now)
     clock.now += 5

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.scorer import ScoreBatch
 from inference.training import scores as metrics
 from inference.training.dataset import read_labelled, to_label_ids
 from inference.training.evaluate import evaluate, format_report
 from sentimon.errors import ConfigError
+from sentimon.testing import KeywordScorer
 
 NEG, NEU, POS = 0, 1, 2
 
@@ -54,16 +54,12 @@ def test_csv_needs_text_and_label_columns(tmp_path: Path):
         read_labelled(bad)
 
 
-class KeywordScorer:
+def keyword_scorer() -> KeywordScorer:
     """Predicts by keyword, so the right answers on any file are known in advance."""
-
-    model_id = "keywords@1"
-
-    def score(self, texts):
-        probs = np.full((len(texts), 3), 0.1, dtype=np.float32)
-        for i, text in enumerate(texts):
-            probs[i, NEG if "down" in text else POS if "up" in text else NEU] = 0.8
-        return ScoreBatch(probs, self.model_id)
+    row = {label: [0.8 if i == label else 0.1 for i in range(3)] for label in (NEG, NEU, POS)}
+    return KeywordScorer(
+        {"down": row[NEG], "up": row[POS]}, row[NEU], model_id="keywords@1", dtype=np.float32
+    )
 
 
 def test_evaluate_on_a_known_file(tmp_path: Path):
@@ -76,7 +72,7 @@ def test_evaluate_on_a_known_file(tmp_path: Path):
         "shares up,neutral\n"  # wrong: predicted positive
         '"down, a lot",bearish\n'  # right (quoted comma)
     )
-    report = evaluate(KeywordScorer(), read_labelled(path))
+    report = evaluate(keyword_scorer(), read_labelled(path))
     assert report["n"] == 5
     assert report["accuracy"] == pytest.approx(0.8)
     assert report["per_class"]["neutral"]["recall"] == pytest.approx(0.5)

@@ -17,6 +17,7 @@ from sentimon.replay.merge import (
     TimeRange,
     event_time,
 )
+from sentimon.testing import ManualClock
 
 
 def rec(
@@ -140,21 +141,8 @@ def test_late_records_do_not_split_batches():
     assert EventBatcher(2).flush() is None
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 6))
-        self.now += seconds
-
-
 def test_pacer_maps_event_time_onto_the_wall_clock():
-    clock = FakeClock()
+    clock = ManualClock()
     pacer = EventPacer(60.0, clock=clock, sleep=clock.sleep)
     assert pacer.wait(0, 0) == 0.0  # anchors
     pacer.wait(60_000, 120_000)  # two minutes of event time at 60x: two seconds

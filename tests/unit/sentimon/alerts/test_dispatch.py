@@ -13,6 +13,7 @@ from sentimon.alerts.dispatch import Dispatcher
 from sentimon.alerts.outbox import Entry
 from sentimon.alerts.sinks import DeliveryError
 from sentimon.metrics import Metrics
+from sentimon.testing import ManualClock
 
 
 class FakeOutbox:
@@ -80,16 +81,8 @@ class FakeSink:
     def close(self) -> None: ...
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def make(outbox: FakeOutbox, *sinks: FakeSink, attempts: int = 5) -> tuple[Dispatcher, Clock]:
-    clock = Clock()
+def make(outbox: FakeOutbox, *sinks: FakeSink, attempts: int = 5) -> tuple[Dispatcher, ManualClock]:
+    clock = ManualClock(0.0)
     d = Dispatcher(
         outbox,
         list(sinks),
@@ -102,11 +95,11 @@ def make(outbox: FakeOutbox, *sinks: FakeSink, attempts: int = 5) -> tuple[Dispa
     return d, clock
 
 
-def drive(d: Dispatcher, clock: Clock, seconds: float, step: float = 0.25) -> None:
-    end = clock.t + seconds
-    while clock.t < end:
+def drive(d: Dispatcher, clock: ManualClock, seconds: float, step: float = 0.25) -> None:
+    end = clock.now + seconds
+    while clock.now < end:
         d.step(block_ms=0)
-        clock.t += step
+        clock.now += step
 
 
 def test_all_sinks_then_ack():

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from consumers.pipeline import BatchResult
 from consumers.produce import prepared, read_records
 from sentimon.errors import SinkError
 from sentimon.replay.driver import Driver
 from sentimon.replay.file_source import FileReplay, lane_topics
 from sentimon.replay.merge import EventPacer, TimeRange
+from sentimon.testing import ManualClock, RecordingProcessor
 
 T = 1_793_000_000_000
 
@@ -71,19 +71,6 @@ def test_csv_files_are_merged_with_jsonl(tmp_path):
     ]
 
 
-class FakeProcessor:
-    def __init__(self, failures: int = 0) -> None:
-        self.batches: list[list[int]] = []
-        self.failures = failures
-
-    def process(self, records: list[Any]) -> BatchResult:
-        if self.failures:
-            self.failures -= 1
-            raise SinkError("redis down")
-        self.batches.append([r.offset for r in records])
-        return BatchResult(records=len(records), scored=len(records))
-
-
 class ListSource:
     def __init__(self, items: list[Any]) -> None:
         from sentimon.replay.merge import Counters
@@ -114,10 +101,10 @@ def items(times: list[int]) -> list[Any]:
 
 
 def test_driver_batches_by_size_and_span_and_counts():
-    processor = FakeProcessor()
+    processor = RecordingProcessor()
     driver = Driver(processor, max_batch=2, span_ms=1000)  # type: ignore[arg-type]
     stats = driver.run(ListSource(items([0, 10, 20, 5000, 5001])))
-    assert processor.batches == [[0, 1], [2], [3, 4]]
+    assert processor.writes == [[0, 1], [2], [3, 4]]
     assert (stats.batches, stats.fed, stats.scored) == (3, 5, 5)
     assert (stats.batches, stats.fed, stats.scored) == (3, 5, 5)
     assert (stats.first_event_ms, stats.last_event_ms) == (0, 5001)
@@ -125,27 +112,23 @@ def test_driver_batches_by_size_and_span_and_counts():
 
 def test_driver_retries_failed_writes_then_gives_up():
     slept: list[float] = []
-    processor = FakeProcessor(failures=2)
+    processor = RecordingProcessor(fail_writes=2)
     driver = Driver(processor, max_batch=10, sleep=slept.append)  # type: ignore[arg-type]
     stats = driver.run(ListSource(items([0, 1])))
-    assert processor.batches == [[0, 1]] and stats.retries == 2 and slept == [0.25, 0.5]
-    stubborn = Driver(FakeProcessor(failures=99), max_batch=10, retries=1, sleep=slept.append)  # type: ignore[arg-type]
+    assert processor.writes == [[0, 1]] and stats.retries == 2 and slept == [0.25, 0.5]
+    stubborn = Driver(
+        RecordingProcessor(fail_writes=99), max_batch=10, retries=1, sleep=slept.append
+    )  # type: ignore[arg-type]
     with pytest.raises(SinkError):
         stubborn.run(ListSource(items([0])))
 
 
 def test_driver_paces_batches_by_event_time():
-    now = [0.0]
-    waits: list[float] = []
-
-    def sleep(s: float) -> None:
-        waits.append(s)
-        now[0] += s
-
-    pacer = EventPacer(10.0, clock=lambda: now[0], sleep=sleep)
-    driver = Driver(FakeProcessor(), max_batch=1, pacer=pacer)  # type: ignore[arg-type]
+    clock = ManualClock(0.0)
+    pacer = EventPacer(10.0, clock=clock, sleep=clock.sleep)
+    driver = Driver(RecordingProcessor(), max_batch=1, pacer=pacer)  # type: ignore[arg-type]
     driver.run(ListSource(items([0, 10_000, 30_000])))
-    assert waits == [1.0, 2.0]
+    assert clock.slept == [1.0, 2.0]
 
 
 class Bar:
@@ -166,7 +149,7 @@ class Bar:
 
 def test_progress_shows_records_applied_and_event_time_reached():
     bar = Bar()
-    driver = Driver(FakeProcessor(), max_batch=2, progress=bar)  # type: ignore[arg-type]
+    driver = Driver(RecordingProcessor(), max_batch=2, progress=bar)  # type: ignore[arg-type]
     driver.run(ListSource(items([T, T + 1000, T + 2000])))
     assert (bar.total, bar.n) == (3, 3)
     assert bar.postfix == "event 2026-10-26T07:33:22.000+00:00, read 3/3"

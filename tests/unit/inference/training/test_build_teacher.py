@@ -10,18 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from inference.scorer import ScoreBatch
 from inference.training import build_teacher, dataset, distill
 from inference.training.build_teacher import TEACHER_RECIPE
+from sentimon.testing import FixedScorer
 
 
-class FixedScorer:
+def neutral_teacher() -> FixedScorer:
     """Calls every text neutral (the build's orchestration is under test, not a model)."""
-
-    model_id = "teacher@test:torch-fp32"
-
-    def score(self, texts: list[str]) -> ScoreBatch:
-        return ScoreBatch(np.tile([0.1, 0.8, 0.1], (len(texts), 1)), self.model_id)
+    return FixedScorer([0.1, 0.8, 0.1], model_id="teacher@test:torch-fp32")
 
 
 @pytest.fixture
@@ -38,7 +34,7 @@ def trainings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[float]:
         return type("Result", (), {"best": best})()
 
     monkeypatch.setattr("inference.training.finetune.train_model", fake_train)
-    monkeypatch.setattr("inference.load_scorer", lambda **kwargs: FixedScorer())
+    monkeypatch.setattr("inference.load_scorer", lambda **kwargs: neutral_teacher())
     monkeypatch.setattr(build_teacher.packaged, "teacher_encoder_dir", lambda cache: tmp_path)
     return runs
 

@@ -16,10 +16,10 @@ from sentimon.alerts.hook import AlertHook, _Batch, _Pair, _union
 from sentimon.alerts.rulefile import load_rules
 from sentimon.alerts.rules import Rule, RuleSet
 from sentimon.alerts.state import (
+    AlertSnapshot,
     AlertStore,
     MinuteRange,
     ReadWork,
-    Snapshot,
     WindowRequest,
     check_read_bounds,
     read_work,
@@ -135,7 +135,7 @@ def test_several_requests_of_one_series_are_merged_with_the_batch_deltas() -> No
         requests=requests,
         sums=[{old - 1: Stats(count=3)}, {new - 1: Stats(count=4), new - 5: Stats(count=1)}],
     )
-    batch = _Batch(WritePlan(), update, Snapshot(), 0, deltas=deltas)
+    batch = _Batch(WritePlan(), update, AlertSnapshot(), 0, deltas=deltas)
     hook._apply_reads(pairs, reads, batch)
     assert batch.sums[("ticker:ACME", DROP.window_s)] == {
         old - 1: Stats(count=3),
