@@ -11,6 +11,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import redis
+
+from consumers.produce import Pacer
+from consumers.wiring import make_producer
+from inference.locate import resolve
+from sentimon.store.client import connect
+from sentimon.store.query import Query
+
 ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_793_000_000_000
 
@@ -51,8 +59,6 @@ def produce(
     settings: Any, records: list[dict[str, Any]], topic: str, rate: float | None = None
 ) -> None:
     """Publish; with ``rate``, paced, each record stamped with its send time (event time)."""
-    from consumers.produce import Pacer
-    from consumers.wiring import make_producer
 
     producer = make_producer(settings, "bench-producer")
     pacer = Pacer(rate)
@@ -125,11 +131,8 @@ def run_consumer_process(
 def naive_rate(settings: Any, stack: Any, texts: list[str]) -> dict[str, Any]:
     """The way most teams start: poll, score one message with ``transformers.pipeline``,
     HINCRBY Redis, commit - per message. Runs on ``len(texts)`` messages."""
-    import redis
-    from kafka import KafkaConsumer
-    from transformers import pipeline
-
-    from inference.locate import resolve
+    from kafka import KafkaConsumer  # noqa: PLC0415 (heavy: loaded only when used)
+    from transformers import pipeline  # noqa: PLC0415 (heavy: loaded only when used)
 
     ref = resolve(settings.model, settings.model_cache)
     classify = pipeline("text-classification", model=ref.source, device=-1, top_k=None)
@@ -171,8 +174,6 @@ def wait_assigned(
 ) -> None:
     """Until ``members`` consumers' health snapshots split every partition between them
     (RuntimeError after ``timeout_s`` or once ``alive()`` turns false)."""
-    from sentimon.store.client import connect
-    from sentimon.store.query import Query
 
     query = Query(connect(settings), settings.namespace)
     wanted = sorted(f"{t}:{p}" for t in settings.topics for p in range(settings.partitions))

@@ -32,6 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import redis
+
+from dashboard import cache
+from dashboard.snapshot import load_snapshot
+from sentimon.stack.services import RedisService, free_port
+from sentimon.store.query import Query
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -164,8 +171,6 @@ def measure(client: Any, action: Callable[[], object], runs: int) -> Samples:
 
 
 def time_data_layer(client: Any, runs: int) -> Samples:
-    from dashboard.snapshot import load_snapshot
-    from sentimon.store.query import Query
 
     query = Query(client, NAMESPACE)
     snap = load_snapshot(query)
@@ -176,9 +181,7 @@ def time_data_layer(client: Any, runs: int) -> Samples:
 def time_app(client: Any, redis_url: str, runs: int) -> tuple[float, Samples, Samples]:
     """Full renders of the app (every panel, all three tabs) with AppTest: cold (snapshot
     cache cleared: every read and every render) and warm (nothing new was ingested)."""
-    from streamlit.testing.v1 import AppTest
-
-    from dashboard import cache
+    from streamlit.testing.v1 import AppTest  # noqa: PLC0415 (heavy: loaded only when used)
 
     os.environ.update({"SENTIMON_REDIS_URL": redis_url, "SENTIMON_NAMESPACE": NAMESPACE})
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
@@ -223,7 +226,6 @@ def redis_server(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    from sentimon.stack.services import RedisService, free_port
 
     with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp:
         service = RedisService("redis", free_port(), Path(tmp))
@@ -235,7 +237,6 @@ def redis_server(url: str | None) -> Iterator[str]:
 
 
 def run_bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    import redis
 
     client = redis.Redis.from_url(url, decode_responses=True)
     tickers = symbols(args.tickers)

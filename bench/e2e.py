@@ -37,8 +37,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from inference import load_scorer
+from inference.scorer import concurrency_of, warm_up
+from sentimon.keys import MARKET, Keys
+from sentimon.store.client import connect
+from sentimon.store.query import Query
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -62,10 +69,6 @@ from sentimon.topics import create_topics, default_specs  # noqa: E402
 
 def limit_rate(settings: Any, texts: list[str], batch: int) -> dict[str, Any]:
     """The scorer alone: the same batches, as many at once as the consumer scores."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from inference import load_scorer
-    from inference.scorer import concurrency_of, warm_up
 
     scorer = load_scorer(settings)
     warm_up(scorer, batch)  # as the consumer does before it joins its group
@@ -97,9 +100,6 @@ def latency(
     )
     create_topics(settings, default_specs(settings))
     env = cli_env(settings)
-    from sentimon.keys import MARKET, Keys
-    from sentimon.store.client import connect
-    from sentimon.store.query import Query
 
     client = connect(settings)
     proc = subprocess.Popen(

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from sentimon.settings import load_settings
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -52,7 +54,6 @@ def speed(scorer: Any, texts: list[str], batch: int, repeats: int) -> float:
 
 
 def check(model: str, data: dataset.Labelled, repeats: int, device: str) -> dict[str, Any]:
-    from sentimon.settings import load_settings
 
     # A token budget that never splits a call, so "batch 256" is one forward of 256 texts.
     settings = load_settings(model=model, token_budget=max(BATCHES) * 128)
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "gpu.json")
     parser.add_argument("--allow-cpu", action="store_true", help="dry run without CUDA")
     args = parser.parse_args(argv)
-    import torch
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     cuda = torch.cuda.is_available()
     if not cuda and not args.allow_cpu:

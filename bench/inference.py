@@ -27,6 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from inference import locate
+from inference.onnx_backend import cuda_provider_available
+from sentimon.settings import load_settings
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -44,7 +48,7 @@ OUT = ROOT / "bench" / "results" / "inference.json"
 
 def naive(model_dir: str, texts: list[str]) -> tuple[np.ndarray, float]:
     """One ``pipeline`` call per text: the way a first prototype scores a stream."""
-    from transformers import pipeline
+    from transformers import pipeline  # noqa: PLC0415 (heavy: loaded only when used)
 
     pipe = pipeline("text-classification", model=model_dir, tokenizer=model_dir, device=-1)
     pipe(texts[0], truncation=True)  # warm-up
@@ -67,9 +71,7 @@ def batched(scorer: Any, texts: list[str], repeats: int) -> tuple[np.ndarray, fl
 
 
 def variants(model: str) -> list[tuple[str, dict[str, str]]]:
-    import torch
-
-    from inference.onnx_backend import cuda_provider_available
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     out = [
         ("torch", {"backend": "torch", "device": "cpu", "precision": "fp32"}),
@@ -96,8 +98,6 @@ def row(ids: np.ndarray, seconds: float, data: dataset.Labelled, ref: np.ndarray
 
 
 def run(model: str, data: dataset.Labelled, repeats: int) -> dict[str, Any]:
-    from inference import locate
-    from sentimon.settings import load_settings
 
     settings = load_settings(model=model)
     ref = locate.resolve(model, settings.model_cache)
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
-    import torch
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     data = dataset.sample(dataset.read_labelled(args.data), args.n, seed=0)
     report = run(args.model, data, args.repeats)

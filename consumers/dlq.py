@@ -138,7 +138,7 @@ def _read_back(
     """Source ids (topic, partition, offset) in the headers of ``topic``'s records from
     ``since_ms`` to the high-water mark seen at the first fetch. A broker that answers a
     time look-up with ``timestamp -1`` (the embedded one, past the end) has nothing there."""
-    from kafka import TopicPartition
+    from kafka import TopicPartition  # noqa: PLC0415 (heavy: loaded only when used)
 
     parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
     if not parts:

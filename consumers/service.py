@@ -23,8 +23,10 @@ from consumers.observe import ConsumerObserver
 from consumers.runner import ConsumeLoop
 from consumers.source import KafkaSource
 from consumers.wiring import HealthReporter, build_processor
-from inference.scorer import Scorer
+from inference import load_scorer
+from inference.scorer import Scorer, warm_up
 from sentimon import metrics
+from sentimon.alerts.rulefile import load_rules
 from sentimon.settings import Settings
 from sentimon.store.client import UNHEALTHY_AFTER_S, RedisState, StopRequestedError, connect
 
@@ -74,14 +76,9 @@ def run_consumer(
     signal handlers and changes no process-wide setting."""
     stop = stop if stop is not None else threading.Event()
     if settings.alerts_enabled:
-        from sentimon.alerts.rulefile import load_rules
-
         load_rules(settings.alert_rules)  # a bad rules file fails now, not after model load
     if scorer is None:
-        from inference import load_scorer
-
         scorer = load_scorer(settings)
-        from inference.scorer import warm_up
 
         log.info("model warmed up in %.2fs", warm_up(scorer, settings.max_batch))
     log.info("scoring with %s", scorer.model_id)

@@ -37,7 +37,7 @@ def limits_of(settings: Settings) -> Limits:
 
 
 def make_producer(settings: Settings, client_id: str = "sentimon-producer") -> Any:
-    from kafka import KafkaProducer
+    from kafka import KafkaProducer  # noqa: PLC0415 (heavy: loaded only when used)
 
     return KafkaProducer(
         **client_config(settings, client_id),
@@ -49,7 +49,7 @@ def make_producer(settings: Settings, client_id: str = "sentimon-producer") -> A
 
 def make_consumer(settings: Settings, client_id: str = "sentimon-reader") -> Any:
     """A consumer outside any group (manual assignment, never commits)."""
-    from kafka import KafkaConsumer
+    from kafka import KafkaConsumer  # noqa: PLC0415 (heavy: loaded only when used)
 
     return KafkaConsumer(
         **client_config(settings, client_id),

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inference import locate
+from inference import locate, onnx_backend, torch_backend
 from inference.batching import token_budget
+from inference.onnx_backend import cpu_workers, cuda_provider_available
 from inference.scorer import Scorer
 from sentimon.errors import ConfigError, ModelError, SentimonError
+from sentimon.settings import get_settings
 
 if TYPE_CHECKING:
     from sentimon.settings import Settings
@@ -33,7 +35,7 @@ class Choice:
 
 def torch_cuda_available() -> bool:
     try:
-        import torch
+        import torch  # noqa: PLC0415 (heavy: loaded only when used)
     except ImportError:  # pragma: no cover - torch is a dependency
         return False
     return bool(torch.cuda.is_available())
@@ -94,7 +96,6 @@ def plan(
     """The model, its ONNX files and the choice ``load_scorer`` makes, loading nothing."""
     ref = locate.resolve(model or settings.model, settings.model_cache)
     found = locate.onnx_files(ref.local_dir)
-    from inference.onnx_backend import cuda_provider_available
 
     pool = found if precision is None else {k: v for k, v in found.items() if k == precision}
     choice = choose(
@@ -132,7 +133,6 @@ def scores_concurrently(settings: Settings) -> bool:
         return False
     if (choice.backend, choice.device) != ("onnx", "cpu"):
         return False
-    from inference.onnx_backend import cpu_workers
 
     return cpu_workers(settings.score_workers)[0] > 1
 
@@ -151,8 +151,6 @@ def load_scorer(
     letting ``auto`` pick; benchmarks use it to compare variants of one model.
     """
     if settings is None:
-        from sentimon.settings import get_settings
-
         settings = get_settings()
     ref, found, choice = plan(
         settings, model=model, backend=backend, device=device, precision=precision
@@ -162,8 +160,6 @@ def load_scorer(
     )
     label_map = settings.label_map or None
     if choice.backend == "onnx":
-        from inference import onnx_backend
-
         return onnx_backend.build(
             ref,
             found[choice.precision],
@@ -174,7 +170,6 @@ def load_scorer(
             token_budget=token_budget(settings.token_budget, choice.device),
             workers=settings.score_workers,
         )
-    from inference import torch_backend
 
     return torch_backend.build(
         ref,

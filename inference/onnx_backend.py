@@ -49,7 +49,7 @@ def cpu_workers(requested: int = 0) -> tuple[int, int]:
 
 def cuda_provider_available() -> bool:
     try:
-        import onnxruntime as ort
+        import onnxruntime as ort  # noqa: PLC0415 (heavy: loaded only when used)
     except ImportError:
         return False
     return CUDA_PROVIDER in ort.get_available_providers()
@@ -58,7 +58,7 @@ def cuda_provider_available() -> bool:
 def make_session(path: Path, device: str, threads: int | None = None) -> Any:
     """An InferenceSession on ``device`` with full graph optimisation."""
     try:
-        import onnxruntime as ort
+        import onnxruntime as ort  # noqa: PLC0415 (heavy: loaded only when used)
     except ImportError as exc:
         raise ModelError("onnxruntime is not installed: pip install 'sentimon[cpu]'") from exc
     options = ort.SessionOptions()
@@ -117,7 +117,7 @@ class OnnxScorer(BatchedScorer):
 
     def _forward_bound(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         """Inputs copied to the GPU once, output allocated there: no per-node host copies."""
-        import onnxruntime as ort
+        import onnxruntime as ort  # noqa: PLC0415 (heavy: loaded only when used)
 
         binding = self.session.io_binding()
         for name, value in feed.items():
@@ -139,7 +139,7 @@ def build(
     workers: int = 0,
 ) -> OnnxScorer:
     """An OnnxScorer for ``onnx_path``, tokenizer and labels read from beside it."""
-    from transformers import AutoConfig, AutoTokenizer
+    from transformers import AutoConfig, AutoTokenizer  # noqa: PLC0415 (heavy: loaded only when used)
 
     folder = onnx_path.parent
     meta = folder if (folder / "config.json").is_file() else ref.source

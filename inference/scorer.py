@@ -7,7 +7,9 @@ negative/neutral/positive in that canonical order, from which the label and
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -63,8 +65,6 @@ def warm_up(scorer: Scorer, batch: int) -> float:
     """Score synthetic batches of short to long texts (alone and, where the scorer runs
     several at once, concurrently) so session arenas and kernels are ready before real
     traffic; returns the seconds it took."""
-    import time
-    from concurrent.futures import ThreadPoolExecutor
 
     words = ("shares", "rally", "after", "earnings", "beat", "guidance", "cut", "$ACME")
     texts = [" ".join(words[j % len(words)] for j in range(4 + (i * 7) % 60)) for i in range(batch)]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from inference.loader import load_scorer
 from inference.scorer import LABELS, ScoreBatch, Scorer
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def score(
     >>> frame = score(["$ACME beats estimates", "$XYZ cuts guidance"])
     >>> news.join(score(news, column="headline"))
     """
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 (heavy: loaded only when used)
 
     if isinstance(texts, pd.DataFrame):
         texts = texts[column]
@@ -49,8 +50,6 @@ def score(
             where = index[i] if index is not None else i
             raise TypeError(f"text at {where!r} is a {type(text).__name__}, not a string")
     if scorer is None:
-        from inference.loader import load_scorer
-
         scorer = load_scorer(settings)
     probs = np.zeros((len(values), len(LABELS)), dtype=np.float32)
     for start in range(0, len(values), CHUNK):

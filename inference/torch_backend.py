@@ -20,7 +20,7 @@ PRECISIONS = ("fp32", "fp16", "bf16")
 
 def load_pretrained(source: str) -> tuple[Any, Any]:
     """Tokenizer and sequence-classification model from a directory or a hub id."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer  # noqa: PLC0415 (heavy: loaded only when used)
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
@@ -44,7 +44,7 @@ class TorchScorer(BatchedScorer):
     def __init__(
         self, tokenizer: Any, model: Any, *, device: str, precision: str, model_id: str, **kw: Any
     ) -> None:
-        import torch
+        import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
         dtypes = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
         if precision not in dtypes:
@@ -58,7 +58,7 @@ class TorchScorer(BatchedScorer):
         super().__init__(tokenizer, matrix, model_id, **kw)
 
     def forward(self, inputs: dict[str, np.ndarray], *, alone: bool = True) -> np.ndarray:
-        import torch
+        import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
         feed = {
             key: torch.from_numpy(value).to(self.device, non_blocking=True)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from consumers.staged import BatchResult, StagedBatch
 from inference.scorer import ScoreBatch
 from sentimon.errors import SinkError
 
@@ -285,7 +286,6 @@ class RecordingProcessor:
         self._lock = threading.Lock()
 
     def score_phase(self, records: Sequence[SourceRecord]) -> StagedBatch:
-        from consumers.staged import BatchResult, StagedBatch
 
         with self._lock:
             self.scoring_now += 1

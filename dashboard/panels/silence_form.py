@@ -8,7 +8,11 @@ import logging
 import redis
 import streamlit as st
 
+from sentimon.alerts.durations import parse_duration
+from sentimon.alerts.silence_store import SilenceStore
+from sentimon.alerts.silences import parse_matchers
 from sentimon.errors import SentimonError
+from sentimon.keys import Keys
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +36,6 @@ def render_silence_form(client: redis.Redis, namespace: str, allow_writes: bool)
 def add_silence(
     client: redis.Redis, namespace: str, match: str, duration: str, reason: str
 ) -> None:
-    from sentimon.alerts.durations import parse_duration
-    from sentimon.alerts.silence_store import SilenceStore
-    from sentimon.alerts.silences import parse_matchers
-    from sentimon.keys import Keys
 
     try:
         silence = SilenceStore(client, Keys(namespace)).add(

@@ -26,10 +26,18 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from inference import load_scorer
+from inference.batching import token_budget
 from inference.labels import TWITTER_FINANCIAL_NEWS_MAP
+from inference.onnx_backend import cpu_threads
 from inference.training import augment, dataset, distill, model_card, packaged
+from inference.training.evaluate import evaluate
+from inference.training.export import FP32_LAYERS
+from inference.training.finetune import Provenance, train_model
 from inference.training.trainer import TrainConfig
-from sentimon.errors import ModelError
+from inference.training.verified_export import PARITY_SAMPLE_SIZE, export_verified
+from sentimon.errors import ModelError, SentimonError
+from sentimon.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +103,6 @@ def recipe_hash(cfg: TrainConfig, files: list[Path], *, transfer_copies: int = 0
 def export_recipe() -> dict[str, Any]:
     """What the exported files depend on beyond the trained weights: a change re-exports
     (and re-checks parity) without retraining."""
-    from inference.batching import token_budget
-    from inference.training.export import FP32_LAYERS
-    from inference.training.verified_export import PARITY_SAMPLE_SIZE
 
     return {
         "int8_fp32_layers": FP32_LAYERS,
@@ -152,8 +157,6 @@ def is_complete(out: Path, fingerprint: str) -> bool:
 
 
 def _evaluate_all(out: Path, sets: dict[str, dataset.Labelled]) -> dict[str, Any]:
-    from inference import load_scorer
-    from inference.training.evaluate import evaluate
 
     results: dict[str, Any] = {}
     for backend, precision in (("onnx", "int8"), ("onnx", "fp32"), ("torch", "fp32")):
@@ -184,8 +187,6 @@ def build(
 
     With ``teacher`` (a soft-target file) and ``cfg.distill_weight`` > 0 the model is
     distilled from it as well as trained on the labels; None trains on the labels only."""
-    from inference.training.finetune import Provenance, train_model
-    from inference.training.verified_export import export_verified
 
     if cfg.distill_weight == 0:
         teacher = None
@@ -256,7 +257,6 @@ def build(
 def training_threads() -> int:
     """All cores, or one when other work already keeps them busy: on busy cores the threads
     of one step wait on each other's time slices, so one thread trains faster."""
-    from inference.onnx_backend import cpu_threads
 
     cores = cpu_threads()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
@@ -294,10 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         help="train on the tweets only (without the bundled headlines)",
     )
     args = parser.parse_args(argv)
-    from sentimon.logs import configure_logging
 
     configure_logging("INFO")
-    from sentimon.errors import SentimonError
 
     for path in (args.train, args.valid):
         if not path.is_file():

@@ -22,6 +22,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from inference import load_scorer
 from inference.labels import TWITTER_FINANCIAL_NEWS_MAP
 from inference.training import dataset, distill, model_card, packaged
 from inference.training.build_default import (
@@ -36,7 +37,11 @@ from inference.training.build_default import (
     training_threads,
     transfer_set,
 )
+from inference.training.evaluate import evaluate
+from inference.training.finetune import Provenance, train_model
 from inference.training.trainer import TrainConfig
+from sentimon.errors import SentimonError
+from sentimon.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +57,6 @@ def build(
 ) -> dict[str, Any]:
     """Train the teacher into ``out`` (unless a finished training of this recipe on these
     files is there), evaluate it and write its soft targets for the training texts."""
-    from inference import load_scorer
-    from inference.training.evaluate import evaluate
-    from inference.training.finetune import Provenance, train_model
 
     train_files = [Path(train_csv), HEADLINES_TRAIN]
     train = dataset.concat([dataset.read_labelled(p) for p in train_files])
@@ -117,8 +119,6 @@ def main(argv: list[str] | None = None) -> int:
         help="torch threads for training (default: all cores, or 1 when the machine is busy)",
     )
     args = parser.parse_args(argv)
-    from sentimon.errors import SentimonError
-    from sentimon.logs import configure_logging
 
     configure_logging("INFO")
     try:

@@ -82,7 +82,7 @@ def read_targets(path: Path, texts: Sequence[str]) -> np.ndarray:
 
 def distillation_loss(student_logits: Any, teacher_logits: Any, temperature: float) -> Any:
     """KL(teacher_T || student_T) * T^2, averaged over the batch (torch tensors)."""
-    from torch.nn import functional
+    from torch.nn import functional  # noqa: PLC0415 (heavy: loaded only when used)
 
     t = float(temperature)
     student = functional.log_softmax(student_logits / t, dim=-1)

@@ -37,7 +37,7 @@ META_FILES = (
 
 def logits_only(model: Any) -> Any:
     """Wrap a classifier so the traced graph takes (input_ids, attention_mask) -> logits."""
-    import torch
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     class LogitsOnly(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
@@ -51,7 +51,7 @@ def logits_only(model: Any) -> Any:
 
 
 def load_for_export(model_dir: Path) -> tuple[Any, Any]:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer  # noqa: PLC0415 (heavy: loaded only when used)
 
     if not (Path(model_dir) / "config.json").is_file():
         raise ModelError(f"{model_dir} is not a model directory (no config.json)")
@@ -64,7 +64,7 @@ def load_for_export(model_dir: Path) -> tuple[Any, Any]:
 
 def export_fp32_raw(model: Any, tokenizer: Any, path: Path) -> None:
     """Trace ``model`` to ONNX with dynamic batch and sequence axes (TorchScript exporter)."""
-    import torch
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     sample = tokenizer(
         ["a short sample", "a somewhat longer sample sentence for tracing"],
@@ -92,7 +92,7 @@ def export_fp32_raw(model: Any, tokenizer: Any, path: Path) -> None:
 
 def optimize(raw: Path, out: Path, config: Any) -> Any:
     """Fuse attention/LayerNorm/GELU with onnxruntime's transformer optimiser; returns it."""
-    from onnxruntime.transformers import optimizer
+    from onnxruntime.transformers import optimizer  # noqa: PLC0415 (heavy: loaded only when used)
 
     model_type = getattr(config, "model_type", "")
     if model_type not in BERT_LIKE:
@@ -117,7 +117,7 @@ FP32_LAYERS = 3
 
 def leading_layer_nodes(path: Path, layers: int = FP32_LAYERS) -> list[str]:
     """Names of the first ``layers`` encoder layers' compute nodes (fused Attention, MatMuls)."""
-    import onnx
+    import onnx  # noqa: PLC0415 (heavy: loaded only when used)
 
     graph = onnx.load(str(path), load_external_data=False).graph
     prefixes = tuple(f"layer.{i}/" for i in range(layers))
@@ -141,8 +141,8 @@ def quantize_int8(fp32: Path, out: Path) -> None:
     pooler/classifier or the embeddings in fp32 as well did not help (the study is in
     bench/HISTORY.md).
     """
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    import onnx  # noqa: PLC0415 (heavy: loaded only when used)
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415 (heavy: loaded only when used)
 
     keep = leading_layer_nodes(fp32)
     log.info("int8: keeping %d nodes of the first %d layers in fp32", len(keep), FP32_LAYERS)
@@ -160,8 +160,8 @@ def quantize_int8(fp32: Path, out: Path) -> None:
 def convert_fp16(optimized: Any, fp32: Path, out: Path) -> None:
     """fp16 weights and compute with fp32 inputs/outputs (for the CUDA provider)."""
     if optimized is None:
-        import onnx
-        from onnxruntime.transformers.onnx_model import OnnxModel
+        import onnx  # noqa: PLC0415 (heavy: loaded only when used)
+        from onnxruntime.transformers.onnx_model import OnnxModel  # noqa: PLC0415 (heavy: loaded only when used)
 
         optimized = OnnxModel(onnx.load(str(fp32)))
     optimized.convert_float_to_float16(keep_io_types=True)

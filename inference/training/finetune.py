@@ -36,7 +36,7 @@ class Provenance:
 
 def load_base(base: str) -> tuple[Any, Any]:
     """Tokenizer (with URL stripping) and a 3-class head on ``base`` (new head if needed)."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer  # noqa: PLC0415 (heavy: loaded only when used)
 
     id2label = canonical_id2label()
     try:
@@ -108,7 +108,7 @@ def train_model(
     row) add distillation."""
     if len(train) == 0:
         raise ModelError("no training rows")
-    import torch
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     # The new classification head is drawn from torch's RNG when the base loads: seed it
     # here, or two runs of the same recipe start from different heads and end apart.

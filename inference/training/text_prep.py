@@ -23,7 +23,7 @@ GENERIC_CLASS = "PreTrainedTokenizerFast"
 
 def strip_urls(tokenizer: Any) -> Any:
     """Make ``tokenizer`` drop URLs before its own normalisation; returns it."""
-    from tokenizers import Regex, normalizers
+    from tokenizers import Regex, normalizers  # noqa: PLC0415 (heavy: loaded only when used)
 
     backend = getattr(tokenizer, "_tokenizer", None)
     if backend is None:

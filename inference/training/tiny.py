@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from inference.labels import canonical_id2label
+from inference.training import dataset, model_card, packaged, text_prep
+from inference.training import trainer as training
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,8 @@ TINY_TRAIN_SECONDS = 20.0  # safety net on a heavily loaded machine
 
 def tiny_model(vocab_size: int, seed: int) -> Any:
     """A randomly initialised tiny BERT sequence classifier with canonical labels."""
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
+    from transformers import BertConfig, BertForSequenceClassification  # noqa: PLC0415 (heavy: loaded only when used)
 
     id2label = canonical_id2label()
     config = BertConfig(
@@ -53,8 +55,8 @@ def seed_embeddings(model: Any, encoder_dir: Path) -> None:
 
     Tokens then begin with meaningful neighbours, so a few seconds of training suffice.
     """
-    import torch
-    from safetensors import safe_open
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
+    from safetensors import safe_open  # noqa: PLC0415 (heavy: loaded only when used)
 
     with safe_open(str(encoder_dir / "model.safetensors"), framework="pt") as handle:
         big = handle.get_tensor("embeddings.word_embeddings.weight").float()
@@ -78,10 +80,7 @@ def build_tiny_model(out_dir: Path, train_csv: Path | None = None, seed: int = 0
     150 steps (a few seconds; at most 20 s) on a seeded class-balanced slice; without, the
     encoder layers and head keep their random init.
     """
-    from transformers import AutoTokenizer
-
-    from inference.training import dataset, model_card, packaged, text_prep
-    from inference.training import trainer as training
+    from transformers import AutoTokenizer  # noqa: PLC0415 (heavy: loaded only when used)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -17,10 +17,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from inference.batching import encode
+from inference.torch_backend import TorchScorer
 from inference.training import scores as metrics
 from inference.training.dataset import UNLABELLED, Labelled
+from inference.training.distill import distillation_loss
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ class TrainResult:
 @contextlib.contextmanager
 def deterministic(seed: int, threads: int | None) -> Iterator[None]:
     """Seed every RNG, fix the thread count and force deterministic kernels; then restore."""
-    import torch
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
     random.seed(seed)
@@ -100,7 +103,7 @@ SORT_WINDOW_BATCHES = 50
 
 def batch_order(lengths: np.ndarray, size: int, gen: Any) -> list[np.ndarray]:
     """Random batches of similar lengths: shuffle, sort within windows, shuffle the batches."""
-    import torch
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     order = torch.randperm(len(lengths), generator=gen).numpy()
     window = size * SORT_WINDOW_BATCHES
@@ -118,7 +121,7 @@ def _batches(
 ) -> Iterator[tuple[dict[str, Any], Any, np.ndarray]]:
     """Length-grouped random batches, each padded only to its own longest row (with the
     rows they hold)."""
-    import torch
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     lengths = enc["attention_mask"].sum(axis=1)
     for rows in batch_order(lengths, size, gen):
@@ -135,9 +138,7 @@ def _loss(cfg: TrainConfig, labels: np.ndarray, soft_targets: np.ndarray | None)
     A row labelled ``UNLABELLED`` (it needs soft targets) learns from the teacher alone:
     the distillation term covers every row of the batch, the cross-entropy is the mean over
     its labelled rows (none: no cross-entropy)."""
-    import torch
-
-    from inference.training.distill import distillation_loss
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     if soft_targets is None and (labels == UNLABELLED).any():
         raise ValueError("unlabelled training rows need the teacher's soft targets")
@@ -167,7 +168,6 @@ def _loss(cfg: TrainConfig, labels: np.ndarray, soft_targets: np.ndarray | None)
 
 def predict(model: Any, tokenizer: Any, texts: list[str], max_length: int) -> np.ndarray:
     """Canonical label ids predicted by an in-memory model (canonical id2label)."""
-    from inference.torch_backend import TorchScorer
 
     scorer = TorchScorer(
         tokenizer,
@@ -191,7 +191,7 @@ def _validate(model: Any, tokenizer: Any, valid: Labelled, cfg: TrainConfig) -> 
 
 def class_weights(labels: np.ndarray, power: float) -> Any:
     """Loss weights ~ frequency ** -power, normalised to mean 1 (None when power is 0)."""
-    import torch
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     if power == 0:
         return None
@@ -216,7 +216,7 @@ def _lr_scale(depth: int, layers: int, cfg: TrainConfig) -> float:
 
 
 def _optimizer(model: Any, cfg: TrainConfig) -> Any:
-    import torch
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     if cfg.freeze_word_embeddings:
         for name, param in model.named_parameters():
@@ -268,8 +268,7 @@ def _fine_tune(
     progress: bool,
     soft_targets: np.ndarray | None,
 ) -> TrainResult:
-    import torch
-    from tqdm import tqdm
+    import torch  # noqa: PLC0415 (heavy: loaded only when used)
 
     enc = encode(tokenizer, train.texts, cfg.max_length)
     per_epoch = -(-len(train) // cfg.batch_size)

@@ -35,7 +35,7 @@ class KafkaSink:
 
     def _connect(self) -> Any:
         if self._producer is None:
-            from kafka import KafkaProducer
+            from kafka import KafkaProducer  # noqa: PLC0415 (heavy: loaded only when used)
 
             timeout_ms = int(self.timeout_s * 1000)
             self._producer = KafkaProducer(
@@ -48,7 +48,7 @@ class KafkaSink:
         return self._producer
 
     def deliver(self, event_id: str, body: str, payload: dict[str, Any]) -> None:
-        from kafka.errors import KafkaError
+        from kafka.errors import KafkaError  # noqa: PLC0415 (heavy: loaded only when used)
 
         try:
             producer = self._connect()

@@ -36,19 +36,3 @@ class Sink(Protocol):
     def deliver(self, event_id: str, body: str, payload: dict[str, Any]) -> None: ...
 
     def close(self) -> None: ...
-
-
-def build_sinks(settings: Any) -> list[Sink]:
-    """The sinks the settings configure: every webhook URL, then the Kafka topic."""
-    from sentimon.alerts.kafka_sink import KafkaSink
-    from sentimon.alerts.webhook import WebhookSink
-
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    sinks: list[Sink] = [
-        WebhookSink(
-            url, secret=secret, fmt=settings.webhook_format, timeout_s=settings.dispatch_timeout_s
-        )
-        for url in settings.webhook_urls
-    ]
-    sinks.append(KafkaSink(settings, timeout_s=settings.dispatch_timeout_s))
-    return sinks

@@ -5,7 +5,27 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import signal
+import threading
+import time
+from datetime import UTC, datetime
 from typing import Any
+
+from sentimon import metrics
+from sentimon.alerts.backoff import Backoff
+from sentimon.alerts.dispatch import Dispatcher
+from sentimon.alerts.durations import format_duration, parse_duration
+from sentimon.alerts.history import AlertReader
+from sentimon.alerts.outbox import Outbox
+from sentimon.alerts.receivers import build_sinks
+from sentimon.alerts.rulefile import load_rules
+from sentimon.alerts.silence_store import SilenceStore
+from sentimon.alerts.silences import parse_matchers
+from sentimon.cli.output import emit_json, emit_table
+from sentimon.keys import Keys
+from sentimon.settings import get_settings
+from sentimon.store.client import connect
+from sentimon.windows import format_window
 
 log = logging.getLogger(__name__)
 
@@ -65,24 +85,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _settings() -> Any:
-    from sentimon.settings import get_settings
 
     return get_settings()
 
 
 def _client_keys(args: argparse.Namespace) -> tuple[Any, Any]:
-    from sentimon.keys import Keys
-    from sentimon.store.client import connect
 
     settings = _settings()
     return connect(settings), Keys(args.namespace or settings.namespace)
 
 
 def _check(args: argparse.Namespace) -> int:
-    from sentimon.alerts.durations import format_duration
-    from sentimon.alerts.rulefile import load_rules
-    from sentimon.cli.output import emit_json, emit_table
-    from sentimon.windows import format_window
 
     path = args.file if args.file is not None else _settings().alert_rules
     rules = load_rules(path)
@@ -125,11 +138,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    import time
-
-    from sentimon.alerts.history import AlertReader
-    from sentimon.alerts.silence_store import SilenceStore
-    from sentimon.cli.output import emit_json
 
     client, keys = _client_keys(args)
     reader = AlertReader(client, keys.namespace)
@@ -152,7 +160,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _print_listing(data: dict[str, Any], namespace: str) -> None:
-    from sentimon.cli.output import emit_table
 
     print(f"open alerts ({namespace}):")
     emit_table(
@@ -174,10 +181,6 @@ def _print_listing(data: dict[str, Any], namespace: str) -> None:
 
 
 def _silence(args: argparse.Namespace) -> int:
-    from sentimon.alerts.durations import parse_duration
-    from sentimon.alerts.silence_store import SilenceStore
-    from sentimon.alerts.silences import parse_matchers
-    from sentimon.cli.output import emit_json
 
     matchers = parse_matchers(args.match)
     for_s = parse_duration(args.duration)
@@ -194,8 +197,6 @@ def _silence(args: argparse.Namespace) -> int:
 
 
 def _unsilence(args: argparse.Namespace) -> int:
-    from sentimon.alerts.silence_store import SilenceStore
-    from sentimon.cli.output import emit_json
 
     client, keys = _client_keys(args)
     silence = SilenceStore(client, keys).expire(args.silence_id)
@@ -207,14 +208,6 @@ def _unsilence(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
-    from sentimon import metrics
-    from sentimon.alerts.backoff import Backoff
-    from sentimon.alerts.dispatch import Dispatcher
-    from sentimon.alerts.outbox import Outbox
-    from sentimon.alerts.sinks import build_sinks
 
     settings = _settings()
     client, keys = _client_keys(args)
@@ -248,8 +241,6 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _dead(args: argparse.Namespace) -> int:
-    from sentimon.alerts.history import AlertReader
-    from sentimon.cli.output import emit_json, emit_table
 
     client, keys = _client_keys(args)
     letters = AlertReader(client, keys.namespace).dead_letters(args.sink, args.limit)
@@ -265,8 +256,6 @@ def _dead(args: argparse.Namespace) -> int:
 
 
 def _redrive(args: argparse.Namespace) -> int:
-    from sentimon.alerts.outbox import Outbox
-    from sentimon.cli.output import emit_json
 
     client, keys = _client_keys(args)
     moved = Outbox(client, keys, "redrive").redrive(args.sink, args.limit)
@@ -285,6 +274,5 @@ def _user() -> str:
 
 
 def _iso(ms: int) -> str:
-    from datetime import UTC, datetime
 
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from sentimon.cli.output import emit_json, emit_table
+from sentimon.settings import _config_file, load_settings
 
 MASK = "**********"
 _ENV_PREFIX = "SENTIMON_"
@@ -30,7 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sentimon.settings import load_settings
 
     settings = load_settings()
     report = build_report(settings.masked(), _redis_display(settings.redis_url.get_secret_value()))
@@ -49,7 +49,6 @@ def run(args: argparse.Namespace) -> int:
 def build_report(masked: dict[str, Any], redis_display: str) -> dict[str, Any]:
     """``masked`` is ``Settings.masked()``; ``redis_url`` is shown with only its password
     masked, so the host stays visible."""
-    from sentimon.settings import _config_file
 
     path = _config_file()
     values = dict(masked)

@@ -15,6 +15,11 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
+from consumers.service import Consumer, exit_when_workers_stuck
+from inference.loader import scores_concurrently
+from sentimon.cli.output import emit_json
+from sentimon.settings import get_settings
+
 if TYPE_CHECKING:
     from consumers.service import Consumer
     from sentimon.settings import Settings
@@ -55,9 +60,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the consumer. SIGTERM/SIGINT: drain for at most ``SENTIMON_SHUTDOWN_GRACE_S``,
     then exit 0; a worker thread still stuck after that does not hold the process."""
-    from consumers.service import Consumer, exit_when_workers_stuck
-    from sentimon.cli.output import emit_json
-    from sentimon.settings import get_settings
 
     consumer = Consumer(
         get_settings(),
@@ -103,7 +105,6 @@ def serial_tokenizer(settings: Settings) -> None:
     call), so the process sets it, here rather than in the library."""
     if "TOKENIZERS_PARALLELISM" in os.environ:
         return
-    from inference.loader import scores_concurrently
 
     if scores_concurrently(settings):
         os.environ["TOKENIZERS_PARALLELISM"] = "false"

@@ -12,6 +12,9 @@ import os
 import sys
 from pathlib import Path
 
+import dashboard
+from sentimon.settings import load_settings
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8501
@@ -38,7 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def app_path() -> Path:
     """``dashboard/app.py`` of the installed (or checked-out) package."""
-    import dashboard
 
     return Path(next(iter(dashboard.__path__))) / "app.py"
 
@@ -60,7 +62,6 @@ def streamlit_argv(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sentimon.settings import load_settings
 
     env = dict(os.environ)
     if args.namespace:

@@ -12,6 +12,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from inference import load_scorer
+from inference.labels import parse_label_map
+from inference.training import dataset, packaged
+from inference.training.evaluate import evaluate, format_report
+from inference.training.finetune import Provenance, train_model
+from inference.training.trainer import TrainConfig
+from inference.training.verified_export import export_verified
 from sentimon.cli.output import emit_json
 
 log = logging.getLogger(__name__)
@@ -32,7 +39,6 @@ def register(subparsers: Any) -> None:
 
 
 def _add_train(actions: Any) -> None:
-    from inference.training.trainer import TrainConfig
 
     d = TrainConfig()
     p = actions.add_parser("train", help="fine-tune a sequence classifier")
@@ -70,15 +76,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _csv_map(spec: str | None) -> dict[str, str] | None:
-    from inference.labels import parse_label_map
 
     return parse_label_map(spec) if spec else None
 
 
 def _train(args: argparse.Namespace) -> int:
-    from inference.training import dataset, packaged
-    from inference.training.finetune import Provenance, train_model
-    from inference.training.trainer import TrainConfig
 
     label_map = _csv_map(args.label_map)
     train = dataset.read_labelled(args.train, label_map)
@@ -103,9 +105,6 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from inference import load_scorer
-    from inference.training import dataset
-    from inference.training.evaluate import evaluate, format_report
 
     data = dataset.read_labelled(args.data, _csv_map(args.label_map))
     scorer = load_scorer(model=args.model)
@@ -118,7 +117,6 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from inference.training.verified_export import export_verified
 
     reports = export_verified(args.model, args.out, int8=args.quantize == "int8", fp16=args.fp16)
     for precision, report in reports.items():

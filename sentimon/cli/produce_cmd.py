@@ -7,6 +7,13 @@ import sys
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
+from consumers.produce import live, prepared, publish, read_records
+from consumers.wiring import make_producer
+from sentimon.cli.output import emit_json
+from sentimon.settings import get_settings
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("produce", help="publish JSONL or CSV records to a topic")
@@ -34,12 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from consumers.produce import live, prepared, publish, read_records
-    from consumers.wiring import make_producer
-    from sentimon.cli.output import emit_json
-    from sentimon.settings import get_settings
 
     settings = get_settings()
     records = read_records(args.file)

@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from sentimon.cli.output import emit_json, emit_mapping, emit_table
+from sentimon.keys import kind_entity
+from sentimon.settings import get_settings
+from sentimon.store.client import connect
+from sentimon.store.query import Query
+from sentimon.windows import parse_window
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("query", help="read windows, top tickers, posts, DLQ counts")
@@ -32,12 +39,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sentimon.cli.output import emit_json, emit_mapping, emit_table
-    from sentimon.keys import kind_entity
-    from sentimon.settings import get_settings
-    from sentimon.store.client import connect
-    from sentimon.store.query import Query
-    from sentimon.windows import parse_window
 
     settings = get_settings()
     query = Query(

@@ -13,6 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sentimon.cli.output import emit_json, emit_table
+from sentimon.replay.api import clear_namespace, list_namespaces, replay_spec, rewrite_report
+from sentimon.replay.job import run_replay
+from sentimon.settings import get_settings
+
 log = logging.getLogger(__name__)
 
 
@@ -106,9 +111,6 @@ def _price_options(parser: argparse.ArgumentParser) -> None:
 
 # --- handlers --------------------------------------------------------------------------
 def cmd_replay(args: argparse.Namespace) -> int:
-    from sentimon.replay.api import replay_spec
-    from sentimon.replay.job import run_replay
-    from sentimon.settings import get_settings
 
     settings = get_settings()
     spec = replay_spec(
@@ -119,9 +121,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from sentimon.replay.api import replay_spec
-    from sentimon.replay.job import run_replay
-    from sentimon.settings import get_settings
 
     settings = get_settings()
     spec = replay_spec(settings, files=args.files, kind=args.kind, **_common(args))
@@ -130,9 +129,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_clear(args: argparse.Namespace) -> int:
-    from sentimon.cli.output import emit_json
-    from sentimon.replay.api import clear_namespace
-    from sentimon.settings import get_settings
 
     namespace, removed = clear_namespace(
         get_settings(), args.name, force=args.force, allow_live=args.allow_live and args.yes
@@ -145,9 +141,6 @@ def cmd_clear(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from sentimon.cli.output import emit_json, emit_table
-    from sentimon.replay.api import list_namespaces
-    from sentimon.settings import get_settings
 
     rows = list_namespaces(get_settings())
     if args.json:
@@ -160,8 +153,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sentimon.replay.api import rewrite_report
-    from sentimon.settings import get_settings
 
     summary = rewrite_report(
         get_settings(), args.name, args.report, prices=args.prices, market_proxy=args.market_proxy
@@ -190,7 +181,6 @@ def _common(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _print_summary(summary: dict[str, Any], args: argparse.Namespace) -> None:
-    from sentimon.cli.output import emit_json
 
     if getattr(args, "json", False):
         emit_json(summary)

@@ -7,7 +7,14 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
+
+from sentimon.cli.output import emit_json, emit_mapping
 from sentimon.errors import SentimonError
+from sentimon.keys import META_MODEL, META_WATERMARK
+from sentimon.settings import get_settings
+from sentimon.store.client import connect, describe
+from sentimon.store.query import Query
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,11 +27,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def collect(settings: Any, namespace: str) -> dict[str, Any]:
     """Everything ``status`` shows; a Redis that does not answer is a ``SentimonError``
     naming it (host and port, never the password)."""
-    import redis
-
-    from sentimon.keys import META_MODEL, META_WATERMARK
-    from sentimon.store.client import connect, describe
-    from sentimon.store.query import Query
 
     query = Query(connect(settings), namespace)
     now_ms = int(time.time() * 1000)
@@ -81,8 +83,6 @@ def _clock(ts: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sentimon.cli.output import emit_json, emit_mapping
-    from sentimon.settings import get_settings
 
     settings = get_settings()
     data = collect(settings, args.namespace or settings.namespace)

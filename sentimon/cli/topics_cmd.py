@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from sentimon.cli.output import emit_json, emit_table
+from sentimon.settings import get_settings
+from sentimon.topics import default_specs, describe_topics, ensure_topics
 
 _CREATE_COLUMNS = ["topic", "status", "partitions", "requested_partitions", "replication", "detail"]
 _DESCRIBE_COLUMNS = ["topic", "partitions", "replication", "retention_ms", "error"]
@@ -55,8 +57,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sentimon.settings import get_settings
-    from sentimon.topics import default_specs, describe_topics, ensure_topics
 
     settings = get_settings()
     if args.action == "create":

@@ -20,10 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from tqdm import tqdm
 
 from consumers.dlq import CollectingDeadLetters
 from consumers.wiring import build_processor
+from inference import load_scorer
 from inference.scorer import Scorer
+from sentimon.alerts.rulefile import default_rules_text, load_rules
 from sentimon.errors import ConfigError
 from sentimon.eventtime import EventTimePolicy
 from sentimon.replay import namespaces
@@ -123,7 +126,7 @@ def _claim_namespace(client: redis.Redis, spec: ReplaySpec) -> None:
 def _make_source(settings: Settings, spec: ReplaySpec) -> KafkaReplay | FileReplay:
     if spec.files:
         return FileReplay(spec.files, spec.span)
-    from kafka.errors import KafkaError
+    from kafka.errors import KafkaError  # noqa: PLC0415 (heavy: loaded only when used)
 
     try:
         return KafkaReplay(
@@ -162,12 +165,8 @@ def _execute(
     scorer: Scorer | None,
 ) -> tuple[RunStats, CollectingDeadLetters, str]:
     if job.alert_rules is not None:
-        from sentimon.alerts.rulefile import load_rules
-
         load_rules(job.alert_rules)  # fail before loading a model, with file/line/field
     if scorer is None:
-        from inference import load_scorer
-
         scorer = load_scorer(job)
     letters = CollectingDeadLetters()
     processor = build_processor(
@@ -200,7 +199,6 @@ def _execute(
 def _progress_bar(spec: ReplaySpec) -> Any:
     if not spec.progress:
         return None
-    from tqdm import tqdm
 
     return tqdm(total=None, unit="msg", file=sys.stderr, desc=f"replay {spec.namespace}")
 
@@ -224,10 +222,6 @@ def _meta_updater(client: redis.Redis, namespace: str) -> Any:
 
 def _rules_info(path: Path | None) -> dict[str, Any]:
     if path is None:
-        try:
-            from sentimon.alerts.rulefile import default_rules_text
-        except ImportError:
-            return {"file": None, "sha256": None}
         text = default_rules_text().encode("utf-8")
         return {"file": "<default>", "sha256": hashlib.sha256(text).hexdigest()}
     path = Path(path)

@@ -64,7 +64,7 @@ def _rows_of(keys: Keys, name: str, fields: dict[Any, Any]) -> Iterable[SeriesRo
 
 def series_table(rows: list[SeriesRow]) -> Any:
     """The rows as a pyarrow Table with a fixed schema."""
-    import pyarrow as pa
+    import pyarrow as pa  # noqa: PLC0415 (heavy: loaded only when used)
 
     schema = pa.schema(
         [
@@ -96,7 +96,7 @@ def series_table(rows: list[SeriesRow]) -> Any:
 
 def write_series(rows: list[SeriesRow], path: Path) -> None:
     """Write ``series.parquet`` with options fixed for byte-identical output."""
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # noqa: PLC0415 (heavy: loaded only when used)
 
     pq.write_table(
         series_table(rows),

@@ -115,7 +115,7 @@ def dispatch_once(env: Env, name: str = "dispatcher", *, cli: bool = False) -> N
     from sentimon.alerts.backoff import Backoff
     from sentimon.alerts.dispatch import Dispatcher
     from sentimon.alerts.outbox import Outbox
-    from sentimon.alerts.sinks import build_sinks
+    from sentimon.alerts.receivers import build_sinks
     from sentimon.keys import Keys
     from sentimon.metrics import Metrics
 

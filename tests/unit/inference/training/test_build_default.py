@@ -37,7 +37,7 @@ def test_complete_build_is_skipped(built: Built, monkeypatch: pytest.MonkeyPatch
     def must_not_train(*args, **kwargs):
         raise AssertionError("a complete build was redone")
 
-    monkeypatch.setattr("inference.training.finetune.train_model", must_not_train)
+    monkeypatch.setattr("inference.training.build_default.train_model", must_not_train)
     record = build_default.build(
         built.train, built.train.parent / "valid.csv", built.out, headlines=False, teacher=None
     )
@@ -59,7 +59,7 @@ def test_changed_export_settings_reexport_without_retraining(
 ):
     _, out, fingerprint = built
     assert build_default.is_complete(out, fingerprint)
-    monkeypatch.setattr("inference.training.export.FP32_LAYERS", 1)
+    monkeypatch.setattr("inference.training.build_default.FP32_LAYERS", 1)
     assert not build_default.is_complete(out, fingerprint)
     # the finished training (same recipe) is reused: only the export is redone
     (out / build_default.TRAINED_MARKER).write_text(json.dumps({"recipe": fingerprint}))
