@@ -20,7 +20,6 @@ from sentimon.store.client import connect
 from sentimon.store.query import Query
 
 ROOT = Path(__file__).resolve().parents[1]
-T0 = 1_793_000_000_000
 
 
 def write_result(path: Path, result: dict[str, Any], *, sort_keys: bool = False) -> None:
@@ -41,8 +40,10 @@ def feed_texts() -> list[str]:
 def make_records(
     texts: list[str], n: int, *, prefix: str, live: bool = False
 ) -> list[dict[str, Any]]:
-    """``n`` distinct messages cycling through ``texts`` (ids unique, one post per 50 ms)."""
+    """``n`` distinct messages cycling through ``texts`` (ids unique, one post per 50 ms,
+    the last stamped now: a live consumer trusts event times only near processing time)."""
     out = []
+    start = int(time.time() * 1000) - n * 50
     for i in range(n):
         record: dict[str, Any] = {
             "id": f"{prefix}-{i}",
@@ -50,7 +51,7 @@ def make_records(
             "source": "bench",
         }
         if not live:
-            record["ts"] = T0 + i * 50
+            record["ts"] = start + i * 50
         out.append(record)
     return out
 

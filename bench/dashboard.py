@@ -34,18 +34,16 @@ from typing import Any
 
 import redis
 
-from dashboard import cache
-from dashboard.snapshot import load_snapshot
-from sentimon.stack.services import RedisService, free_port
-from sentimon.store.query import Query
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
 from bench.common import write_result  # noqa: E402
+from dashboard import cache  # noqa: E402
+from dashboard.snapshot import load_snapshot  # noqa: E402
 from sentimon.aggregate import AggregateUpdate, ScoredPost  # noqa: E402
 from sentimon.contract import Post  # noqa: E402
 from sentimon.keys import MARKET, REGISTRY, Keys, kind_entity, ticker_entity  # noqa: E402
+from sentimon.stack.services import RedisService, free_port  # noqa: E402
+from sentimon.store.query import Query  # noqa: E402
 from sentimon.store.sink import RedisSink  # noqa: E402
 from sentimon.windows import HOUR, MINUTE, Stats  # noqa: E402
 from sentimon.writeplan import WritePlan, plan_aggregates  # noqa: E402

@@ -41,15 +41,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from inference import load_scorer
-from inference.scorer import concurrency_of, warm_up
-from sentimon.keys import MARKET, Keys
-from sentimon.store.client import connect
-from sentimon.store.query import Query
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
 from bench.common import (  # noqa: E402
     cli_env,
     feed_texts,
@@ -62,8 +55,13 @@ from bench.common import (  # noqa: E402
     write_result,
 )
 from bench.scaling import describe, scaling  # noqa: E402
+from inference import load_scorer  # noqa: E402
+from inference.scorer import concurrency_of, warm_up  # noqa: E402
+from sentimon.keys import MARKET, Keys  # noqa: E402
 from sentimon.stack import Stack  # noqa: E402
 from sentimon.stack.services import free_port  # noqa: E402
+from sentimon.store.client import connect  # noqa: E402
+from sentimon.store.query import Query  # noqa: E402
 from sentimon.topics import create_topics, default_specs  # noqa: E402
 
 

@@ -26,16 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from sentimon.settings import load_settings
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
 from bench.common import write_result  # noqa: E402
 from inference import load_scorer  # noqa: E402
 from inference.scorer import LABELS  # noqa: E402
 from inference.training import dataset  # noqa: E402
 from inference.training import scores as metrics  # noqa: E402
+from sentimon.settings import load_settings  # noqa: E402
 
 BATCHES = (64, 256)
 

@@ -27,12 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from inference import locate
-from inference.onnx_backend import cuda_provider_available
-from sentimon.settings import load_settings
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from inference import locate  # noqa: E402
+from inference.onnx_backend import cuda_provider_available  # noqa: E402
+from sentimon.settings import load_settings  # noqa: E402
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.common import write_result  # noqa: E402
