@@ -132,9 +132,8 @@ class _Pending:
 def in_flight_bound(scorers: int, coalesce: int) -> int:
     """How many batches a loop keeps submitted and not yet written: up to ``coalesce``
     written as one, the next ``coalesce`` staged behind them, and ``scorers`` more being
-    scored. A writer that finishes a write finds its next group scored (with one group's
-    depth it waited for the loop to submit and score it; one cheap-scorer process ran 9 %
-    faster with two)."""
+    scored. A writer that finishes a write finds its next group already scored instead of
+    waiting for the loop to submit and score it."""
     return scorers + 2 * coalesce
 
 

@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 
 #: GIL switch interval of a consume process. Scorer threads come back from ONNX Runtime
 #: (which runs without the GIL) needing the GIL for a moment; the default 5 ms interval
-#: can leave a core idle that long while the writer thread runs Python. 1 ms: +1.2 % msg/s
-#: over five paired runs (``bench/HISTORY.md``, run F).
+#: can leave a core idle that long while the writer thread runs Python, so a shorter one
+#: hands the GIL back sooner (measured in ``bench/HISTORY.md``, run F).
 SWITCH_INTERVAL_S = 0.001
 
 
@@ -99,8 +99,8 @@ def serial_tokenizer(settings: Settings) -> None:
     side by side (ONNX Runtime on a CPU with two workers or more), unless the environment
     sets ``TOKENIZERS_PARALLELISM`` already (``export TOKENIZERS_PARALLELISM=true`` keeps
     the tokenizer's pool). Every core then already runs a batch; the fast
-    tokenizer's own thread pool only adds threads competing for them (2-core machine:
-    658 against 628 msg/s, ``docs/PERFORMANCE.md``, lever 10). The ``tokenizers`` package
+    tokenizer's own thread pool only adds threads competing for them (``bench/HISTORY.md``,
+    lever 10). The ``tokenizers`` package
     has no per-tokenizer switch (its Rust thread pool reads this variable on every batch
     call), so the process sets it, here rather than in the library."""
     if "TOKENIZERS_PARALLELISM" in os.environ:
