@@ -30,10 +30,19 @@ SHA256_HEADER = "sentimon-dlq-sha256"
 MAX_RECORD_BYTES = 1_000_000
 
 
+#: A dead letter's source record: (topic, partition, offset).
+SourceId = tuple[str, int, int]
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     record: SourceRecord
     reason: str
+
+    @property
+    def source(self) -> SourceId:
+        """Where the record came from: (topic, partition, offset)."""
+        return (self.record.topic, self.record.partition, self.record.offset)
 
     def headers(self) -> list[tuple[str, bytes]]:
         rec = self.record
@@ -86,14 +95,14 @@ class KafkaDeadLetters:
             raise SinkError(f"publishing {len(letters)} dead letters failed: {exc}") from exc
         log.info("sent %d invalid records to dead-letter topics", len(letters))
 
-    def published(self, letters: Sequence[DeadLetter], since_ms: int) -> set[tuple[str, int, int]]:
+    def published(self, letters: Sequence[DeadLetter], since_ms: int) -> set[SourceId]:
         """Which of ``letters`` are already in their dead-letter topics, reading each topic
         from ``since_ms`` (broker time) to its high-water mark. Used only after a publisher
         stopped between publishing and recording it (``consumers.dlq_once``)."""
         if self._consumer_factory is None:
             raise SinkError("no consumer to read the dead-letter topics back with")
-        wanted = {(d.record.topic, d.record.partition, d.record.offset) for d in letters}
-        found: set[tuple[str, int, int]] = set()
+        wanted = {d.source for d in letters}
+        found: set[SourceId] = set()
         try:
             consumer = self._consumer_factory()
         except Exception as exc:
@@ -132,9 +141,7 @@ class KafkaDeadLetters:
             self._producer = None
 
 
-def _read_back(
-    consumer: Any, topic: str, since_ms: int, timeout_s: float
-) -> set[tuple[str, int, int]]:
+def _read_back(consumer: Any, topic: str, since_ms: int, timeout_s: float) -> set[SourceId]:
     """Source ids (topic, partition, offset) in the headers of ``topic``'s records from
     ``since_ms`` to the high-water mark seen at the first fetch. A broker that answers a
     time look-up with ``timestamp -1`` (the embedded one, past the end) has nothing there."""
@@ -151,7 +158,7 @@ def _read_back(
         if answer is not None and answer.timestamp is not None and answer.timestamp >= 0:
             consumer.seek(tp, answer.offset)
             todo[tp] = None
-    found: set[tuple[str, int, int]] = set()
+    found: set[SourceId] = set()
     deadline = time.monotonic() + timeout_s
     while todo and time.monotonic() < deadline:
         for records in consumer.poll(timeout_ms=200).values():
@@ -166,7 +173,7 @@ def _read_back(
     return found
 
 
-def _source_of(headers: Sequence[tuple[str, bytes]]) -> tuple[str, int, int]:
+def _source_of(headers: Sequence[tuple[str, bytes]]) -> SourceId:
     h = {k: v.decode("utf-8", "replace") for k, v in headers}
     try:
         return (
@@ -187,6 +194,6 @@ class CollectingDeadLetters:
     def publish(self, letters: Sequence[DeadLetter]) -> None:
         self.letters.extend(letters)
 
-    def published(self, letters: Sequence[DeadLetter], since_ms: int) -> set[tuple[str, int, int]]:
-        have = {(d.record.topic, d.record.partition, d.record.offset) for d in self.letters}
-        return {(d.record.topic, d.record.partition, d.record.offset) for d in letters} & have
+    def published(self, letters: Sequence[DeadLetter], since_ms: int) -> set[SourceId]:
+        have = {d.source for d in self.letters}
+        return {d.source for d in letters} & have

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from consumers.dlq import DeadLetter, DeadLetterSink
+from consumers.dlq import DeadLetter, DeadLetterSink, SourceId
 from consumers.faults import fault_point
 from sentimon.store.dlq_marks import DeadLetterLedger
 
@@ -37,13 +37,6 @@ log = logging.getLogger(__name__)
 #: How far before its reservation the dead-letter topic is read back (clock skew between
 #: this host and the broker's timestamps).
 READ_BACK_MARGIN_MS = 60_000
-
-SourceId = tuple[str, int, int]
-
-
-def source_id(letter: DeadLetter) -> SourceId:
-    r = letter.record
-    return (r.topic, r.partition, r.offset)
 
 
 class DeadLetterReader(Protocol):
@@ -123,7 +116,7 @@ class PublishOnce:
             )
             return doubtful
         found = self.reader.published(doubtful, since_ms - READ_BACK_MARGIN_MS)
-        missing = [d for d in doubtful if source_id(d) not in found]
+        missing = [d for d in doubtful if d.source not in found]
         log.info(
             "dead letters in doubt after a restart: %d already in the topic, %d published now",
             len(doubtful) - len(missing),
