@@ -65,6 +65,7 @@ bench: install
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/inference.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/e2e.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/dashboard.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/entities.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/artifacts

@@ -19,9 +19,11 @@ from consumers.faults import fault_point
 from consumers.isolate import score_isolating
 from consumers.records import SourceRecord
 from consumers.staged import BatchResult, PreparedBatch, StagedBatch
+from inference.posts import PostScorer
 from inference.scorer import Scorer
 from sentimon.aggregate import AggregateUpdate, ScoredPost, aggregate
 from sentimon.contract import Invalid, Limits, Post, validate
+from sentimon.entities.link import Linker
 from sentimon.errors import SentimonError, SinkError
 from sentimon.eventtime import EventTimePolicy
 from sentimon.keys import (
@@ -69,8 +71,11 @@ class BatchProcessor:
         hooks: Sequence[BatchHook] = (),
         event_time: EventTimePolicy = ANY_TIME,
         clock: Callable[[], float] = time.time,
+        linker: Linker | None = None,
     ) -> None:
         self.scorer = scorer
+        #: Links each post to its companies and scores each (``inference.posts``).
+        self.posts = PostScorer(scorer, linker)
         self.sink = sink
         self.dead_letters = dead_letters
         self.keys = keys
@@ -210,32 +215,26 @@ class BatchProcessor:
         if not prepared.posts:
             return []
         began = time.perf_counter()
-        texts = [post.text for _, post in prepared.posts]
         try:
-            batch = self.scorer.score(texts)
+            return self.posts.score([post for _, post in prepared.posts])
         except SentimonError:
             raise
         except Exception as exc:  # poison input: dead-letter what the scorer fails on
-            return self._score_isolating(prepared, texts, exc)
+            return self._score_isolating(prepared, exc)
         finally:
             result.timings["score"] = time.perf_counter() - began
-        labels, scores = batch.labels, batch.scores.tolist()
-        return [
-            ScoredPost(post, label, score, batch.model_id)
-            for (_, post), label, score in zip(prepared.posts, labels, scores, strict=True)
-        ]
 
-    def _score_isolating(
-        self, prepared: PreparedBatch, texts: list[str], error: Exception
-    ) -> list[ScoredPost]:
+    def _score_isolating(self, prepared: PreparedBatch, error: Exception) -> list[ScoredPost]:
         """The scorer raised on the batch: its failing posts become dead letters with the
-        error as the reason (``consumers.isolate``), the others are scored."""
+        error as the reason (``consumers.isolate``), the others are scored (each company
+        with the post's own score: per-company texts are not retried one by one)."""
+        texts = [post.text for _, post in prepared.posts]
         isolated = score_isolating(self.scorer, prepared.posts, texts, error)
         failed = {id(pair) for pair, _ in isolated.failed}
         prepared.posts = [pair for pair in prepared.posts if id(pair) not in failed]
         prepared.invalid.extend(DeadLetter(record, why) for (record, _), why in isolated.failed)
         return [
-            ScoredPost(post, label, score, model_id)
+            self.posts.finish(self.posts.link(post), label, score, model_id)
             for (_, post), label, score, model_id in isolated.scored
         ]
 

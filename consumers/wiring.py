@@ -18,6 +18,7 @@ from consumers.dlq import DeadLetterSink, KafkaDeadLetters
 from consumers.dlq_once import PublishOnce
 from consumers.observe import ConsumerObserver
 from consumers.pipeline import BatchHook, BatchProcessor
+from inference.posts import linker_of
 from inference.scorer import Scorer
 from sentimon.alerts.hook import AlertHook
 from sentimon.contract import Limits
@@ -123,6 +124,7 @@ def build_processor(
         kind_of={topic: settings.kind_of(topic) for topic in settings.topics},
         hooks=hooks,
         event_time=event_time or live_event_time(settings),
+        linker=linker_of(settings),
     )
 
 

@@ -26,6 +26,7 @@ from dashboard.panels.empty import guard, render_empty, render_unreachable
 from dashboard.panels.health import render_health
 from dashboard.panels.namespace import render_backtest
 from dashboard.panels.overview import render_market
+from dashboard.panels.sectors import render_sectors
 from dashboard.panels.silence_form import render_silence_form
 from dashboard.panels.tickers import render_table
 from dashboard.snapshot import Snapshot
@@ -60,7 +61,14 @@ def main() -> None:
     range_label = st.sidebar.segmented_control(
         "Chart range", list(RANGES), default="6h", key="range", required=True
     )
-    view = View(namespace, RANGES[range_label or "6h"], refresh, settings.dashboard_allow_writes)
+    view = View(
+        namespace,
+        RANGES[range_label or "6h"],
+        refresh,
+        settings.dashboard_allow_writes,
+        min_relevance=state.choose_min_relevance(settings.min_relevance),
+        sectors=state.sectors_of(settings),
+    )
     st.fragment(run_every=refresh)(live)(client, view)
 
 
@@ -72,6 +80,10 @@ class View:
     range_s: int
     refresh_s: float
     writes: bool
+    #: ticker and sector figures count mentions at this relevance or above
+    min_relevance: float = 0.0
+    #: the universe's sectors, for the sector view
+    sectors: tuple[str, ...] = ()
 
 
 def live(client: redis.Redis, view: View) -> None:
@@ -84,7 +96,7 @@ def live(client: redis.Redis, view: View) -> None:
 
 def render_live(query: Query, view: View) -> None:
     range_s = view.range_s
-    snapshot = cache.snapshot(query, range_s)
+    snapshot = cache.snapshot(query, range_s, view.sectors, view.min_relevance)
     render_header(snapshot, view.refresh_s)
     if snapshot.empty:
         with st.container(key="empty_state"):
@@ -96,7 +108,7 @@ def render_live(query: Query, view: View) -> None:
     firing = alerts.open_alerts()
     market_tab, alerts_tab, health_tab = st.tabs(["Market & tickers", "Alerts", "Pipeline"])
     with market_tab, guard("market"):
-        render_market_tab(query, snapshot, range_s, events, firing)
+        render_market_tab(query, snapshot, view, events, firing)
     with alerts_tab, st.container(key="alerts_panel"), guard("alerts"):
         render_feed(events, firing, SilenceStore(query.client, query.keys).listing())
         render_silence_form(query.client, query.namespace, view.writes)
@@ -117,7 +129,7 @@ def render_header(snapshot: Snapshot, refresh: float) -> None:
 def render_market_tab(
     query: Query,
     snapshot: Snapshot,
-    range_s: int,
+    view: View,
     events: list[AlertCard],
     firing: list[dict[str, Any]],
 ) -> None:
@@ -128,14 +140,17 @@ def render_market_tab(
         )
     with st.container(key="market_panel"):
         st.markdown("#### Market")
-        render_market(snapshot, range_s)
+        render_market(snapshot, view.range_s)
+    with st.container(key="sector_panel"), guard("sectors"):
+        st.markdown("#### Sectors")
+        render_sectors(snapshot, view.range_s)
     with st.container(key="ticker_panel"):
         st.markdown("#### Tickers")
         symbols = render_table(snapshot)
     symbol = pick_symbol(symbols)
     if symbol:
         with st.container(key="drilldown_panel"):
-            render_drilldown(query, snapshot, symbol, range_s, events)
+            render_drilldown(query, snapshot, symbol, view.range_s, events)
 
 
 main()

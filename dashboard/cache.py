@@ -23,17 +23,29 @@ def data_version(query: Query) -> tuple[int | None, int]:
 
 @st.cache_resource(ttl=TTL_S, max_entries=64, show_spinner=False)
 def _cached(
-    _query: Query, client_id: int, namespace: str, range_s: int, version: tuple[int | None, int]
+    _query: Query,
+    client_id: int,
+    namespace: str,
+    range_s: int,
+    version: tuple[int | None, int],
+    sectors: tuple[str, ...],
+    min_relevance: float,
 ) -> Snapshot:
-    return load_snapshot(_query, range_s)
+    return load_snapshot(_query, range_s, sectors=sectors, min_relevance=min_relevance)
 
 
-def snapshot(query: Query, range_s: int) -> Snapshot:
-    """The current snapshot of ``query``'s namespace (cached per data version)."""
+def snapshot(
+    query: Query, range_s: int, sectors: tuple[str, ...] = (), min_relevance: float = 0.0
+) -> Snapshot:
+    """The current snapshot of ``query``'s namespace (cached per data version), with a row
+    per sector in ``sectors`` and ticker rows over the mentions at ``min_relevance`` or
+    above."""
     version = data_version(query)
     if version[0] is None:
         return Snapshot(query.namespace, None)
-    return _cached(query, id(query.client), query.namespace, range_s, version)
+    return _cached(
+        query, id(query.client), query.namespace, range_s, version, sectors, min_relevance
+    )
 
 
 def clear() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.snapshot import TickerRow, total
+from dashboard.snapshot import SectorRow, TickerRow, total
 from dashboard.timefmt import utc_ts
 from sentimon.store.query import Point
 from sentimon.windows import MINUTE, Stats
@@ -18,6 +18,7 @@ TICKER_COLUMNS = [
     "mean_5m",
     "n_1h",
     "mean_1h",
+    "wmean_1h",
     "baseline",
     "change",
     "z",
@@ -28,8 +29,10 @@ TICKER_COLUMNS = [
 
 
 def ticker_frame(rows: Iterable[TickerRow]) -> pd.DataFrame:
-    """One row per ticker, in the order given (the table's default order). Missing values
-    (no posts in a window, no baseline) are NaN, which the table shows as blank."""
+    """One row per ticker, in the order given (the table's default order), over the
+    mentions the snapshot counts (its minimum relevance); ``wmean_1h`` is the
+    relevance-weighted mean over every mention. Missing values (no posts in a window, no
+    baseline) are NaN, which the table shows as blank."""
     records = [_ticker_record(row) for row in rows]
     frame = pd.DataFrame.from_records(records, columns=TICKER_COLUMNS)
     numeric = [c for c in TICKER_COLUMNS if c not in ("ticker", "trend")]
@@ -45,6 +48,7 @@ def _ticker_record(row: TickerRow) -> dict[str, Any]:
         "mean_5m": view.m5.mean_score,
         "n_1h": view.h1.count,
         "mean_1h": view.h1.mean_score,
+        "wmean_1h": row.weighted_mean_1h,
         "baseline": view.baseline.mean_score,
         "change": view.change,
         "z": view.z,
@@ -104,23 +108,92 @@ def _bin_record(start_s: int, stats: Stats) -> dict[str, Any]:
     }
 
 
-def posts_frame(posts: list[dict[str, Any]]) -> pd.DataFrame:
-    """Recent posts, newest event time first (the stream keeps arrival order)."""
+SECTOR_COLUMNS = ["sector", "posts", "mean", "wmean", "neg_share", "mentions"]
+
+
+def sector_frame(rows: Iterable[SectorRow], min_relevance: float = 0.0) -> pd.DataFrame:
+    """One row per sector, most active first: ``posts``, ``mean`` and ``neg_share`` over
+    the mentions with relevance >= ``min_relevance``, ``wmean`` relevance-weighted over
+    every mention, ``mentions`` every mention. Ties: more mentions first, then by name."""
+    records = [_sector_record(row, min_relevance) for row in rows]
+    records.sort(key=lambda r: (-r["posts"], -r["mentions"], r["sector"]))
+    frame = pd.DataFrame.from_records(records, columns=SECTOR_COLUMNS)
+    frame[SECTOR_COLUMNS[1:]] = frame[SECTOR_COLUMNS[1:]].astype("float64")
+    return frame
+
+
+def _sector_record(row: SectorRow, min_relevance: float) -> dict[str, Any]:
+    kept = row.stats.at_least(min_relevance)
+    return {
+        "sector": row.sector,
+        "posts": kept.count,
+        "mean": kept.mean_score,
+        "wmean": row.stats.weighted_mean,
+        "neg_share": kept.negative_share,
+        "mentions": row.stats.all.count,
+    }
+
+
+POST_COLUMNS = [
+    "time",
+    "score",
+    "label",
+    "relevance",
+    "low_relevance",
+    "entities",
+    "source",
+    "url",
+    "text",
+]
+
+
+def posts_frame(
+    posts: list[dict[str, Any]], symbol: str | None = None, min_relevance: float = 0.0
+) -> pd.DataFrame:
+    """Recent posts, newest event time first (the stream keeps arrival order). With a
+    ``symbol``, ``score``, ``label`` and ``relevance`` are that company's in the post, and
+    ``low_relevance`` marks the posts naming it below ``min_relevance``; ``entities`` lists
+    every company of the post with its label and relevance."""
     posts = sorted(posts, key=lambda p: -(p.get("ts") or 0))
-    records = [
-        {
-            "time": utc_ts(p["ts"]) if p.get("ts") is not None else None,
-            "score": p.get("score"),
-            "label": p.get("label"),
-            "source": p.get("source") or p.get("kind"),
-            "text": _headline(p),
-            "url": p.get("url"),
-            "tickers": " ".join(p.get("tickers") or []),
-        }
-        for p in posts
-    ]
-    columns = ["time", "score", "label", "source", "url", "text", "tickers"]
-    return pd.DataFrame.from_records(records, columns=columns)
+    records = [_post_record(p, symbol, min_relevance) for p in posts]
+    return pd.DataFrame.from_records(records, columns=POST_COLUMNS)
+
+
+def _post_record(post: dict[str, Any], symbol: str | None, min_relevance: float) -> dict[str, Any]:
+    mine = entity_of(post, symbol) if symbol else None
+    relevance = mine.get("relevance") if mine else None
+    return {
+        "time": utc_ts(post["ts"]) if post.get("ts") is not None else None,
+        "score": (mine or post).get("score"),
+        "label": (mine or post).get("label"),
+        "relevance": relevance,
+        "low_relevance": isinstance(relevance, int | float) and relevance < min_relevance - 1e-9,
+        "source": post.get("source") or post.get("kind"),
+        "text": _headline(post),
+        "url": post.get("url"),
+        "entities": entities_text(post),
+    }
+
+
+def entity_of(post: dict[str, Any], symbol: str) -> dict[str, Any] | None:
+    """The post's entry for ``symbol`` in its ``entities`` (None: a post written before
+    entity linking, or one not naming it)."""
+    return next((e for e in post.get("entities") or [] if e.get("ticker") == symbol), None)
+
+
+def entities_text(post: dict[str, Any]) -> str:
+    """``AAPL negative · 0.8, MSFT positive · 0.6``: each company the post names, with the
+    sentiment toward it and its relevance (a post written before linking: its tickers)."""
+    entities = post.get("entities")
+    if not entities:
+        return ", ".join(post.get("tickers") or [])
+    return ", ".join(_entity_text(e) for e in entities)
+
+
+def _entity_text(entity: dict[str, Any]) -> str:
+    relevance = entity.get("relevance")
+    shown = f" · {relevance:.1f}" if isinstance(relevance, int | float) else ""
+    return f"{entity.get('ticker')} {entity.get('label') or '?'}{shown}"
 
 
 def _headline(post: dict[str, Any]) -> str:

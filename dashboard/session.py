@@ -1,4 +1,5 @@
-"""Per-session settings, the one cached Redis client, and the namespace choice."""
+"""Per-session settings, the one cached Redis client, the universe's sectors, and the
+sidebar's choices (namespace, minimum relevance)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import logging
 import redis
 import streamlit as st
 
+from dashboard import mentions
+from sentimon.entities.universe import GICS_SECTORS, load_universe
+from sentimon.errors import ConfigError
 from sentimon.settings import Settings, load_settings
 from sentimon.store.client import connect
 from sentimon.store.query import namespaces
@@ -14,6 +18,7 @@ from sentimon.store.query import namespaces
 log = logging.getLogger(__name__)
 
 NAMESPACE_KEY = "namespace"
+MIN_RELEVANCE_KEY = "min_relevance"
 BACKTEST_PREFIX = "bt:"
 
 
@@ -63,3 +68,38 @@ def namespace_label(name: str) -> str:
     if name.startswith(BACKTEST_PREFIX):
         return f"backtest · {name[len(BACKTEST_PREFIX) :]}"
     return name
+
+
+@st.cache_resource(show_spinner=False)
+def _universe_sectors(path: str | None) -> tuple[str, ...]:
+    """The sectors of the universe file at ``path`` (None: the shipped one), read once per
+    server process like the consumer reads it once at start-up. A failure is not cached."""
+    return tuple(load_universe(path).sectors())
+
+
+def sectors_of(settings: Settings) -> tuple[str, ...]:
+    """The sectors the sector view lists: the universe's, or the 11 GICS sectors (which the
+    shipped universe uses) when the universe cannot be read."""
+    path = str(settings.universe) if settings.universe else None
+    try:
+        return _universe_sectors(path)
+    except ConfigError as exc:
+        log.warning("dashboard lists the GICS sectors: %s", exc)
+        return GICS_SECTORS
+
+
+def choose_min_relevance(default: float) -> float:
+    """Sidebar selector of the minimum relevance of the company and sector figures
+    (default ``SENTIMON_MIN_RELEVANCE``)."""
+    options = mentions.choices(default)
+    chosen = st.sidebar.selectbox(
+        "Min relevance",
+        options,
+        index=options.index(round(default, 4)),
+        key=MIN_RELEVANCE_KEY,
+        format_func=mentions.label,
+        help="Ticker and sector figures count the mentions at this relevance or above "
+        "(1: the post's subject; a company named in passing among many: 0.2). The "
+        "weighted mean counts every mention in proportion to its relevance.",
+    )
+    return float(chosen)

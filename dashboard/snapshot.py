@@ -1,9 +1,12 @@
 """The data of one dashboard refresh, read with a handful of batched ``Query`` calls.
 
 Everything is relative to the namespace's event-time watermark, so a backtest namespace
-reads exactly like the live one. For N active tickers a refresh costs four round trips
-(watermark, volume index, everyone's windows and hour totals summed inside Redis, the
-market's minute series), whatever N is.
+reads exactly like the live one. For N active tickers a refresh costs the same few round
+trips whatever N is: the watermark, the volume index, two roll-ups summed inside Redis
+(everyone's windows and hour totals, with the tickers' mentions below the minimum
+relevance; then the other relevance levels' last hour, for the weighted mean; see
+``dashboard.mentions``), the sectors' window over the chart range, and the market's
+minute series.
 
 The baseline an entity's last hour is compared against is its mean over the
 ``BASELINE_HOURS`` whole hours before the hour the last-hour window starts in (so the two
@@ -15,10 +18,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sentimon.keys import MARKET, ticker_entity
+from dashboard import mentions
+from sentimon.entities.relevance import PARTIAL_LEVELS, levels_below
+from sentimon.entities.weighted import RelevanceStats
+from sentimon.keys import MARKET, relevance_entity, sector_entity, ticker_entity
 from sentimon.store.query import Point, Query
 from sentimon.store.rollups import Rollup
 from sentimon.windows import HOUR, MINUTE, Stats, WindowRange
@@ -67,8 +73,40 @@ class EntityView:
 
 @dataclass(frozen=True)
 class TickerRow:
+    """A ticker's windows over its mentions at the snapshot's minimum relevance or above,
+    and the last hour's relevance-weighted mean score over every mention."""
+
     symbol: str
     view: EntityView
+    weighted_mean_1h: float | None = None
+
+
+def relevant_view(view: EntityView, below: Sequence[EntityView]) -> EntityView:
+    """``view`` (every mention) less the mentions of each relevance level in ``below`` (the
+    levels below the minimum relevance: ``RelevanceStats.at_least``, window by window)."""
+    if not below:
+        return view
+
+    def cut(every: Stats, parts: Iterable[Stats]) -> Stats:
+        for part in parts:
+            every = every - part
+        return every
+
+    return EntityView(
+        m5=cut(view.m5, (v.m5 for v in below)),
+        h1=cut(view.h1, (v.h1 for v in below)),
+        baseline=cut(view.baseline, (v.baseline for v in below)),
+        hours=[cut(h, (v.hours[i] for v in below)) for i, h in enumerate(view.hours)],
+        baseline_hours=view.baseline_hours,
+    )
+
+
+@dataclass(frozen=True)
+class SectorRow:
+    """A sector's window over the chart range, with its relevance levels."""
+
+    sector: str
+    stats: RelevanceStats
 
 
 @dataclass(frozen=True)
@@ -79,6 +117,10 @@ class Snapshot:
     market_series: list[Point] = field(default_factory=list)
     tickers: list[TickerRow] = field(default_factory=list)
     load_s: float = 0.0
+    #: every sector of the universe, over the chart range (``load_snapshot``'s ``range_s``)
+    sectors: list[SectorRow] = field(default_factory=list)
+    #: the ticker rows count the mentions at this relevance or above
+    min_relevance: float = 0.0
 
     @property
     def empty(self) -> bool:
@@ -90,23 +132,74 @@ class Snapshot:
         return None if self.watermark_ms is None else self.watermark_ms + 1
 
 
-def load_snapshot(query: Query, range_s: int = 6 * HOUR, limit: int = TABLE_LIMIT) -> Snapshot:
-    """Market view and series over ``range_s``, and a row per active ticker (up to ``limit``)."""
+def load_snapshot(
+    query: Query,
+    range_s: int = 6 * HOUR,
+    limit: int = TABLE_LIMIT,
+    sectors: Sequence[str] = (),
+    min_relevance: float = 0.0,
+) -> Snapshot:
+    """Market view and series over ``range_s``, a row per active ticker (up to ``limit``)
+    over its mentions at ``min_relevance`` or above, and a row per sector in ``sectors``
+    over ``range_s`` (with every relevance level: the sector view cuts it itself)."""
     started = time.perf_counter()
     watermark = query.watermark_ms()
     if watermark is None:
         return Snapshot(query.namespace, None)
     end = watermark + 1  # windows are half-open: keep the watermark's minute in view
     symbols = [sym for sym, _ in query.ranked_tickers(ACTIVE_S, end, limit=limit)]
-    entities = [MARKET, *(ticker_entity(s) for s in symbols)]
-    rolled = query.rollups(entities, [SHORT_S, LONG_S], BASELINE_HOURS + 2, end)
-    covered = covered_hours(rolled[MARKET].hours, end)
-    views = {e: entity_view(r, end, covered) for e, r in rolled.items()}
-    rows = [TickerRow(s, views[ticker_entity(s)]) for s in symbols]
+    market, rows = _market_and_tickers(query, symbols, end, min_relevance)
+    sector_rows = load_sectors(query, sectors, range_s, end)
     market_series = query.series(MARKET, range_s, end)
     elapsed = time.perf_counter() - started
     log.debug("snapshot of %s: %d tickers in %.3fs", query.namespace, len(rows), elapsed)
-    return Snapshot(query.namespace, watermark, views[MARKET], market_series, rows, elapsed)
+    return Snapshot(
+        query.namespace,
+        watermark,
+        market,
+        market_series,
+        rows,
+        load_s=elapsed,
+        sectors=sector_rows,
+        min_relevance=min_relevance,
+    )
+
+
+def _market_and_tickers(
+    query: Query, symbols: list[str], end: int, min_relevance: float
+) -> tuple[EntityView, list[TickerRow]]:
+    """The market's view and each ticker's row, in two roll-ups: the market, the tickers
+    and their levels below ``min_relevance`` with every window and hour (to leave those
+    out of all of them), then the other levels' last hour alone (for the weighted mean)."""
+    tickers = [ticker_entity(s) for s in symbols]
+    below = levels_below(min_relevance)
+    others = [lv for lv in PARTIAL_LEVELS if lv not in below]
+    full = [MARKET, *tickers, *(relevance_entity(t, lv) for t in tickers for lv in below)]
+    rolled = query.rollups(full, [SHORT_S, LONG_S], BASELINE_HOURS + 2, end)
+    last_hour = [relevance_entity(t, lv) for t in tickers for lv in others]
+    rolled |= query.rollups(last_hour, [LONG_S], 0, end)
+    covered = covered_hours(rolled[MARKET].hours, end)
+
+    def row(symbol: str, entity: str) -> TickerRow:
+        every = entity_view(rolled[entity], end, covered)
+        cut = [entity_view(rolled[relevance_entity(entity, lv)], end, covered) for lv in below]
+        hour = {lv: rolled[relevance_entity(entity, lv)].windows[LONG_S] for lv in PARTIAL_LEVELS}
+        weighted = mentions.weighted_mean(every.h1, hour)
+        return TickerRow(symbol, relevant_view(every, cut), weighted)
+
+    rows = [row(s, t) for s, t in zip(symbols, tickers, strict=True)]
+    return entity_view(rolled[MARKET], end, covered), rows
+
+
+def load_sectors(
+    query: Query, sectors: Sequence[str], seconds: int, end_ms: int
+) -> list[SectorRow]:
+    """Every sector's window of ``seconds`` with its relevance levels (one round trip)."""
+    if not sectors:
+        return []
+    entities = [sector_entity(s) for s in sectors]
+    stats = query.relevance_windows(entities, seconds, end_ms)
+    return [SectorRow(s, stats[e]) for s, e in zip(sectors, entities, strict=True)]
 
 
 def entity_view(rollup: Rollup, end_ms: int, covered: int = BASELINE_HOURS) -> EntityView:

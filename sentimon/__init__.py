@@ -6,13 +6,18 @@ The library API (the ``sentimon`` command is built on the same calls)::
 
     settings = sentimon.load_settings()                 # SENTIMON_* env, sentimon.toml
     frame = sentimon.score(["$ACME beats estimates"])   # label, score, probabilities, model
+    sentimon.score_posts(["Coca-Cola gains while PepsiCo slides"])  # + companies, relevance
     query = sentimon.Query(sentimon.connect(settings), settings.namespace)
     query.ticker("ACME", 3600).mean_score               # a ticker's last hour
     summary = sentimon.run_backtest(["posts.jsonl"], namespace="q3", settings=settings)
 
 - ``Settings``, ``load_settings(**overrides)``: the one settings object.
 - ``load_scorer(settings=None)`` -> ``Scorer`` (``.score(texts)`` -> probabilities);
-  ``score(texts, *, column="text", settings=None, scorer=None)`` -> a pandas DataFrame.
+  ``score(texts, *, column="text", settings=None, scorer=None)`` -> a pandas DataFrame;
+  ``score_posts(texts, *, settings=None, scorer=None)`` -> per text, what ``sentimon
+  score --json`` prints: label, score, confidence and each company named, with its own
+  label, score and relevance (docs/ENTITIES.md).
+- ``load_universe(path=None)`` -> the companies linking knows (the shipped S&P 500 file).
 - ``Consumer(settings, *, scorer=None, group=None, namespace=None, until_idle_s=None,
   metrics_port=None)``: a consumer-group member; ``run()`` blocks until ``stop()``.
 - ``Query(client, namespace)``, ``connect(settings)``: read aggregates from Redis.
@@ -34,7 +39,9 @@ from sentimon.version import __version__
 if TYPE_CHECKING:
     from consumers.service import Consumer
     from inference.loader import load_scorer
+    from inference.posts import score_posts
     from inference.tabular import score
+    from sentimon.entities.universe import load_universe
     from sentimon.replay.api import replay_spec, run_backtest
     from sentimon.replay.job import ReplaySpec, run_replay
     from sentimon.settings import Settings, load_settings
@@ -47,6 +54,8 @@ _EXPORTS: dict[str, str] = {
     "load_settings": "sentimon.settings",
     "load_scorer": "inference.loader",
     "score": "inference.tabular",
+    "score_posts": "inference.posts",
+    "load_universe": "sentimon.entities.universe",
     "Consumer": "consumers.service",
     "Query": "sentimon.store.query",
     "connect": "sentimon.store.client",
@@ -65,10 +74,12 @@ __all__ = [
     "connect",
     "load_scorer",
     "load_settings",
+    "load_universe",
     "replay_spec",
     "run_backtest",
     "run_replay",
     "score",
+    "score_posts",
 ]
 
 

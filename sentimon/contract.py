@@ -68,6 +68,11 @@ def extract_cashtags(text: str) -> list[str]:
     return [match.group(1).upper() for match in _CASHTAG_RE.finditer(text)]
 
 
+def cashtag_spans(text: str) -> list[tuple[str, int, int]]:
+    """(symbol upper-cased, start, end) of each cashtag in ``text``, ``$`` included."""
+    return [(m.group(1).upper(), m.start(), m.end()) for m in _CASHTAG_RE.finditer(text)]
+
+
 def normalise_tickers(explicit: list[str], text: str, limit: int) -> tuple[str, ...] | Invalid:
     """Explicit tickers plus cashtags, upper-cased, ``$`` stripped, de-duplicated in order."""
     seen: dict[str, None] = {}

@@ -25,13 +25,19 @@ Keys of a namespace (``Keys``; docs/ARCHITECTURE.md and docs/ALERTS.md point her
 - ``alerts:state`` hash: ``<rule>|<entity>`` -> JSON lifecycle of that pair's alert.
 - ``alerts:open`` hash: ``<rule>|<entity>`` -> JSON summary of each alert now firing.
 - ``alerts:w:<window_s>:<entity>:<block>`` hash: baseline sums of tumbling windows ``i``
-  with ``i // ALERT_WINDOW_BLOCK == block``, fields ``i:n i:s i:ss`` (``window_field``).
+  with ``i // ALERT_WINDOW_BLOCK == block``, fields ``i:n i:s i:ss`` (``window_field``);
+  for a rule with a minimum relevance, ``<entity>`` is the series ``<entity>@>=<level>``
+  (the mentions at that relevance or above).
 - ``alerts:outbox`` stream: notifications to deliver (consumer group ``dispatch``).
 - ``alerts:delivery`` hash: ``<outbox entry id>|<sink>`` -> JSON progress of a delivery.
 - ``alerts:silences`` hash: silence id -> JSON silence.
 - ``alerts:dead:<sink>`` list: notifications that sink gave up on, newest first.
 
-Entities are ``market``, ``kind:<news|social>`` and ``ticker:<SYMBOL>``.
+Entities are ``market``, ``kind:<news|social>``, ``ticker:<SYMBOL>`` and
+``sector:<name>``. A company or sector entity counts every post about it, whatever the
+relevance; its mentions of relevance below 1 are also counted, level by level, in
+``<entity>@<level>`` (``relevance_entity``: ``ticker:AAPL@0.2`` ... ``@0.8``), so a read can
+leave out the levels below a minimum relevance, or weight by relevance, exactly.
 
 The Lua scripts that read or write these keys live beside this module, in
 ``sentimon/scripts/<name>.lua``; ``script_source`` loads one and fills in the field names
@@ -148,6 +154,25 @@ def script_source(name: str, **values: str | int | Sequence[str]) -> str:
 
 def ticker_entity(symbol: str) -> str:
     return f"ticker:{symbol}"
+
+
+def sector_entity(sector: str) -> str:
+    """A sector's aggregates: ``sector:Information Technology``."""
+    return f"sector:{sector}"
+
+
+#: Between an entity and a relevance level: ``ticker:AAPL@0.6``.
+RELEVANCE_SEP = "@"
+
+
+def relevance_entity(entity: str, level: float) -> str:
+    """The entity holding ``entity``'s mentions of relevance ``level`` (< 1) alone:
+    ``ticker:AAPL@0.6``. The entity itself counts every mention, whatever its relevance."""
+    return f"{entity}{RELEVANCE_SEP}{level:.1f}"
+
+
+def is_relevance_entity(entity: str) -> bool:
+    return RELEVANCE_SEP in entity
 
 
 def kind_entity(kind: str) -> str:

@@ -111,6 +111,16 @@ class Settings(BaseSettings):
     retention_s: int = Field(default=7 * 24 * 3600, ge=3600)
     recent_posts: int = Field(default=50, ge=1)
 
+    # --- entities (docs/ENTITIES.md) ------------------------------------------------------
+    #: Link posts to companies by name as well as by ticker and cashtag.
+    entity_linking: bool = True
+    #: The company universe (CSV: ticker,name,aliases,exchange,sector,ambiguous); None:
+    #: the shipped S&P 500 file. Read at start-up (a restart picks up a changed file).
+    universe: Path | None = None
+    #: Mentions below this relevance are left out of company and sector figures in
+    #: queries, the dashboard and alert rules that do not set their own (0: all).
+    min_relevance: float = Field(default=0.4, ge=0.0, le=1.0)
+
     # --- alerts ------------------------------------------------------------------------
     alert_rules: Path | None = None
     webhook_urls: list[str] = Field(default_factory=list)

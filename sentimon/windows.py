@@ -167,6 +167,16 @@ class Stats:
             self.ss_micro + other.ss_micro,
         )
 
+    def __sub__(self, other: Stats) -> Stats:
+        return Stats(
+            self.count - other.count,
+            self.positive - other.positive,
+            self.neutral - other.neutral,
+            self.negative - other.negative,
+            self.s_micro - other.s_micro,
+            self.ss_micro - other.ss_micro,
+        )
+
     @property
     def score_sum(self) -> float:
         return self.s_micro / SCORE_SCALE

@@ -113,7 +113,7 @@ def plan_aggregates(
         plan.add("EXPIRE", key, retention_s + HOUR)
     for item in update.posts:
         body = plan.share(orjson.dumps(post_summary(item)))
-        for entity in (MARKET, *map(ticker_entity, item.post.tickers)):
+        for entity in (MARKET, *map(ticker_entity, item.tickers)):
             plan.add("XADD", keys.recent(entity), "MAXLEN", "~", recent, "*", RECENT_POST, body)
     if update.max_event_ms is not None:
         cap = "" if watermark_cap is None else watermark_cap
@@ -131,8 +131,10 @@ def post_summary(item: ScoredPost) -> dict[str, Any]:
         "text": post.text,
         "title": post.title,
         "url": post.url,
-        "tickers": list(post.tickers),
+        "tickers": list(item.tickers),
         "label": item.label,
         "score": round(item.score, 6),
         "model": item.model_id,
+        "confidence": None if item.confidence is None else round(item.confidence, 6),
+        "entities": [c.as_dict() for c in item.companies],
     }

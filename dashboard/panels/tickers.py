@@ -1,10 +1,14 @@
-"""The ticker table: top movers first, sortable, searchable, with a 24 h trend sparkline."""
+"""The ticker table: top movers first, sortable, searchable, with a 24 h trend sparkline.
+
+Its figures count the mentions at the chosen minimum relevance or above; the weighted mean
+beside the last hour's mean counts every mention in proportion to its relevance."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from dashboard import mentions
 from dashboard.frames import filter_tickers, ticker_frame
 from dashboard.snapshot import Snapshot, top_movers
 
@@ -14,6 +18,11 @@ COLUMNS = {
     "mean_5m": st.column_config.NumberColumn("Score 5m", format="%+.3f"),
     "n_1h": st.column_config.NumberColumn("Posts 1h", format="%d"),
     "mean_1h": st.column_config.NumberColumn("Score 1h", format="%+.3f"),
+    "wmean_1h": st.column_config.NumberColumn(
+        "Weighted 1h",
+        format="%+.3f",
+        help="relevance-weighted mean score over every mention in the last hour",
+    ),
     "baseline": st.column_config.NumberColumn(
         "Baseline", format="%+.3f", help="mean score over the 24 h before the last hour"
     ),
@@ -30,7 +39,8 @@ COLUMNS = {
 
 
 def render_table(snapshot: Snapshot) -> list[str]:
-    """Draw the table; return the symbols it shows, in order (for the drill-down picker)."""
+    """Draw the table (over the mentions at the snapshot's minimum relevance or above);
+    return the symbols it shows, in order (for the drill-down picker)."""
     search = st.text_input(
         "Search tickers",
         key="ticker_search",
@@ -51,8 +61,8 @@ def render_table(snapshot: Snapshot) -> list[str]:
         placeholder="—",
     )
     st.caption(
-        f"{len(frame):,} of {len(snapshot.tickers):,} tickers · top movers first "
-        "(click a column header to sort)"
+        f"{len(frame):,} of {len(snapshot.tickers):,} tickers · {mentions.scope(snapshot.min_relevance)}"
+        " · top movers first (click a column header to sort)"
     )
     return [str(sym) for sym in frame["ticker"]]
 

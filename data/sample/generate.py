@@ -1,207 +1,284 @@
 """Generate the sample feed shipped with sentimon (deterministic; written for this project).
 
-Four hours of event time on 2026-11-02 (14:00-18:00 UTC): ~300 news headlines and ~450
-social posts across 24 tickers with mixed sentiment, plus a clear negative burst on NVDA
-(recall and guidance cut) between 16:00 and 16:40, when the volume triples and almost every
-post is negative. Run ``python data/sample/generate.py`` to rebuild the .jsonl files.
+Four hours of event time on 2026-11-02 (14:00-18:00 UTC): ~300 news headlines and ~460
+social posts about S&P 500 companies with mixed sentiment, plus a clear negative burst on
+NVDA (recall and guidance cut) between 16:00 and 16:40, when the volume triples and almost
+every post is negative. Every headline and post is invented for this project.
+
+How posts name their companies, so the demo exercises entity linking
+(``sentimon.entities``):
+
+- about a third name a company only by name, with no cashtag and no ``tickers`` field
+  ("Nvidia shares climb after data-center sales beat estimates");
+- about a tenth name several: two rivals with different sentiment ("Coca-Cola gains on
+  upbeat forecast while PepsiCo slides"), or a market wrap naming four to eight companies
+  in passing (low relevance);
+- the rest carry the ticker as before: a ``tickers`` field (news) or a cashtag (social).
+
+Run ``python data/sample/generate.py`` to rebuild the .jsonl files; add ``--check`` to
+also link every post with the universe (``SENTIMON_UNIVERSE`` or the shipped file) and
+list the ones whose companies do not all link.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import random
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from texts import (
+    BURST_NEWS,
+    BURST_SOCIAL,
+    COMPANIES,
+    NAME_ONLY,
+    NAMED_NEWS,
+    NAMED_SOCIAL,
+    NEWS,
+    PAIR_NEWS,
+    PAIR_SOCIAL,
+    RIVALS,
+    SOCIAL,
+    TICKERS,
+    WRAPS,
+)
 
 START = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
 HOURS = 4
 BURST_TICKER = "NVDA"
 BURST_START, BURST_END = START + timedelta(hours=2), START + timedelta(hours=2, minutes=40)
-
-TICKERS = {
-    "AAPL": "Apple",
-    "MSFT": "Microsoft",
-    "NVDA": "Nvidia",
-    "AMZN": "Amazon",
-    "GOOGL": "Alphabet",
-    "META": "Meta",
-    "TSLA": "Tesla",
-    "JPM": "JPMorgan",
-    "BAC": "Bank of America",
-    "XOM": "Exxon",
-    "CVX": "Chevron",
-    "PFE": "Pfizer",
-    "JNJ": "Johnson & Johnson",
-    "WMT": "Walmart",
-    "KO": "Coca-Cola",
-    "DIS": "Disney",
-    "NFLX": "Netflix",
-    "INTC": "Intel",
-    "AMD": "AMD",
-    "BA": "Boeing",
-    "GS": "Goldman Sachs",
-    "NKE": "Nike",
-    "BRK.B": "Berkshire Hathaway",
-    "UBER": "Uber",
-}
 PUBLISHERS = ["Newswire", "MarketDesk", "FinTimes Daily", "Street Ledger", "Capital Brief"]
 PLATFORMS = ["x", "stocktwits", "reddit"]
+#: Share of each kind of post (the rest: the ticker in a field or a cashtag).
+NEWS_MIX = {"named": 0.45, "pair": 0.12, "wrap": 0.04}
+SOCIAL_MIX = {"named": 0.28, "pair": 0.07}
+LABELS = ("positive", "negative", "neutral")
 
-NEWS = {
-    "positive": [
-        "{name} beats quarterly estimates as revenue jumps {pct}%",
-        "{name} raises full-year guidance on strong demand",
-        "{name} shares climb after upbeat analyst upgrade to buy",
-        "{name} announces ${amt}bn share buyback, stock rallies",
-        "{name} wins major contract, shares hit record high",
-        "Analysts lift {name} price target after blowout results",
-    ],
-    "negative": [
-        "{name} misses earnings forecasts, shares slide {pct}%",
-        "{name} cuts outlook citing weak demand",
-        "{name} downgraded to sell on margin pressure",
-        "Regulators open probe into {name} accounting practices",
-        "{name} shares tumble after CEO unexpectedly resigns",
-        "{name} announces layoffs of {amt},000 workers amid slowdown",
-    ],
-    "neutral": [
-        "{name} to report third-quarter results next week",
-        "{name} schedules annual shareholder meeting for March",
-        "{name} names new chief financial officer",
-        "{name} completes previously announced debt offering",
-        "{name} shares unchanged ahead of Fed decision",
-        "{name} to present at industry conference on Thursday",
-    ],
-}
-SOCIAL = {
-    "positive": [
-        "${t} breaking out, loading more calls",
-        "${t} earnings were fantastic, long and strong",
-        "Bullish on ${t}, this dip was a gift",
-        "${t} to the moon, guidance was way better than expected",
-        "Added to my ${t} position today, fundamentals look great",
-    ],
-    "negative": [
-        "${t} looks terrible, dumping my shares",
-        "Bearish on ${t}, that guidance was a disaster",
-        "${t} breaking down hard, stop losses everywhere",
-        "Selling all my ${t}, management has lost the plot",
-        "${t} puts printing today, this is going lower",
-    ],
-    "neutral": [
-        "Anyone watching ${t} into the close?",
-        "${t} volume is average today",
-        "What is the consensus on ${t} earnings date?",
-        "Holding ${t} for now, waiting for the report",
-        "${t} trading sideways all session",
-    ],
-}
-BURST_NEWS = [
-    "Nvidia recalls data-center chips over overheating defect, shares plunge",
-    "Nvidia slashes revenue guidance after recall, stock sinks {pct}%",
-    "Nvidia faces class-action lawsuit over chip defect disclosure",
-    "Analysts downgrade Nvidia as recall costs mount",
-    "Nvidia suspends shipments to key cloud customers amid recall",
-]
-BURST_SOCIAL = [
-    "$NVDA recall is a disaster, getting out now",
-    "$NVDA crashing, guidance cut is brutal",
-    "Dumped all my $NVDA, this recall will take quarters to fix",
-    "$NVDA puts were the trade of the year, stock is collapsing",
-    "Never seen $NVDA sell off this hard, awful news",
-    "$NVDA lawsuit plus recall, bearish for months",
-]
+Post = dict[str, object]
+#: A generated post and the tickers it is meant to link to (not part of the message).
+Made = tuple[Post, list[str]]
+
+
+def _stamp(ts: datetime) -> str:
+    return ts.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _ts(rng: random.Random) -> datetime:
     return START + timedelta(seconds=rng.uniform(0, HOURS * 3600))
 
 
-def _fill(template: str, rng: random.Random, symbol: str) -> str:
-    return template.format(
-        name=TICKERS.get(symbol, symbol), t=symbol, pct=rng.randint(3, 18), amt=rng.randint(2, 40)
-    )
+def _fill(template: str, rng: random.Random, **names: str) -> str:
+    return template.format(pct=rng.randint(3, 18), amt=rng.randint(2, 40), **names)
 
 
-def _news(rng: random.Random, n: int) -> list[dict]:
-    rows = []
+def _company(symbol: str, key: str = "") -> dict[str, str]:
+    """``name``/``biz`` (or ``name_a``/``biz_a`` with ``key='_a'``) of a company."""
+    name, biz = COMPANIES[symbol]
+    return {f"name{key}": name, f"biz{key}": biz}
+
+
+def _pick(rng: random.Random, mix: dict[str, float]) -> str:
+    draw, edge = rng.random(), 0.0
+    for kind, share in mix.items():
+        edge += share
+        if draw < edge:
+            return kind
+    return "ticker"
+
+
+def _label(rng: random.Random, weights: tuple[float, float, float]) -> str:
+    return rng.choices(LABELS, weights)[0]
+
+
+def _pair(rng: random.Random) -> tuple[str, str]:
+    """Two rivals, in random order."""
+    first, second = rng.choice(RIVALS)
+    return (first, second) if rng.random() < 0.5 else (second, first)
+
+
+def news_text(rng: random.Random, kind: str) -> tuple[str, list[str], bool]:
+    """(headline, the tickers it names, whether the tickers go in the ``tickers`` field)."""
+    if kind == "named":
+        symbol = rng.choice(NAME_ONLY)
+        label = _label(rng, (0.38, 0.27, 0.35))
+        return _fill(rng.choice(NAMED_NEWS[label]), rng, **_company(symbol)), [symbol], False
+    if kind == "pair":
+        a, b = _pair(rng)
+        names = {**_company(a, "_a"), **_company(b, "_b")}
+        return _fill(rng.choice(PAIR_NEWS), rng, **names), [a, b], False
+    if kind == "wrap":
+        return _wrap(rng)
+    symbol = rng.choice(TICKERS)
+    label = _label(rng, (0.38, 0.27, 0.35))
+    return _fill(rng.choice(NEWS[label]), rng, **_company(symbol)), [symbol], True
+
+
+def _wrap(rng: random.Random) -> tuple[str, list[str], bool]:
+    """A market wrap naming several companies of one theme, each in passing."""
+    template, pool = rng.choice(WRAPS)
+    symbols = rng.sample(pool, min(len(pool), rng.randint(4, 8)))
+    names = [COMPANIES[s][0] for s in symbols]
+    listed = ", ".join(names[:-1]) + " and " + names[-1]
+    return template.format(names=listed, pct=rng.randint(2, 4)), symbols, False
+
+
+def social_text(rng: random.Random, kind: str) -> tuple[str, list[str]]:
+    """(post, the tickers it names): by name, a pair by cashtag, or one cashtag."""
+    if kind == "named":
+        symbol = rng.choice(NAME_ONLY)
+        label = _label(rng, (0.4, 0.25, 0.35))
+        return _fill(rng.choice(NAMED_SOCIAL[label]), rng, **_company(symbol)), [symbol]
+    if kind == "pair":
+        a, b = _pair(rng)
+        return _fill(rng.choice(PAIR_SOCIAL), rng, a=a, b=b), [a, b]
+    symbol = rng.choice(TICKERS)
+    label = _label(rng, (0.4, 0.25, 0.35))
+    return _fill(rng.choice(SOCIAL[label]), rng, t=symbol), [symbol]
+
+
+def make_news(rng: random.Random, n: int) -> list[Made]:
+    out: list[Made] = []
     for i in range(n):
-        symbol = rng.choice(list(TICKERS))
-        label = rng.choices(["positive", "negative", "neutral"], [0.38, 0.27, 0.35])[0]
-        ts = _ts(rng)
-        rows.append(
-            {
-                "id": f"news-{i:04d}",
-                "ts": ts.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-                "source": rng.choice(PUBLISHERS),
-                "tickers": [symbol],
-                "text": _fill(rng.choice(NEWS[label]), rng, symbol),
-                "url": f"https://news.example.com/{symbol.lower()}/{i:04d}",
-                "lang": "en",
-            }
-        )
-    return rows
+        text, symbols, in_field = news_text(rng, _pick(rng, NEWS_MIX))
+        row: Post = {
+            "id": f"news-{i:04d}",
+            "ts": _stamp(_ts(rng)),
+            "source": rng.choice(PUBLISHERS),
+        }
+        if in_field:
+            row["tickers"] = symbols
+        row |= {"text": text, "url": _url(symbols[0], f"{i:04d}"), "lang": "en"}
+        out.append((row, symbols))
+    return out
 
 
-def _social(rng: random.Random, n: int) -> list[dict]:
-    rows = []
+def _url(symbol: str, slug: str) -> str:
+    return f"https://news.example.com/{symbol.lower()}/{slug}"
+
+
+def make_social(rng: random.Random, n: int) -> list[Made]:
+    out: list[Made] = []
     for i in range(n):
-        symbol = rng.choice(list(TICKERS))
-        label = rng.choices(["positive", "negative", "neutral"], [0.4, 0.25, 0.35])[0]
-        rows.append(
-            {
-                "id": f"social-{i:04d}",
-                "ts": _ts(rng).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-                "source": rng.choice(PLATFORMS),
-                "author": f"user{rng.randint(1, 400)}",
-                "text": _fill(rng.choice(SOCIAL[label]), rng, symbol),
-            }
-        )
-    return rows
+        text, symbols = social_text(rng, _pick(rng, SOCIAL_MIX))
+        row: Post = {
+            "id": f"social-{i:04d}",
+            "ts": _stamp(_ts(rng)),
+            "source": rng.choice(PLATFORMS),
+            "author": f"user{rng.randint(1, 400)}",
+            "text": text,
+        }
+        out.append((row, symbols))
+    return out
 
 
-def _burst(rng: random.Random, n_news: int, n_social: int) -> tuple[list[dict], list[dict]]:
+def make_burst(rng: random.Random, n_news: int, n_social: int) -> tuple[list[Made], list[Made]]:
+    """The NVDA sell-off: headlines naming Nvidia (with the ticker field) and cashtags."""
     span = (BURST_END - BURST_START).total_seconds()
-    news, social = [], []
+
+    def when() -> str:
+        return _stamp(BURST_START + timedelta(seconds=rng.uniform(0, span)))
+
+    news: list[Made] = []
     for i in range(n_news):
-        ts = BURST_START + timedelta(seconds=rng.uniform(0, span))
-        news.append(
-            {
-                "id": f"news-burst-{i:03d}",
-                "ts": ts.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-                "source": rng.choice(PUBLISHERS),
-                "tickers": [BURST_TICKER],
-                "text": _fill(rng.choice(BURST_NEWS), rng, BURST_TICKER),
-                "url": f"https://news.example.com/nvda/burst-{i:03d}",
-                "lang": "en",
-            }
-        )
+        row: Post = {
+            "id": f"news-burst-{i:03d}",
+            "ts": when(),
+            "source": rng.choice(PUBLISHERS),
+            "tickers": [BURST_TICKER],
+            "text": _fill(rng.choice(BURST_NEWS), rng),
+            "url": _url(BURST_TICKER, f"burst-{i:03d}"),
+            "lang": "en",
+        }
+        news.append((row, [BURST_TICKER]))
+    social: list[Made] = []
     for i in range(n_social):
-        ts = BURST_START + timedelta(seconds=rng.uniform(0, span))
-        social.append(
-            {
-                "id": f"social-burst-{i:03d}",
-                "ts": ts.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-                "source": rng.choice(PLATFORMS),
-                "author": f"user{rng.randint(1, 400)}",
-                "text": rng.choice(BURST_SOCIAL),
-            }
-        )
+        row = {
+            "id": f"social-burst-{i:03d}",
+            "ts": when(),
+            "source": rng.choice(PLATFORMS),
+            "author": f"user{rng.randint(1, 400)}",
+            "text": rng.choice(BURST_SOCIAL),
+        }
+        social.append((row, [BURST_TICKER]))
     return news, social
 
 
-def main() -> None:
+def build() -> dict[str, list[Made]]:
+    """Both files' posts, in event-time order."""
     rng = random.Random(20261102)
-    news, social = _news(rng, 270), _social(rng, 400)
-    burst_news, burst_social = _burst(rng, 30, 60)
-    out = Path(__file__).parent
-    for name, rows in (("news", news + burst_news), ("social", social + burst_social)):
-        rows.sort(key=lambda r: (r["ts"], r["id"]))
+    news, social = make_news(rng, 270), make_social(rng, 400)
+    burst_news, burst_social = make_burst(rng, 30, 60)
+    files = {"news": news + burst_news, "social": social + burst_social}
+    for rows in files.values():
+        rows.sort(key=lambda made: (str(made[0]["ts"]), str(made[0]["id"])))
+    return files
+
+
+def write(files: dict[str, list[Made]], out: Path) -> None:
+    for name, rows in files.items():
         with (out / f"{name}.jsonl").open("w", encoding="utf-8") as handle:
-            for row in rows:
+            for row, _ in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         print(f"wrote {len(rows)} records to {out / f'{name}.jsonl'}")
 
 
+def describe(files: dict[str, list[Made]]) -> str:
+    """How the posts name their companies, as shares of all posts."""
+    rows = [made for made_rows in files.values() for made in made_rows]
+    named = sum(1 for row, _ in rows if "tickers" not in row and "$" not in str(row["text"]))
+    several = sum(1 for _, symbols in rows if len(symbols) > 1)
+    return (
+        f"{len(rows)} posts: {named / len(rows):.0%} name companies only by name, "
+        f"{several / len(rows):.0%} name several"
+    )
+
+
+def check(files: dict[str, list[Made]], link: Callable[[Post], list[str]]) -> int:
+    """Posts whose intended companies do not all link (printed); returns their number."""
+    missed = 0
+    for rows in files.values():
+        for row, symbols in rows:
+            found = link(row)
+            if not set(symbols) <= set(found):
+                missed += 1
+                print(f"  {row['id']}: wanted {symbols}, linked {found}: {row['text']}")
+    return missed
+
+
+def linker_check(files: dict[str, list[Made]], universe: str | None) -> int:
+    """Link with sentimon's own linker (from this checkout) over ``universe``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from sentimon.contract import Invalid, normalise_tickers  # noqa: PLC0415 (--check only)
+    from sentimon.entities.link import linker_for  # noqa: PLC0415
+
+    linker = linker_for(universe)
+
+    def link(row: Post) -> list[str]:
+        text, explicit = str(row["text"]), row.get("tickers")
+        tickers = normalise_tickers(list(explicit) if isinstance(explicit, list) else [], text, 20)
+        found = linker.link(text, tickers=() if isinstance(tickers, Invalid) else tickers)
+        return [e.ticker for e in found]
+
+    missed = check(files, link)
+    print(f"{missed} posts with companies that do not link ({linker.universe.source})")
+    return missed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="link every post, list misses")
+    args = parser.parse_args(argv)
+    files = build()
+    write(files, Path(__file__).parent)
+    print(describe(files))
+    if args.check:
+        return 1 if linker_check(files, os.environ.get("SENTIMON_UNIVERSE") or None) else 0
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

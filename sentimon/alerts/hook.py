@@ -16,6 +16,12 @@ lifecycle through the batch's event-time ticks and plans:
 
 So an alert's state change, its history entry and its outbox entry land exactly when the
 aggregates that caused them do, or not at all.
+
+A rule with a minimum relevance sees a ticker or sector only through the mentions it
+counts: its current window is the entity's minutes minus those of its relevance levels
+below the threshold (read in the same round trip), and its baseline sums are kept as a
+series of their own (``series_name``), each batch adding the entity's buckets minus
+those levels. Relevance levels themselves are never evaluated.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from sentimon.alerts.baseline import window_index
 from sentimon.alerts.lifecycle import Notice
 from sentimon.alerts.notices import NoticeWriter
 from sentimon.alerts.rulefile import load_rules
-from sentimon.alerts.rules import Rule, RuleSet, entity_order
+from sentimon.alerts.rules import Rule, RuleSet, entity_order, series_name
 from sentimon.alerts.silences import alert_labels, muting_silence
 from sentimon.alerts.state import (
     WINDOW_BLOCK,
@@ -50,8 +56,17 @@ from sentimon.alerts.state import (
     pair_field,
     split_field,
 )
-from sentimon.alerts.sweep import Tick, entity_ticks, sweep
-from sentimon.keys import MARKET, SS, Keys, N, S, window_field
+from sentimon.alerts.sweep import Tick, entity_mentions, sweep, ticks_at_least
+from sentimon.keys import (
+    MARKET,
+    SS,
+    Keys,
+    N,
+    S,
+    is_relevance_entity,
+    relevance_entity,
+    window_field,
+)
 from sentimon.settings import Settings
 from sentimon.windows import Stats, minute_of
 from sentimon.writeplan import Guard, WritePlan
@@ -66,6 +81,16 @@ class _Pair:
     key: str
     raw: str | None
     ticks: list[Tick]
+
+    @property
+    def excluded(self) -> tuple[float, ...]:
+        """The entity's relevance levels the rule leaves out."""
+        return self.rule.excluded_levels(self.entity)
+
+    @property
+    def series(self) -> str:
+        """Where the rule's baseline sums of the entity are kept."""
+        return series_name(self.entity, self.excluded)
 
 
 @dataclass
@@ -115,7 +140,7 @@ class AlertHook:
         """The hook for ``settings`` (its rules file or the shipped one); None if disabled."""
         if not settings.alerts_enabled:
             return None
-        rules = load_rules(settings.alert_rules)
+        rules = load_rules(settings.alert_rules, min_relevance=settings.min_relevance)
         if not rules.rules:
             log.info("alert rules %s define no rules: alerts off", rules.source)
             return None
@@ -129,10 +154,7 @@ class AlertHook:
             return
         deltas = self._window_deltas(update)
         self._plan_sums(plan, deltas)
-        ticks = entity_ticks(update)
-        pairs = [_Pair(rule, entity, pair_field(rule.name, entity), None, entity_ticks_)
-                 for entity, entity_ticks_ in sorted(ticks.items())
-                 for rule in self.rules.for_entity(entity)]  # fmt: skip
+        pairs = self._touched_pairs(update)
         touched = {p.key for p in pairs}
         # Open alerts of untouched entities are evaluated too (so they can resolve). Those
         # open at the last batch are read in the same round trip; only alerts opened
@@ -174,12 +196,20 @@ class AlertHook:
 
     # --- baseline sums ---------------------------------------------------------------
     def _window_deltas(self, update: AggregateUpdate) -> dict[tuple[str, int, int], Stats]:
-        """(entity, window length, window index) -> this batch's sums."""
+        """(series, window length, window index) -> this batch's sums: per series, the
+        entity's buckets minus those of the relevance levels the series leaves out."""
         out: dict[tuple[str, int, int], Stats] = defaultdict(Stats)
+        levels, zero = update.buckets, Stats()
         for (entity, minute), stats in update.buckets.items():
-            for window_s in self.rules.baseline_windows(entity):
-                key = (entity, window_s, minute // window_s)
-                out[key] = out[key] + stats
+            if is_relevance_entity(entity):
+                continue
+            for window_s, excluded in self.rules.baseline_series(entity):
+                counted = stats
+                for level in excluded:
+                    counted = counted - levels.get((relevance_entity(entity, level), minute), zero)
+                if counted.count:  # a minute of mentions the series leaves out adds nothing
+                    key = (series_name(entity, excluded), window_s, minute // window_s)
+                    out[key] = out[key] + counted
         return out
 
     def _plan_sums(self, plan: WritePlan, deltas: dict[tuple[str, int, int], Stats]) -> None:
@@ -194,6 +224,17 @@ class AlertHook:
             plan.add("EXPIRE", key, ttl)
 
     # --- what to evaluate ------------------------------------------------------------
+    def _touched_pairs(self, update: AggregateUpdate) -> list[_Pair]:
+        """(rule, entity) pairs of the entities the batch has mentions of, each with the
+        ticks of the mentions the rule counts (none: the pair is not touched)."""
+        pairs = []
+        for entity, found in sorted(entity_mentions(update).items()):
+            for rule in self.rules.for_entity(entity):
+                ticks = ticks_at_least(found, rule.min_relevance_for(entity))
+                if ticks:
+                    pairs.append(_Pair(rule, entity, pair_field(rule.name, entity), None, ticks))
+        return pairs
+
     def _quiet_pairs(
         self, names: set[str], batch_ms: int, plan: WritePlan, *, guess: bool = False
     ) -> list[_Pair]:
@@ -217,9 +258,9 @@ class AlertHook:
     # --- reads -----------------------------------------------------------------------
     def _fetch(self, pairs: list[_Pair]) -> tuple[AlertSnapshot, Reads]:
         """Records of the pairs (filled in), open alerts, silences, windows, sums."""
-        ranges = sorted({_range(p, t) for p in pairs for t in p.ticks},
+        ranges = sorted({r for p in pairs for t in p.ticks for r in _ranges(p, t)},
                         key=lambda r: (r.entity, r.first, r.last))  # fmt: skip
-        requests = self._window_requests(pairs)
+        requests = _window_requests(pairs)
         snapshot, reads = self.store.fetch([p.key for p in pairs], ranges, requests)
         for pair in pairs:
             pair.raw = snapshot.records.get(pair.key)
@@ -244,25 +285,6 @@ class AlertHook:
             # A series may come in several disjoint requests: their windows add up.
             batch.sums.setdefault((req.entity, req.window_s), {}).update(found)
 
-    def _window_requests(self, pairs: list[_Pair]) -> list[WindowRequest]:
-        """Per (entity, window length), the windows the ticks' baselines read: for a tick
-        in window ``i``, windows ``i - history .. i - 1``. Their union, as disjoint
-        requests, so the read grows with ticks x history, never with the time between
-        the batch's oldest and newest post (two posts a century apart: two small ones)."""
-        needed: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
-        for p in pairs:
-            if not p.rule.uses_baseline:
-                continue
-            w = p.rule.window_s
-            for tick in p.ticks:
-                index = window_index(tick.ts_ms, w)
-                needed[(p.entity, w)].append((index - p.rule.history, index - 1))
-        return [
-            WindowRequest(entity, w, first, last)
-            for (entity, w), spans in sorted(needed.items())
-            for first, last in _union(spans)
-        ]
-
     # --- one pair ----------------------------------------------------------------------
     def _evaluate(self, pair: _Pair, batch: _Batch) -> None:
         rule = pair.rule
@@ -271,10 +293,10 @@ class AlertHook:
             rule,
             state,
             pair.ticks,
-            window_of=lambda tick: batch.windows[_range(pair, tick)],
-            sums=batch.sums.get((pair.entity, rule.window_s), {}),
+            window_of=lambda tick: _counted(pair, tick, batch.windows),
+            sums=batch.sums.get((pair.series, rule.window_s), {}),
             mute=lambda: self._mute(rule, pair.entity, batch),
-            cache=batch.baselines.setdefault((pair.entity, rule.window_s), {}),
+            cache=batch.baselines.setdefault((pair.series, rule.window_s), {}),
             make_id=lambda opened: payloads.fingerprint(
                 self.keys.namespace, rule.name, pair.entity, opened
             ),
@@ -306,6 +328,45 @@ class AlertHook:
 def _range(pair: _Pair, tick: Tick) -> MinuteRange:
     """The rule's sliding window ending at the tick's minute."""
     return MinuteRange(pair.entity, tick.minute_s - pair.rule.window_s + 60, tick.minute_s)
+
+
+def _ranges(pair: _Pair, tick: Tick) -> list[MinuteRange]:
+    """The window's range, then the same minutes of each relevance level left out."""
+    main = _range(pair, tick)
+    return [main] + [
+        MinuteRange(relevance_entity(pair.entity, level), main.first, main.last)
+        for level in pair.excluded
+    ]
+
+
+def _counted(pair: _Pair, tick: Tick, windows: dict[MinuteRange, Stats]) -> Stats:
+    """The window's stats over the mentions the rule counts: the entity's minus those of
+    the levels it leaves out."""
+    main, *levels = _ranges(pair, tick)
+    out = windows[main]
+    for r in levels:
+        out = out - windows[r]
+    return out
+
+
+def _window_requests(pairs: list[_Pair]) -> list[WindowRequest]:
+    """Per (baseline series, window length), the windows the ticks' baselines read: for a
+    tick in window ``i``, windows ``i - history .. i - 1``. Their union, as disjoint
+    requests, so the read grows with ticks x history, never with the time between the
+    batch's oldest and newest post (two posts a century apart: two small ones)."""
+    needed: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+    for p in pairs:
+        if not p.rule.uses_baseline:
+            continue
+        w = p.rule.window_s
+        for tick in p.ticks:
+            index = window_index(tick.ts_ms, w)
+            needed[(p.series, w)].append((index - p.rule.history, index - 1))
+    return [
+        WindowRequest(series, w, first, last)
+        for (series, w), spans in sorted(needed.items())
+        for first, last in _union(spans)
+    ]
 
 
 def _within(items: list[tuple[int, Stats]], first: int, last: int) -> list[tuple[int, Stats]]:

@@ -106,18 +106,38 @@ class NoticeWriter:
     def _posts(
         self, rule: Rule, entity: str, window: MinuteRange, update: AggregateUpdate
     ) -> list[dict[str, Any]]:
-        """Top posts of the window: this batch's plus the entity's recent-posts stream."""
+        """Top posts of the window among those the rule counts: this batch's plus the
+        recent-posts stream of the entity (of the market for kinds and sectors, which
+        have none of their own)."""
         lo, hi = window.first * 1000, (window.last + 60) * 1000
         kind = entity.removeprefix("kind:") if entity.startswith("kind:") else None
-        stream = MARKET if kind or entity == MARKET else entity
+        own = entity.startswith("ticker:")
+        floor = rule.min_relevance_for(entity) or 0.0
         mine = [post_summary(s) for s in update.posts if entity in s.entities()]
-        recent = self.store.recent_posts(stream, _RECENT_SCAN)
+        recent = self.store.recent_posts(entity if own else MARKET, _RECENT_SCAN)
         posts = [
             p
             for p in (*mine, *recent)
-            if lo <= int(p.get("ts", 0)) < hi and (kind is None or p.get("kind") == kind)
+            if lo <= int(p.get("ts", 0)) < hi
+            and (kind is None or p.get("kind") == kind)
+            and relevance_in(p, entity) >= floor - 1e-9
         ]
         return payloads.top_posts(rule, posts, self.top_posts)
+
+
+def relevance_in(post: dict[str, Any], entity: str) -> float:
+    """How relevant a post summary (``sentimon.writeplan.post_summary``) is to a ticker or
+    sector entity (-1: not about it); 1 for any other entity. A summary written before
+    entities has only ``tickers``: each counts fully."""
+    scope, _, value = entity.partition(":")
+    if scope not in ("ticker", "sector"):
+        return 1.0
+    field = "ticker" if scope == "ticker" else "sector"
+    companies = post.get("entities")
+    if companies is None:
+        return 1.0 if scope == "ticker" and value in post.get("tickers", ()) else -1.0
+    found = [float(c.get("relevance", 1.0)) for c in companies if c.get(field) == value]
+    return max(found, default=-1.0)
 
 
 def _history_fields(notice: Notice, rule: Rule, entity: str, text: str) -> list[Any]:

@@ -3,6 +3,9 @@
 The alert id is a fingerprint of namespace + rule + entity + opening event time, so it is
 the same in every notice of that alert (firing, repeats, resolved); each notice has its own
 event id ``<alert id>.<seq>``, which receivers use as the idempotency key.
+
+``min_relevance`` is the minimum relevance of the mentions the figures count (ticker and
+sector alerts; null for market and source kinds, whose posts have no relevance).
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ def build_payload(
         "description": rule.description,
         "entity": entity,
         "scope": scope_of(entity),
+        "min_relevance": rule.min_relevance_for(entity),
         "namespace": namespace,
         "opened_ms": notice.opened_ms,
         "event_ms": notice.at_ms,
@@ -124,9 +128,11 @@ def summary(status: str, rule: Rule, entity: str, signal: Signal) -> str:
         detail = f"negative share {_f(s.get('negative_share'))} (threshold {rule.threshold:g})"
     else:
         detail = f"{s.get('count')} posts vs baseline {_f(s.get('baseline_rate'))} per {window}"
+    floor = rule.min_relevance_for(entity)
+    counted = f" (relevance >= {floor:g})" if floor else ""
     return (
         f"{status.upper()} [{rule.severity}] {entity} {rule.kind} ({rule.name}): {detail}, "
-        f"{s.get('count')} posts in {window}"
+        f"{s.get('count')} posts{counted} in {window}"
     )
 
 

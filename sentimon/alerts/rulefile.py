@@ -9,10 +9,12 @@ Layout::
 
     [[rule]]
     name = "ticker-sentiment-drop"
-    scope = "*"                  # or a list: "market", "news", "social", "kind:*", "NVDA", "BRK.*"
+    scope = "*"                  # or a list: "market", "news", "social", "kind:*", "NVDA",
+                                 # "BRK.*", "sector:*", "sector:Energy"
     kind = "sentiment_drop"
     window = "15m"
     z = 3.0
+    min_relevance = 0.4          # tickers and sectors: mentions below this do not count
 
 ``tomllib`` reports lines only for syntax errors; ``sentimon.alerts.rulelines`` locates
 the rest.
@@ -30,13 +32,22 @@ from sentimon.alerts.baseline import MAX_WINDOWS
 from sentimon.alerts.durations import parse_duration
 from sentimon.alerts.rulelines import Errors, Locations, Table
 from sentimon.alerts.rules import KINDS, SEVERITIES, Rule, RuleSet
+from sentimon.entities.universe import GICS_SECTORS
 from sentimon.errors import ConfigError
-from sentimon.keys import MARKET
+from sentimon.keys import MARKET, RELEVANCE_SEP
 from sentimon.windows import parse_window
 
 _TOML_LINE_RE = re.compile(r"at line (\d+)")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _TICKER_GLOB_RE = re.compile(r"^[A-Z0-9.*?\[\]!_-]{1,32}$")
+#: A sector name or glob: printable, without the pair separator ``|``
+#: (``sentimon.alerts.state.pair_field``); ``@`` is refused as well (relevance levels).
+_SECTOR_GLOB_RE = re.compile(r"^[^\x00-\x1f|]{1,64}$")
+_GICS_BY_LOWER = {name.lower(): name for name in GICS_SECTORS}
+
+#: ``min_relevance`` of a rule that sets none (here or in [defaults]) when the caller
+#: passes no other: the default of ``SENTIMON_MIN_RELEVANCE``.
+DEFAULT_MIN_RELEVANCE = 0.4
 
 #: Per kind: (opening threshold key, resolve threshold key, default resolve from threshold).
 _THRESHOLDS = {
@@ -57,6 +68,7 @@ _COMMON = {
     "repeat_interval",
     "resolve_after",
     "send_resolved",
+    "min_relevance",
 }
 _BASELINE = {
     "warmup",
@@ -74,19 +86,24 @@ def default_rules_text() -> str:
     return resources.files("sentimon").joinpath("data/alert_rules.toml").read_text("utf-8")
 
 
-def load_rules(path: Path | str | None = None) -> RuleSet:
-    """Rules from ``path``, or the shipped defaults when ``path`` is None."""
+def load_rules(
+    path: Path | str | None = None, *, min_relevance: float = DEFAULT_MIN_RELEVANCE
+) -> RuleSet:
+    """Rules from ``path``, or the shipped defaults when ``path`` is None.
+    ``min_relevance``: what rules setting none get (``SENTIMON_MIN_RELEVANCE``)."""
     if path is None:
-        return parse_rules(default_rules_text(), "<default alert_rules.toml>")
+        return parse_rules(default_rules_text(), "<default alert_rules.toml>", min_relevance)
     path = Path(path)
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"alert rules {path}: cannot read the file ({exc})") from exc
-    return parse_rules(text, str(path))
+    return parse_rules(text, str(path), min_relevance)
 
 
-def parse_rules(text: str, source: str = "<text>") -> RuleSet:
+def parse_rules(
+    text: str, source: str = "<text>", min_relevance: float = DEFAULT_MIN_RELEVANCE
+) -> RuleSet:
     """Parse and validate rules; raises ConfigError naming file, line and field."""
     try:
         data = tomllib.loads(text)
@@ -111,7 +128,7 @@ def parse_rules(text: str, source: str = "<text>") -> RuleSet:
     rules: list[Rule] = []
     for index, raw in enumerate(raw_rules):
         table = where.rules[index] if index < len(where.rules) else where.top
-        rule = _rule(raw, defaults, table, errors, index)
+        rule = _rule(raw, _RuleReader(raw, defaults, table, errors, index), min_relevance)
         if any(r.name == rule.name for r in rules):
             raise errors.fail(table, f"rule {rule.name!r}", "name", "duplicate rule name")
         rules.append(rule)
@@ -210,10 +227,9 @@ class _RuleReader:
         return value
 
 
-def _rule(raw: Any, defaults: dict[str, Any], table: Table, errors: Errors, index: int) -> Rule:
+def _rule(raw: Any, r: _RuleReader, min_relevance: float) -> Rule:
     if not isinstance(raw, dict):
-        raise errors.fail(table, f"rule #{index + 1}", None, "each [[rule]] must be a table")
-    r = _RuleReader(raw, defaults, table, errors, index)
+        raise r.fail(None, "each [[rule]] must be a table")
     name = r.text("name")
     if not _NAME_RE.match(name):
         raise r.fail("name", f"use 1-64 characters from A-Z a-z 0-9 _ . -, got {name!r}")
@@ -256,7 +272,8 @@ def _rule(raw: Any, defaults: dict[str, Any], table: Table, errors: Errors, inde
         min_stderr=r.number("min_stderr", 0.1, low=0.0, low_open=True),
         min_rate=r.number("min_rate", 1.0, low=0.0, low_open=True),
         description=str(r.get("description", "")),
-        line=table.line,
+        line=r.table.line,
+        min_relevance=r.number("min_relevance", min_relevance, low=0.0, high=1.0),
     )
 
 
@@ -287,7 +304,9 @@ def _thresholds(r: _RuleReader, kind: str, open_key: str, resolve_key: str) -> t
 def _scope(r: _RuleReader) -> tuple[str, ...]:
     value = r.get("scope")
     if value is None:
-        raise r.fail("scope", 'is required ("market", "news", "social", "*", or ticker symbols)')
+        raise r.fail(
+            "scope", 'is required ("market", "news", "social", "*", ticker symbols or sectors)'
+        )
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
         raise r.fail("scope", f"must be a string or a non-empty list of strings, got {value!r}")
@@ -296,14 +315,17 @@ def _scope(r: _RuleReader) -> tuple[str, ...]:
         pattern = scope_pattern(item)
         if pattern is None:
             raise r.fail(
-                "scope", f"{item!r} is not market, news, social, kind:<k> or a ticker (glob)"
+                "scope",
+                f"{item!r} is not market, news, social, kind:<k>, sector:<name> or a ticker"
+                " (names and tickers may be globs)",
             )
         out.append(pattern)
     return tuple(dict.fromkeys(out))
 
 
 def scope_pattern(item: str) -> str | None:
-    """Shorthand -> entity glob: ``market``; ``news``/``social``/``kind:x``; else a ticker."""
+    """Shorthand -> entity glob: ``market``; ``news``/``social``/``kind:x``;
+    ``sector:<name or glob>``; else a ticker (``*``: every ticker)."""
     text = item.strip()
     if text == MARKET:
         return MARKET
@@ -311,5 +333,15 @@ def scope_pattern(item: str) -> str | None:
         return f"kind:{text}"
     if text.startswith("kind:") and len(text) > 5:
         return text
+    if text.startswith("sector:"):
+        return sector_pattern(text.removeprefix("sector:").strip())
     symbol = text.removeprefix("ticker:").upper()
     return f"ticker:{symbol}" if _TICKER_GLOB_RE.match(symbol) else None
+
+
+def sector_pattern(name: str) -> str | None:
+    """``sector:<name>`` for a sector name or glob as the universe spells it; the GICS
+    sector names match whatever their case (``energy`` -> ``Energy``)."""
+    if not _SECTOR_GLOB_RE.match(name) or RELEVANCE_SEP in name:
+        return None
+    return f"sector:{_GICS_BY_LOWER.get(name.lower(), name)}"

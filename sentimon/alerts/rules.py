@@ -1,7 +1,15 @@
 """Alert rules as plain data (pure): what a rule watches, when it opens and resolves.
 
 A rule's scope is a tuple of entity globs (``market``, ``kind:news``, ``ticker:*``,
-``ticker:NVDA``); ``sentimon.alerts.rulefile`` turns the TOML shorthand into them.
+``ticker:NVDA``, ``sector:*``, ``sector:Energy``); ``sentimon.alerts.rulefile`` turns the
+TOML shorthand into them. Relevance-level entities (``ticker:AAPL@0.6``,
+``sentimon.keys.relevance_entity``) are never a rule's subject, whatever its globs.
+
+For ticker and sector entities a rule counts only the mentions with relevance >=
+``min_relevance``: its window and its baseline are the entity's stats minus those of its
+relevance levels below that (``excluded_levels``). Market and source-kind entities have
+no relevance: every post counts.
+
 Thresholds mean different things per kind:
 
 =================  ======================================  =============================
@@ -19,11 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from sentimon.keys import MARKET
+from sentimon.entities.relevance import RELEVANCE_LEVELS, levels_below
+from sentimon.keys import MARKET, is_relevance_entity
 
 KINDS = ("sentiment_drop", "sentiment_rise", "negative_share", "volume_spike")
 SEVERITIES = ("info", "warning", "critical")
 BASELINE_KINDS = frozenset({"sentiment_drop", "sentiment_rise", "volume_spike"})
+#: Entities whose mentions have a relevance (``min_relevance`` applies to them).
+RELEVANCE_SCOPES = ("ticker:", "sector:")
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,9 @@ class Rule:
     min_rate: float = 1.0
     description: str = ""
     line: int = 0
+    #: mentions of a ticker or sector below this relevance are left out (0: all count);
+    #: the rules file defaults it to ``SENTIMON_MIN_RELEVANCE``
+    min_relevance: float = 0.0
 
     @property
     def uses_baseline(self) -> bool:
@@ -61,7 +75,19 @@ class Rule:
         return min(self.warmup, self.history)
 
     def matches(self, entity: str) -> bool:
-        return any(fnmatchcase(entity, pattern) for pattern in self.scope)
+        """Whether ``entity`` is a subject of this rule (never a relevance level)."""
+        return not is_relevance_entity(entity) and any(
+            fnmatchcase(entity, pattern) for pattern in self.scope
+        )
+
+    def min_relevance_for(self, entity: str) -> float | None:
+        """The minimum relevance this rule counts for ``entity``; None where mentions
+        have no relevance (market, source kinds)."""
+        return self.min_relevance if has_relevance(entity) else None
+
+    def excluded_levels(self, entity: str) -> tuple[float, ...]:
+        """The relevance levels of ``entity`` whose mentions this rule leaves out."""
+        return levels_below(self.min_relevance) if has_relevance(entity) else ()
 
 
 @dataclass(frozen=True)
@@ -94,17 +120,36 @@ class RuleSet:
                 self._cache[entity] = found
         return found
 
-    def baseline_windows(self, entity: str) -> dict[int, int]:
-        """Window length -> longest history of the baseline rules covering ``entity``."""
-        out: dict[int, int] = {}
+    def baseline_series(self, entity: str) -> dict[tuple[int, tuple[float, ...]], int]:
+        """(window length, excluded relevance levels) -> longest history of the baseline
+        rules covering ``entity``: one series of baseline sums each."""
+        out: dict[tuple[int, tuple[float, ...]], int] = {}
         for rule in self.for_entity(entity):
             if rule.uses_baseline:
-                out[rule.window_s] = max(out.get(rule.window_s, 0), rule.history)
+                key = (rule.window_s, rule.excluded_levels(entity))
+                out[key] = max(out.get(key, 0), rule.history)
         return out
 
 
+def has_relevance(entity: str) -> bool:
+    """Ticker and sector entities: their mentions have a relevance."""
+    return entity.startswith(RELEVANCE_SCOPES) and not is_relevance_entity(entity)
+
+
+def series_name(entity: str, excluded: tuple[float, ...]) -> str:
+    """The name the baseline sums of ``entity`` go under when ``excluded`` levels are left
+    out: the entity itself when none are, else ``ticker:AAPL@>=0.4`` (the lowest level
+    still counted). Thresholds that leave out the same levels share a series."""
+    if not excluded:
+        return entity
+    return f"{entity}@>={RELEVANCE_LEVELS[len(excluded)]:.1f}"
+
+
 def entity_order(entity: str) -> tuple[int, str]:
-    """Evaluation order: market first, then source kinds, then tickers (for inhibition)."""
+    """Evaluation order: market first, then source kinds, sectors, tickers (inhibition
+    needs the market's alerts settled before the tickers')."""
     if entity == MARKET:
         return (0, entity)
-    return (1 if entity.startswith("kind:") else 2, entity)
+    if entity.startswith("kind:"):
+        return (1, entity)
+    return (2 if entity.startswith("sector:") else 3, entity)

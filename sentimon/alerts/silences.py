@@ -5,9 +5,10 @@ Several matchers, comma-separated or given as several ``--match`` options, must 
 Labels of an alert:
 
 - ``rule``: the rule name; ``kind``: the alert kind (``sentiment_drop``, ...);
-- ``severity``; ``entity`` (``ticker:TSLA``, ``kind:news``, ``market``);
-- ``ticker`` (``TSLA``; empty unless a ticker alert); ``source`` (``news``/``social``
-  for source-kind alerts; empty otherwise); ``scope`` (``ticker``, ``kind``, ``market``).
+- ``severity``; ``entity`` (``ticker:TSLA``, ``sector:Energy``, ``kind:news``, ``market``);
+- ``ticker`` (``TSLA``; empty unless a ticker alert); ``sector`` (``Energy``; empty unless
+  a sector alert); ``source`` (``news``/``social`` for source-kind alerts; empty
+  otherwise); ``scope`` (``ticker``, ``sector``, ``kind``, ``market``).
 
 Silences expire in wall-clock time (an operator's "for 2h"), unlike alert evaluation,
 which runs in event time.
@@ -24,7 +25,7 @@ from typing import Any
 
 from sentimon.errors import ConfigError
 
-LABELS = ("rule", "kind", "severity", "entity", "ticker", "source", "scope")
+LABELS = ("rule", "kind", "severity", "entity", "ticker", "sector", "source", "scope")
 _MATCHER_RE = re.compile(r"^\s*([a-z]+)\s*(!=|=)\s*(.*?)\s*$")
 
 
@@ -69,6 +70,7 @@ def alert_labels(rule: str, kind: str, severity: str, entity: str) -> dict[str, 
         "entity": entity,
         "scope": scope,
         "ticker": value if scope == "ticker" else "",
+        "sector": value if scope == "sector" else "",
         "source": value if scope == "kind" else "",
     }
 

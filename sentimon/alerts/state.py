@@ -10,7 +10,8 @@ so they need no guard.
 
 All reads of a batch are one read-only script (one round trip, atomic like any script):
 the records, the open alerts, the silences, and the window sums the evaluation needs
-(aggregate minutes and per-window baseline sums), summed inside Redis.
+(aggregate minutes, of relevance levels too, and per-window baseline sums), summed inside
+Redis.
 """
 
 from __future__ import annotations
@@ -75,10 +76,12 @@ UNPACK_CHUNK = 1_000
 #: Bounds on the read script's loops (see its header), checked before each call: a batch
 #: over one raises ``ScriptBoundError`` instead of blocking Redis. None depends on how far
 #: apart a batch's event times are. The most a default write can need (64 posts x 4
-#: coalesced, 20 tickers a post none of which another post names, each post in its own
-#: hour, the shipped rules): about 630,000 fields, 11,300 spans and 85,000 minutes.
+#: coalesced, 20 companies a post in 11 sectors, none of which another post names, each
+#: post in its own hour, every company relevant enough for the shipped rules, which then
+#: read its 0.2 relevance level too): about 1,680,000 fields, 32,800 spans and 330,000
+#: minutes.
 #: Fields its HMGETs name in total (records, hour totals, minute unions, window sums).
-MAX_READ_FIELDS = 1_000_000
+MAX_READ_FIELDS = 2_500_000
 #: (range, hour) spans over all ranges: the two loops over the ranges' spans.
 MAX_READ_SPANS = 250_000
 #: Minutes summed one by one (those of the hours a range covers in part), 4 fields each.

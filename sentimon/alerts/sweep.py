@@ -5,6 +5,9 @@ seen in it). Live, a batch spans a moment and gives one tick per entity; a backf
 can span hours of one partition and gives one tick per active minute, so a burst inside
 it is still seen at its own time. Cost stays proportional to the batch's (entity, minute)
 buckets, i.e. to traffic.
+
+A rule that leaves out mentions below a minimum relevance ticks only where the batch has
+mentions it counts: a ticker named in passing is not "touched" for it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from sentimon.alerts.baseline import Baseline, compute, window_index
 from sentimon.alerts.detect import Signal, measure
 from sentimon.alerts.lifecycle import AlertState, Notice, step
 from sentimon.alerts.rules import Rule
+from sentimon.keys import MARKET, kind_entity, sector_entity, ticker_entity
 from sentimon.windows import Stats, minute_of
+
+#: Relevance -> minute -> latest event time (ms) of the mentions at that relevance.
+Mentions = dict[float, dict[int, int]]
 
 
 @dataclass(frozen=True)
@@ -42,13 +49,39 @@ class SweepResult:
 
 def entity_ticks(update: AggregateUpdate) -> dict[str, list[Tick]]:
     """Per entity, the minutes the batch has posts in, oldest first."""
-    latest: dict[str, dict[int, int]] = {}
+    return {e: ticks_at_least(found, 0.0) for e, found in entity_mentions(update).items()}
+
+
+def entity_mentions(update: AggregateUpdate) -> dict[str, Mentions]:
+    """Per entity the batch touches (never a relevance level), its mentions by relevance:
+    1.0 for market and source kinds; a company's own; a sector's most relevant company's
+    (what ``sentimon.aggregate`` counts the post toward the sector with)."""
+    out: dict[str, Mentions] = {}
     for item in update.posts:
-        minute = minute_of(item.post.ts_ms)
-        for entity in item.entities():
-            minutes = latest.setdefault(entity, {})
-            minutes[minute] = max(minutes.get(minute, item.post.ts_ms), item.post.ts_ms)
-    return {e: [Tick(m, ts) for m, ts in sorted(ms.items())] for e, ms in latest.items()}
+        ts = item.post.ts_ms
+        minute = minute_of(ts)
+        found = [(MARKET, 1.0), (kind_entity(item.post.kind), 1.0)]
+        sectors: dict[str, float] = {}
+        for company in item.companies:
+            found.append((ticker_entity(company.ticker), company.relevance))
+            if company.sector:
+                sectors[company.sector] = max(sectors.get(company.sector, 0.0), company.relevance)
+        found += [(sector_entity(name), level) for name, level in sectors.items()]
+        for entity, level in found:
+            minutes = out.setdefault(entity, {}).setdefault(level, {})
+            minutes[minute] = max(minutes.get(minute, ts), ts)
+    return out
+
+
+def ticks_at_least(found: Mentions, min_relevance: float | None) -> list[Tick]:
+    """The ticks of the mentions with relevance >= ``min_relevance`` (None: all)."""
+    floor = -1.0 if min_relevance is None else min_relevance - 1e-9
+    latest: dict[int, int] = {}
+    for level, minutes in found.items():
+        if level >= floor:
+            for minute, ts in minutes.items():
+                latest[minute] = max(latest.get(minute, ts), ts)
+    return [Tick(m, ts) for m, ts in sorted(latest.items())]
 
 
 def history_of(rule: Rule, tick: Tick, sums: dict[int, Stats]) -> list[Stats]:

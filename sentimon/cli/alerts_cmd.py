@@ -45,7 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         required=True,
         metavar="LABEL=VALUE",
-        help="rule, kind, severity, entity, ticker, source, scope; = or !=, globs ok; repeatable",
+        help="rule, kind, severity, entity, ticker, sector, source, scope; = or !=, globs ok; "
+        "repeatable",
     )
     silence.add_argument("--for", dest="duration", required=True, help="e.g. 30m, 2h, 1d")
     silence.add_argument("--reason", required=True)
@@ -97,8 +98,9 @@ def _client_keys(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def _check(args: argparse.Namespace) -> int:
 
-    path = args.file if args.file is not None else _settings().alert_rules
-    rules = load_rules(path)
+    settings = _settings()
+    path = args.file if args.file is not None else settings.alert_rules
+    rules = load_rules(path, min_relevance=settings.min_relevance)
     rows = [
         {
             "name": r.name,
@@ -108,6 +110,7 @@ def _check(args: argparse.Namespace) -> int:
             "open": r.threshold,
             "resolve": r.resolve,
             "min_count": r.min_count,
+            "min_relevance": r.min_relevance,
             "severity": r.severity,
             "cooldown": format_duration(r.cooldown_s),
             "repeat": format_duration(r.repeat_s),
@@ -129,6 +132,7 @@ def _check(args: argparse.Namespace) -> int:
                 "open",
                 "resolve",
                 "min_count",
+                "min_relevance",
                 "severity",
                 "cooldown",
                 "repeat",

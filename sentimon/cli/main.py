@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "sentimon.cli.produce_cmd",
     "sentimon.cli.consume_cmd",
     "sentimon.cli.query_cmd",
+    "sentimon.cli.score_cmd",
     "sentimon.cli.status_cmd",
     "sentimon.cli.config_cmd",
     "sentimon.cli.model_cmd",

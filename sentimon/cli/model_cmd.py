@@ -14,12 +14,16 @@ from typing import Any
 
 from inference import load_scorer
 from inference.labels import parse_label_map
+from inference.posts import PostScorer, linker_of
 from inference.training import dataset, packaged
+from inference.training.entity_eval import evaluate_entities, format_entity_report, read_items
 from inference.training.evaluate import evaluate, format_report
 from inference.training.finetune import Provenance, train_model
 from inference.training.trainer import TrainConfig
 from inference.training.verified_export import export_verified
 from sentimon.cli.output import emit_json
+from sentimon.errors import ConfigError
+from sentimon.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,7 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="model_action", metavar="ACTION", required=True)
     _add_train(actions)
     _add_eval(actions)
+    _add_eval_entities(actions)
     _add_export(actions)
     parser.set_defaults(func=run)
 
@@ -62,6 +67,20 @@ def _add_eval(actions: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
+def _add_eval_entities(actions: Any) -> None:
+    p = actions.add_parser(
+        "eval-entities", help="entity linking and per-company sentiment on a labelled set"
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=Path("inference/data/entities_test.jsonl"),
+        help="JSON lines (default: the held-out inference/data/entities_test.jsonl)",
+    )
+    p.add_argument("--model", help="model dir, hub id or 'default' (default: SENTIMON_MODEL)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
 def _add_export(actions: Any) -> None:
     p = actions.add_parser("export", help="ONNX export, quantisation and parity check")
     p.add_argument("--model", type=Path, required=True, help="model directory to export")
@@ -71,7 +90,12 @@ def _add_export(actions: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    handlers = {"train": _train, "eval": _eval, "export": _export}
+    handlers = {
+        "train": _train,
+        "eval": _eval,
+        "eval-entities": _eval_entities,
+        "export": _export,
+    }
     return handlers[args.model_action](args)
 
 
@@ -113,6 +137,23 @@ def _eval(args: argparse.Namespace) -> int:
         emit_json(report)
     else:
         print(format_report(report))
+    return 0
+
+
+def _eval_entities(args: argparse.Namespace) -> int:
+    items = read_items(args.data)
+    settings = get_settings()
+    linker = linker_of(settings)
+    if linker is None:
+        raise ConfigError(
+            "entity linking is off (SENTIMON_ENTITY_LINKING=false): nothing to evaluate"
+        )
+    report = evaluate_entities(PostScorer(load_scorer(model=args.model), linker), items)
+    report["data"] = str(args.data)
+    if args.json:
+        emit_json(report)
+    else:
+        print(format_entity_report(report))
     return 0
 
 

@@ -1,7 +1,9 @@
 """``series.parquet``: per ticker per event-time minute, read back from the namespace.
 
 Rows come from the namespace's hour hashes (``h:ticker:<SYMBOL>:<hour>``, minute fields
-``m:n m:pos m:neu m:neg m:s m:ss``). The aggregates are exact integer sums, so they do not
+``m:n m:pos m:neu m:neg m:s m:ss``). The counts are of every post about the company; the
+relevance-level hashes (``h:ticker:<SYMBOL>@<level>:<hour>``) give the relevance-weighted
+columns (``weighted_count``, ``weighted_mean_score``), exactly. The aggregates are exact integer sums, so they do not
 depend on how records were batched; rows are sorted by (ticker, minute), every column has a
 fixed type, and the file is written with fixed options and no run metadata, so the same
 input gives byte-identical files.
@@ -16,7 +18,8 @@ from typing import Any
 
 import redis
 
-from sentimon.keys import STAT_FIELDS, Keys
+from sentimon.entities.weighted import RelevanceStats
+from sentimon.keys import RELEVANCE_SEP, STAT_FIELDS, Keys
 from sentimon.windows import MINUTE, Stats
 
 _TICKER_PREFIX = "ticker:"
@@ -28,6 +31,12 @@ class SeriesRow:
     ticker: str
     minute_ms: int
     stats: Stats
+    #: Stats of the minute's mentions at each relevance level below 1.
+    levels: tuple[tuple[float, Stats], ...] = ()
+
+    @property
+    def relevance(self) -> RelevanceStats:
+        return RelevanceStats(self.stats, dict(self.levels))
 
 
 def read_series(client: redis.Redis, namespace: str) -> list[SeriesRow]:
@@ -43,8 +52,26 @@ def read_series(client: redis.Redis, namespace: str) -> list[SeriesRow]:
             pipe.hgetall(name)
         for name, fields in zip(chunk, pipe.execute(), strict=True):
             rows.extend(_rows_of(keys, name, fields))
-    rows.sort(key=lambda r: (r.ticker, r.minute_ms))
-    return rows
+    return _with_levels(rows)
+
+
+def _with_levels(rows: list[SeriesRow]) -> list[SeriesRow]:
+    """Rows of ``TICKER@level`` folded into their ticker's rows, sorted."""
+    levels: dict[tuple[str, int], list[tuple[float, Stats]]] = {}
+    main = []
+    for row in rows:
+        ticker, sep, level = row.ticker.partition(RELEVANCE_SEP)
+        if sep:
+            levels.setdefault((ticker, row.minute_ms), []).append((float(level), row.stats))
+        else:
+            main.append(row)
+    out = [
+        SeriesRow(r.ticker, r.minute_ms, r.stats,
+                  tuple(sorted(levels.get((r.ticker, r.minute_ms), []))))
+        for r in main
+    ]  # fmt: skip
+    out.sort(key=lambda r: (r.ticker, r.minute_ms))
+    return out
 
 
 def _rows_of(keys: Keys, name: str, fields: dict[Any, Any]) -> Iterable[SeriesRow]:
@@ -77,6 +104,8 @@ def series_table(rows: list[SeriesRow]) -> Any:
             ("mean_score", pa.float64()),
             ("std_score", pa.float64()),
             ("score_sum_micro", pa.int64()),
+            ("weighted_count", pa.float64()),
+            ("weighted_mean_score", pa.float64()),
         ]
     )
     columns = [
@@ -89,9 +118,15 @@ def series_table(rows: list[SeriesRow]) -> Any:
         [r.stats.mean_score for r in rows],
         [r.stats.std_score for r in rows],
         [r.stats.s_micro for r in rows],
+        [round(r.relevance.weighted_count, 6) for r in rows],
+        [_rounded(r.relevance.weighted_mean) for r in rows],
     ]
     arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 9)
 
 
 def write_series(rows: list[SeriesRow], path: Path) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 
 import redis
 
+from sentimon.entities.relevance import PARTIAL_LEVELS
+from sentimon.entities.weighted import RelevanceStats
 from sentimon.keys import (
     HOUR_TOTAL_FIELDS,
     MARKET,
@@ -25,6 +27,7 @@ from sentimon.keys import (
     STAT_FIELDS,
     Keys,
     minute_fields,
+    relevance_entity,
     ticker_entity,
 )
 from sentimon.store.rollups import Rollup, rollups
@@ -110,6 +113,21 @@ class Query:
                 total = total + _sum_fields(next(replies))
             out[entity] = total
         return out
+
+    def relevance_windows(
+        self, entities: list[str], seconds: int, end_ms: int | None = None
+    ) -> dict[str, RelevanceStats]:
+        """Window stats of company or sector entities with their relevance levels (one
+        round trip): ``.at_least(r)`` and the weighted figures are exact."""
+        levels = {e: [relevance_entity(e, lv) for lv in PARTIAL_LEVELS] for e in entities}
+        stats = self.windows([*entities, *(k for ks in levels.values() for k in ks)], seconds,
+                             end_ms)  # fmt: skip
+        return {
+            e: RelevanceStats(
+                stats[e], {lv: stats[k] for lv, k in zip(PARTIAL_LEVELS, levels[e], strict=True)}
+            )
+            for e in entities
+        }
 
     def ticker(self, symbol: str, seconds: int, end_ms: int | None = None) -> Stats:
         return self.window(ticker_entity(symbol.upper()), seconds, end_ms)

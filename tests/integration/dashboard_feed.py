@@ -1,5 +1,11 @@
 """The live namespace the dashboard tests read (tests/integration/test_dashboard_app.py and
-test_dashboard_browser.py, through the ``live`` fixture of tests/integration/conftest.py)."""
+test_dashboard_browser.py, through the ``live`` fixture of tests/integration/conftest.py).
+
+The pipeline links posts to the companies of a small universe written here (``UNIVERSE``:
+the tests do not depend on the shipped file's contents), so besides the feed's tickers
+and cashtags there are posts naming companies only by name, posts naming two companies
+with different sentiment, and market wraps naming ``BURST`` in passing (relevance 0.2).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +31,34 @@ resolve_threshold = 0.01
 min_count = 10
 severity = "critical"
 """
+UNIVERSE = """ticker,name,aliases,exchange,sector,ambiguous
+AAPL,Apple,,NASDAQ,Information Technology,Apple
+MSFT,Microsoft,,NASDAQ,Information Technology,
+NVDA,Nvidia,,NASDAQ,Information Technology,
+INTC,Intel,,NASDAQ,Information Technology,
+AMZN,Amazon,,NASDAQ,Consumer Discretionary,Amazon
+TSLA,Tesla,,NASDAQ,Consumer Discretionary,
+JPM,JPMorgan Chase,JPMorgan,NYSE,Financials,
+BRK.B,Berkshire Hathaway,,NYSE,Financials,
+XOM,ExxonMobil,Exxon,NYSE,Energy,
+CVX,Chevron,,NYSE,Energy,
+KO,Coca-Cola,,NYSE,Consumer Staples,
+PEP,PepsiCo,,NASDAQ,Consumer Staples,
+NEE,NextEra Energy,NextEra,NYSE,Utilities,
+"""
+SECTORS = sorted({line.split(",")[4] for line in UNIVERSE.splitlines()[1:]})
+#: Named without a cashtag or tickers field; the first two name two companies each.
+NAMED_TEXTS = [
+    "Coca-Cola gains on upbeat forecast while PepsiCo slides",
+    "Chevron climbs after record quarterly output, but ExxonMobil falls on refinery outage",
+    "Nvidia shares climb after data-center sales beat estimates",
+    "Intel cuts its outlook as PC demand stays weak",
+]
+#: Market wraps naming nine companies: the last, BURST, at relevance 0.2 (first: 0.4).
+WRAP_TEXT = (
+    "Midday movers: Microsoft, Intel, Tesla, Chevron, ExxonMobil, Coca-Cola, PepsiCo, "
+    "JPMorgan and Nvidia all traded in narrow ranges ({i})"
+)
 BURST_TEXTS = [
     "shares plunge after fraud probe",
     "crashes as guidance is slashed",
@@ -48,6 +82,18 @@ def burst_messages(start_ms: int, n: int = 40) -> list[bytes]:
     ]
 
 
+def named_messages(start_ms: int, wraps: int = 3) -> list[bytes]:
+    """Posts linked by company name only (one a minute from ``start_ms``), then ``wraps``
+    market wraps naming ``BURST`` in passing."""
+    texts = [*NAMED_TEXTS, *(WRAP_TEXT.format(i=i) for i in range(wraps))]
+    return [
+        json.dumps(
+            {"id": f"named-{i}", "text": text, "ts": start_ms + i * 60_000, "source": "wire"}
+        ).encode()
+        for i, text in enumerate(texts)
+    ]
+
+
 def publish_raw(bootstrap: str, topic: str, values: list[bytes]) -> None:
     from kafka import KafkaProducer
 
@@ -59,13 +105,18 @@ def publish_raw(bootstrap: str, topic: str, values: list[bytes]) -> None:
 
 
 def fill_live(stack: Any, model: Path, tmp_path_factory: pytest.TempPathFactory) -> Env:
-    """A live namespace filled by ``sentimon consume``: a feed, then a negative burst on
+    """A live namespace filled by ``sentimon consume`` linking posts to ``UNIVERSE``: a
+    feed, posts naming companies (20 minutes before its end), then a negative burst on
     ``BURST`` that the rule in ``RULES`` alerts on."""
-    rules = tmp_path_factory.mktemp("rules") / "rules.toml"
-    rules.write_text(RULES)
-    env = Env(stack, model, alert_rules=str(rules))
+    folder = tmp_path_factory.mktemp("rules")
+    (folder / "rules.toml").write_text(RULES)
+    (folder / "universe.csv").write_text(UNIVERSE)
+    env = Env(
+        stack, model, alert_rules=str(folder / "rules.toml"), universe=folder / "universe.csv"
+    )
     feed = make_feed(env.news, env.social, n_valid=200, duplicates=0)
     publish(stack.bootstrap, feed)
+    publish_raw(stack.bootstrap, env.news, named_messages(feed.max_ts - 20 * 60_000))
     publish_raw(stack.bootstrap, env.news, burst_messages(feed.max_ts + 1_000))
     env.cli("consume", "--until-idle", "4")
     return env

@@ -1,8 +1,10 @@
 """The dashboard under Streamlit's AppTest, against a real Redis filled by the real pipeline.
 
 One live namespace (the ``live`` fixture, shared with the browser test) is filled once by
-``sentimon consume`` (a feed plus a negative burst on one ticker that fires an alert); a
-second, backtest-style namespace is written through the real sink with different tickers.
+``sentimon consume`` linking posts to a small universe (a feed, posts naming companies by
+name, market wraps naming some in passing, and a negative burst on one ticker that fires
+an alert); a second, backtest-style namespace is written through the real sink with
+different tickers.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,8 +21,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.session import namespace_label
+from sentimon.keys import sector_entity, ticker_entity
 from tests.fixtures.stack import Env, settings_env
-from tests.integration.dashboard_feed import BURST
+from tests.integration.dashboard_feed import BURST, SECTORS
 from tests.integration.feeds import T0
 from tests.paths import ROOT
 
@@ -100,31 +104,94 @@ def same(shown: Any, expected: float | None) -> bool:
 def test_ticker_numbers_equal_sentimon_query(live: Env, app_env: None) -> None:
     at = run_app()
     table = ticker_table(at).set_index("ticker")
-    for window in ("5m", "1h"):
-        expected = {
-            r["ticker"]: r for r in query_json(live, "top", "--window", window, "--limit", "500")
-        }
-        assert set(expected) <= set(table.index)
+    minimum = live.settings.min_relevance
+    assert at.selectbox(key="min_relevance").value == minimum  # SENTIMON_MIN_RELEVANCE
+    top = query_json(live, "top", "--window", "24h", "--limit", "500")
+    assert {r["ticker"] for r in top} <= set(table.index)
+    query = live.query()
+    for window, seconds in (("5m", 300), ("1h", 3600)):
+        got = query.relevance_windows([ticker_entity(str(s)) for s in table.index], seconds)
         for symbol, row in table.iterrows():
-            want = expected.get(
-                str(symbol), {"count": 0, "mean_score": None, "negative_share": None}
-            )
-            assert row[f"n_{window}"] == want["count"], (symbol, window)
-            assert same(row[f"mean_{window}"], want["mean_score"]), (symbol, window)
+            stats = got[ticker_entity(str(symbol))]
+            relevant = stats.at_least(minimum)
+            assert row[f"n_{window}"] == relevant.count, (symbol, window)
+            assert same(row[f"mean_{window}"], relevant.mean_score), (symbol, window)
             if window == "1h":
-                assert same(row["neg_1h"], want["negative_share"]), symbol
+                assert same(row["neg_1h"], relevant.negative_share), symbol
+                assert same(row["wmean_1h"], stats.weighted_mean), symbol
     assert table.loc[BURST, "n_5m"] >= 10  # the burst is in the last five minutes
     hour = query_json(live, "ticker", BURST, "--window", "1h")
+    # the market wraps name it in passing: counted in every mention, not the relevant ones
+    assert table.loc[BURST, "n_1h"] == hour["relevant"]["count"] < hour["count"]
+    assert same(table.loc[BURST, "wmean_1h"], hour["weighted"]["mean_score"])
 
     at.selectbox(key="ticker").select(BURST).run()
     assert not at.exception
     panel = at.container(key="drilldown_panel")
     metrics = {m.label: m.value for m in panel.metric}
-    assert metrics["Posts 1h"] == f"{hour['count']:,}"
-    assert metrics["Index 1h"] == f"{hour['mean_score']:+.3f}"
+    assert metrics["Posts 1h"] == f"{hour['relevant']['count']:,}"
+    assert metrics["Index 1h"] == f"{hour['relevant']['mean_score']:+.3f}"
     posts = panel.dataframe[0].value
-    assert len(posts) == min(30, hour["count"])
+    assert len(posts) == min(30, hour["count"])  # every post naming it, however relevant
     assert posts["url"].str.startswith("https://example.com/burst/").any()
+
+
+def test_the_min_relevance_control_recounts_tickers_and_sectors(live: Env, app_env: None) -> None:
+    at = run_app()
+    before = ticker_table(at).set_index("ticker")
+    at.selectbox(key="min_relevance").select(0.0).run()
+    assert not at.exception
+    every = ticker_table(at).set_index("ticker")
+    hour = query_json(live, "ticker", BURST, "--window", "1h")
+    assert every.loc[BURST, "n_1h"] == hour["count"] > before.loc[BURST, "n_1h"]
+    assert every.loc["PEP", "n_1h"] == 4 and before.loc["PEP", "n_1h"] == 1  # 3 wraps
+    assert any("every mention" in c.value for c in at.container(key="ticker_panel").caption)
+    sectors = at.container(key="sector_panel").dataframe[0].value
+    assert (sectors["posts"] == sectors["mentions"]).all()
+
+
+def test_sector_view_equals_sentimon_query(live: Env, app_env: None) -> None:
+    at = run_app()
+    panel = at.container(key="sector_panel")
+    table = panel.dataframe[0].value
+    assert sorted(table["sector"]) == SECTORS  # every sector of the universe
+    assert list(table["posts"]) == sorted(table["posts"], reverse=True)  # most active first
+    minimum = live.settings.min_relevance
+    entities = [sector_entity(s) for s in SECTORS]
+    got = live.query().relevance_windows(entities, 6 * 3600)  # the default chart range
+    for _, row in table.iterrows():
+        stats = got[sector_entity(row["sector"])]
+        relevant = stats.at_least(minimum)
+        assert row["posts"] == relevant.count and row["mentions"] == stats.all.count
+        assert same(row["mean"], relevant.mean_score), row["sector"]
+        assert same(row["wmean"], stats.weighted_mean), row["sector"]
+        assert same(row["neg_share"], relevant.negative_share), row["sector"]
+    top = table.iloc[0]
+    cli = query_json(live, "sector", top["sector"], "--window", "6h")
+    assert top["posts"] == cli["relevant"]["count"] > 0
+    assert same(top["mean"], cli["relevant"]["mean_score"])
+    assert any(f"Most active: **{top['sector']}**" in c.value for c in panel.caption)
+    utilities = table.set_index("sector").loc["Utilities"]  # in the universe, never named
+    assert utilities["posts"] == 0 and math.isnan(utilities["mean"])
+
+
+def test_drilldown_lists_each_posts_companies_and_marks_passing_mentions(
+    live: Env, app_env: None
+) -> None:
+    at = run_app()
+    at.selectbox(key="ticker").select("PEP").run()
+    assert not at.exception
+    panel = at.container(key="drilldown_panel")
+    posts = panel.dataframe[0].value.set_index("text")
+    assert len(posts) == 4
+    pair = posts.loc["Coca-Cola gains on upbeat forecast while PepsiCo slides"]
+    assert re.fullmatch(r"KO (positive|neutral|negative) · 0\.8, PEP \w+ · 0\.6", pair["entities"])
+    assert pair["relevance"] == 0.6 and not pair["low_relevance"]
+    assert pair["label"] == pair["entities"].split(", ")[1].split()[1]  # PEP's, not the post's
+    wraps = posts[posts.index.str.startswith("Midday movers")]
+    assert len(wraps) == 3 and wraps["low_relevance"].all() and (wraps["relevance"] == 0.2).all()
+    assert all(e.startswith("MSFT ") and "PEP " in e and " · 0.2" in e for e in wraps["entities"])
+    assert any("only in passing" in c.value for c in panel.caption)
 
 
 def test_market_overview_matches_sentimon_query(live: Env, app_env: None) -> None:

@@ -1,9 +1,11 @@
 """The running dashboard (``sentimon dashboard``) in headless Chromium: charts render, the
-page refreshes itself without re-mounting them, no Streamlit error element, the alert the
-pipeline fired is on the Alerts tab; screenshots go to ``tests/artifacts/``."""
+sector table and the drill-down's companies per post are drawn, the page refreshes itself
+without re-mounting them, no Streamlit error element, the alert the pipeline fired is on
+the Alerts tab; screenshots go to ``tests/artifacts/``."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +33,9 @@ CHROME_FLAGS = [
 ]  # fmt: skip
 ERROR = '[data-testid="stException"]'
 CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
+#: The data grid draws on a canvas; its accessibility table holds the visible cells' text.
+CELL = '[data-testid="stDataFrame"] td[role="gridcell"]'
+ENTITY = re.compile(r"[A-Z][A-Z.]* (positive|neutral|negative) · [01]\.\d")
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +110,9 @@ def test_dashboard_renders_in_chromium(server: str, browser: Any) -> None:
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "Market" in body and "Tickers" in body and BURST in body
     assert "alert(s) firing" in body
+    assert "Sectors" in body and "Most active: Information Technology" in body
+    wait.until(lambda d: "Information Technology" in cells(d))  # the sector table
+    wait.until(lambda d: any(ENTITY.fullmatch(c.split(", ")[0]) for c in cells(d)))  # companies
     time.sleep(1.0)  # let the grid and sparklines paint before the screenshot
     assert not browser.find_elements(By.CSS_SELECTOR, ERROR)
     browser.save_screenshot(str(ARTIFACTS / "dashboard.png"))
@@ -121,6 +129,17 @@ def test_dashboard_renders_in_chromium(server: str, browser: Any) -> None:
     wait.until(lambda d: "dash-negative-share" in d.find_element(By.TAG_NAME, "body").text)
     assert not browser.find_elements(By.CSS_SELECTOR, ERROR)
     browser.save_screenshot(str(ARTIFACTS / "dashboard-alerts.png"))
+
+
+def cells(driver: Any) -> list[str]:
+    """The text of every data-grid cell on the page, in one call ([] while re-rendering)."""
+    from selenium.common.exceptions import WebDriverException
+
+    script = "return Array.from(document.querySelectorAll(arguments[0])).map(c => c.textContent)"
+    try:
+        return list(driver.execute_script(script, CELL))
+    except WebDriverException:
+        return []
 
 
 def refreshed(driver: Any) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from sentimon.aggregate import ScoredPost, aggregate
 from sentimon.contract import Post
-from sentimon.keys import MARKET, Keys, ticker_entity
+from sentimon.keys import MARKET, Keys, sector_entity, ticker_entity
 from sentimon.store import rollups
 from sentimon.store.client import connect
 from sentimon.store.query import Query, TopicLag
@@ -144,3 +144,94 @@ def test_the_dashboards_alert_reads_see_the_alert_engine_keys(filled: Query) -> 
     assert len(silences) == 1 and silences[0]["active"] is True
     assert silences[0]["matchers"] == ["ticker=S01"]
     assert store.listing(now_ms=int(time.time() * 1000) + 7_200_000)[0]["active"] is False
+
+
+LINKED_SYMBOLS = [f"L{i:02d}" for i in range(40)]
+LINKED_SECTORS = ("Energy", "Financials", "Utilities")
+
+
+@pytest.fixture(scope="module")
+def linked(stack: Any) -> Query:
+    """26 h of posts naming 1-3 companies each, at every relevance, through the real
+    aggregate path and sink (as ``inference.posts.PostScorer`` hands them over)."""
+    client = connect(stack.settings())
+    keys = Keys(f"rel-{uuid.uuid4().hex[:8]}")
+    sink = RedisSink(client, keys, dedup_horizon_s=0)
+    rng = random.Random(5)
+    posts = []
+    for i in range(2500):
+        ts = END_MS - rng.randrange(26 * 3600 * 1000)
+        named = rng.sample(LINKED_SYMBOLS, rng.choice([1, 2, 3]))
+        companies = tuple(company(rng, sym) for sym in named)
+        post = Post(f"r{i}", "x", ts, "news", "wire", ())
+        posts.append(ScoredPost(post, "neutral", 0.0, "m", companies))
+    posts.append(ScoredPost(Post("last", "x", END_MS, "news", "wire", ()), "neutral", 0.0, "m"))
+    for start in range(0, len(posts), 150):
+        plan = WritePlan()
+        plan_aggregates(
+            plan, keys, aggregate(posts[start : start + 150]), retention_s=86400, recent=5
+        )
+        assert sink.apply(plan).ok
+    return Query(client, keys.namespace)
+
+
+def company(rng: random.Random, symbol: str) -> Any:
+    """``symbol`` with a random sentiment and relevance, in Energy or Financials."""
+    from sentimon.aggregate import CompanyScore
+
+    label = rng.choice(["positive", "neutral", "negative"])
+    score = {"positive": 0.6, "neutral": 0.0, "negative": -0.6}[label]
+    sector = LINKED_SECTORS[int(symbol[1:]) % 2]  # Utilities stays empty
+    return CompanyScore(symbol, label, score, rng.choice([0.2, 0.4, 0.6, 0.8, 1.0]), sector=sector)
+
+
+@pytest.mark.parametrize("minimum", [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+def test_snapshot_relevant_figures_equal_the_relevance_reads(linked: Query, minimum: float) -> None:
+    from dashboard.snapshot import LONG_S, SHORT_S, load_snapshot
+
+    snap = load_snapshot(linked, 6 * 3600, sectors=LINKED_SECTORS, min_relevance=minimum)
+    assert {row.symbol for row in snap.tickers} == set(LINKED_SYMBOLS)
+    entities = [ticker_entity(row.symbol) for row in snap.tickers]
+    short, long = (linked.relevance_windows(entities, s, snap.end_ms) for s in (SHORT_S, LONG_S))
+    # the last full hour of the sparkline, read as a window of its own
+    last_hour_end = (snap.end_ms - 1) // 3_600_000 * 3_600_000
+    hour = linked.relevance_windows(entities, 3600, last_hour_end)
+    for row, entity in zip(snap.tickers, entities, strict=True):
+        assert row.view.m5 == short[entity].at_least(minimum), row.symbol
+        assert row.view.h1 == long[entity].at_least(minimum), row.symbol
+        assert row.view.hours[-2] == hour[entity].at_least(minimum), row.symbol
+        assert row.weighted_mean_1h == pytest.approx(long[entity].weighted_mean), row.symbol
+    sectors = linked.relevance_windows([sector_entity(s) for s in LINKED_SECTORS], 6 * 3600)
+    assert [s.sector for s in snap.sectors] == list(LINKED_SECTORS)
+    for got in snap.sectors:
+        assert got.stats == sectors[sector_entity(got.sector)]
+    assert snap.sectors[0].stats.all.count > 0 and snap.sectors[2].stats.all.count == 0
+
+
+def test_a_snapshot_costs_the_same_round_trips_for_5_or_40_tickers(
+    linked: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redis.connection import AbstractConnection
+
+    from dashboard.snapshot import load_snapshot
+
+    sent: list[int] = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self: Any, command: Any, check_health: bool = True) -> None:
+        sent.append(1)
+        original(self, command, check_health)
+
+    load_snapshot(linked, 6 * 3600, limit=5)  # the roll-up script is loaded once
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    trips = []
+    for limit in (5, 40):
+        sent.clear()
+        snap = load_snapshot(
+            linked, 6 * 3600, limit=limit, sectors=LINKED_SECTORS, min_relevance=0.4
+        )
+        assert len(snap.tickers) == limit
+        trips.append(len(sent))
+    # watermark, volume index, two roll-ups (each: a script check, then its entities'
+    # calls in one pipeline), sectors, market series
+    assert trips == [8, 8], trips

@@ -40,6 +40,8 @@ PLACEMENT: dict[str, int] = {
             "kafka_config",
             "logs",
             "version",
+            "entities",
+            "stories",
         )
     },
     "sentimon.store": STORE,

@@ -10,11 +10,12 @@ from dashboard.frames import (
     filter_tickers,
     posts_frame,
     score_colour,
+    sector_frame,
     series_frame,
     sparkline,
     ticker_frame,
 )
-from dashboard.snapshot import EntityView, TickerRow
+from dashboard.snapshot import EntityView, TickerRow, total
 from sentimon.store.query import Point
 from sentimon.windows import Stats
 
@@ -83,8 +84,66 @@ def test_posts_frame_sorts_newest_first_and_joins_title_and_text():
     assert list(frame["score"]) == [-0.7, 0.2]
     assert frame.iloc[0]["text"] == "Probe widens — Regulators widen the probe"
     assert frame.iloc[1]["source"] == "social"
-    assert frame.iloc[1]["tickers"] == "TSLA F"
+    assert frame.iloc[1]["entities"] == "TSLA, F"  # written before entity linking
     assert str(frame.iloc[0]["time"].tz) == "UTC"
+
+
+def test_posts_frame_shows_each_company_and_marks_low_relevance_mentions():
+    def entity(ticker: str, label: str, score: float, relevance: float) -> dict[str, object]:
+        return {"ticker": ticker, "name": ticker.title(), "sector": "Information Technology",
+                "label": label, "score": score, "relevance": relevance, "mentions": 1}  # fmt: skip
+
+    posts = [
+        {"ts": T0 * 1000, "score": -0.4, "label": "negative", "text": "Apple slips while "
+         "Microsoft climbs", "tickers": ["AAPL", "MSFT"],
+         "entities": [entity("AAPL", "negative", -0.6, 0.8), entity("MSFT", "positive", 0.5, 0.6)]},
+        {"ts": T0 * 1000 - 1, "score": 0.1, "label": "neutral", "text": "Movers: ...",
+         "tickers": ["NVDA", "MSFT"],
+         "entities": [entity("NVDA", "neutral", 0.1, 0.4), entity("MSFT", "neutral", 0.1, 0.2)]},
+    ]  # fmt: skip
+    frame = posts_frame(posts, "MSFT", 0.4)
+    assert frame.iloc[0]["entities"] == "AAPL negative · 0.8, MSFT positive · 0.6"
+    first, second = frame.iloc[0], frame.iloc[1]
+    # the sentiment toward MSFT, not the post's
+    assert (first["score"], first["label"], first["relevance"]) == (0.5, "positive", 0.6)
+    assert not first["low_relevance"] and second["low_relevance"]
+    assert not posts_frame(posts, "MSFT", 0.0)["low_relevance"].any()
+    market = posts_frame(posts)  # no ticker: the post's own sentiment, nothing marked
+    assert list(market["score"]) == [-0.4, 0.1] and market["relevance"].isna().all()
+
+
+def test_ticker_frame_shows_the_weighted_mean_beside_the_plain_one():
+    view = EntityView(Stats(), Stats.of_post("negative", -0.5), Stats(), [Stats()] * 24)
+    row = ticker_frame([TickerRow("AAPL", view, -0.25)]).iloc[0]
+    assert (row["mean_1h"], row["wmean_1h"]) == (-0.5, -0.25)
+    assert pd.isna(ticker_frame([TickerRow("MSFT", view)]).iloc[0]["wmean_1h"])
+
+
+def test_sector_frame_is_most_active_first_over_the_relevant_mentions():
+    from dashboard.snapshot import SectorRow
+    from sentimon.entities.weighted import RelevanceStats
+
+    def sector(name: str, full: list[float], low: list[float]) -> SectorRow:
+        def of(scores: list[float]) -> Stats:
+            return total(Stats.of_post("negative" if s < 0 else "positive", s) for s in scores)
+
+        return SectorRow(name, RelevanceStats(of(full + low), {0.2: of(low)}))
+
+    rows = [
+        sector("Energy", [0.5], [-0.5, -0.5, -0.5]),  # most mentions, one relevant
+        sector("Utilities", [], []),
+        sector("Financials", [-0.5, 0.5], []),
+        sector("Materials", [0.5], []),
+    ]
+    frame = sector_frame(rows, 0.4)
+    assert list(frame["sector"]) == ["Financials", "Energy", "Materials", "Utilities"]
+    energy = frame.set_index("sector").loc["Energy"]
+    assert (energy["posts"], energy["mean"], energy["neg_share"], energy["mentions"]) == (
+        1, 0.5, 0.0, 4,
+    )  # fmt: skip
+    assert energy["wmean"] == pytest.approx((0.5 - 3 * 0.2 * 0.5) / 1.6)
+    assert pd.isna(frame.set_index("sector").loc["Utilities", "mean"])
+    assert sector_frame(rows, 0.0).iloc[0]["sector"] == "Energy"
 
 
 def test_score_colour():

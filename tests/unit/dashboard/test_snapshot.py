@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from dashboard.snapshot import (
     BASELINE_HOURS,
     EntityView,
@@ -15,6 +17,7 @@ from dashboard.snapshot import (
     top_movers,
     total,
 )
+from sentimon.keys import MARKET
 from sentimon.store.rollups import Rollup
 from sentimon.windows import HOUR, Stats
 
@@ -114,3 +117,90 @@ def test_a_young_namespace_gets_its_base_rate_from_the_hours_it_has_data_for():
     assert view.volume_ratio == 3.0
     assert covered_hours(hours({}), END_MS) == 0
     assert covered_hours(hours({25: stats(1, 0.0)}), END_MS) == BASELINE_HOURS
+
+
+def test_relevant_view_leaves_out_the_levels_below_the_minimum_everywhere():
+    from dashboard.snapshot import relevant_view
+
+    every = EntityView(stats(10, 0.1), stats(20, 0.2), stats(40, 0.0), [stats(5, 0.0)] * 24)
+    low = EntityView(stats(2, -0.5), stats(4, -0.5), stats(8, -0.5), [stats(1, -0.5)] * 24)
+    mid = EntityView(stats(1, 0.5), stats(1, 0.5), Stats(), [Stats()] * 24)
+    cut = relevant_view(every, [low, mid])
+    assert (cut.m5.count, cut.h1.count, cut.baseline.count) == (7, 15, 32)
+    assert [h.count for h in cut.hours] == [4] * 24
+    assert cut.baseline_hours == every.baseline_hours
+    assert relevant_view(every, []) is every
+
+
+class FakeQuery:
+    """Records the reads ``load_snapshot`` makes. Each ticker has three posts in every
+    window and baseline hour (scores summing to 0), one of them at relevance 0.2 (-0.5) and
+    one at 0.6 (+0.5)."""
+
+    namespace = "fake"
+
+    def __init__(self, symbols: list[str]) -> None:
+        self.symbols = symbols
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def watermark_ms(self) -> int:
+        return END_MS
+
+    def ranked_tickers(self, seconds: int, end_ms: int, limit: int) -> list[tuple[str, int]]:
+        self.calls.append(("ranked_tickers", []))
+        return [(s, 1) for s in self.symbols]
+
+    def rollups(
+        self, entities: list[str], windows: list[int], hours_: int, end_ms: int
+    ) -> dict[str, Rollup]:
+        self.calls.append(("rollups", entities))
+
+        def rollup(entity: str) -> Rollup:
+            value = {"@0.2": stats(1, -0.5), "@0.6": stats(1, 0.5)}.get(entity[-4:], Stats())
+            value = stats(3, 0.0) if "@" not in entity else value
+            return Rollup({w: value for w in windows}, hours({2: value}, hours_))
+
+        return {e: rollup(e) for e in entities}
+
+    def relevance_windows(self, entities: list[str], seconds: int, end_ms: int) -> dict:
+        from sentimon.entities.weighted import RelevanceStats
+
+        self.calls.append(("relevance_windows", entities))
+        return {e: RelevanceStats(stats(3, 0.1)) for e in entities}
+
+    def series(self, entity: str, seconds: int, end_ms: int) -> list:
+        self.calls.append(("series", [entity]))
+        return []
+
+
+def test_a_snapshot_reads_every_ticker_and_every_sector_at_once():
+    from dashboard.snapshot import load_snapshot
+
+    sectors = ("Energy", "Utilities")
+    for n in (1, 300):
+        query = FakeQuery([f"T{i:03d}" for i in range(n)])
+        snap = load_snapshot(query, 6 * HOUR, sectors=sectors, min_relevance=0.4)  # type: ignore[arg-type]
+        assert [name for name, _ in query.calls] == [
+            "ranked_tickers", "rollups", "rollups", "relevance_windows", "series",
+        ]  # fmt: skip
+    full, last_hour = query.calls[1][1], query.calls[2][1]
+    assert len(full) == 1 + 300 * 2  # the market, each ticker and its level below 0.4
+    assert "ticker:T299@0.2" in full and "ticker:T299@0.4" not in full
+    assert len(last_hour) == 300 * 3 and "ticker:T299@0.8" in last_hour
+    assert query.calls[3][1] == ["sector:Energy", "sector:Utilities"]
+    assert [s.sector for s in snap.sectors] == list(sectors) and snap.min_relevance == 0.4
+    row = snap.tickers[0]
+    assert (row.view.h1.count, row.view.m5.count, row.view.baseline.count) == (2, 2, 2)
+    assert row.view.h1.mean_score == pytest.approx(0.25)  # 0.0 x 3 less the 0.2 mention
+    # the three mentions (scores 0.0, -0.5, +0.5) weighted by their relevance (1, 0.2, 0.6)
+    assert row.weighted_mean_1h == pytest.approx((0.0 - 0.5 * 0.2 + 0.5 * 0.6) / 1.8)
+
+
+def test_a_snapshot_at_no_minimum_reads_the_levels_last_hour_only():
+    from dashboard.snapshot import load_snapshot
+
+    query = FakeQuery(["AAA"])
+    snap = load_snapshot(query, 6 * HOUR, min_relevance=0.0)  # type: ignore[arg-type]
+    assert query.calls[1][1] == [MARKET, "ticker:AAA"]
+    assert len(query.calls[2][1]) == 4
+    assert snap.tickers[0].view.h1.count == 3 and snap.sectors == []

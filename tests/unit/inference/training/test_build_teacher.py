@@ -34,7 +34,9 @@ def trainings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[float]:
         return type("Result", (), {"best": best})()
 
     monkeypatch.setattr("inference.training.build_teacher.train_model", fake_train)
-    monkeypatch.setattr("inference.training.build_teacher.load_scorer", lambda **kwargs: neutral_teacher())
+    monkeypatch.setattr(
+        "inference.training.build_teacher.load_scorer", lambda **kwargs: neutral_teacher()
+    )
     monkeypatch.setattr(build_teacher.packaged, "teacher_encoder_dir", lambda cache: tmp_path)
     return runs
 

@@ -4,15 +4,16 @@ span between the batch's oldest and newest post, and the read script's bounds.""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from itertools import pairwise
 from typing import Any
 
 import pytest
 
-from sentimon.aggregate import ScoredPost, aggregate
+from sentimon.aggregate import CompanyScore, ScoredPost, aggregate
 from sentimon.alerts import state
 from sentimon.alerts.baseline import window_index
-from sentimon.alerts.hook import AlertHook, _Batch, _Pair, _union
+from sentimon.alerts.hook import AlertHook, _Batch, _Pair, _union, _window_requests
 from sentimon.alerts.rulefile import load_rules
 from sentimon.alerts.rules import Rule, RuleSet
 from sentimon.alerts.state import (
@@ -26,6 +27,7 @@ from sentimon.alerts.state import (
 )
 from sentimon.alerts.sweep import Tick, entity_ticks
 from sentimon.contract import Post
+from sentimon.entities.universe import GICS_SECTORS
 from sentimon.errors import ScriptBoundError
 from sentimon.keys import Keys
 from sentimon.store import sink
@@ -73,6 +75,13 @@ def _post(i: int, ts_ms: int, *tickers: str) -> ScoredPost:
     return ScoredPost(p, "negative", -0.5, "m")
 
 
+def _company_post(i: int, ts_ms: int, companies: list[tuple[str, float, str | None]]) -> ScoredPost:
+    p = Post(id=f"p{i}", text="t", ts_ms=ts_ms, kind="news", source="s", tickers=())
+    named = tuple(CompanyScore(t, "negative", -0.5, relevance=r, sector=sector)
+                  for t, r, sector in companies)  # fmt: skip
+    return ScoredPost(p, "negative", -0.5, "m", named)
+
+
 def _windows(requests: list[WindowRequest]) -> int:
     return sum(r.last - r.first + 1 for r in requests)
 
@@ -87,11 +96,10 @@ def test_union_merges_overlapping_and_adjacent_intervals_only() -> None:
 
 
 def test_a_century_apart_requests_only_the_windows_each_baseline_reads() -> None:
-    hook = _hook(RuleSet((DROP, SPIKE, SHARE)))
     times = [Y2000, NOW, NOW + 5 * MINUTE * 1000, Y2099]
     ticks = [Tick(minute_of(t), t) for t in times]
     pairs = [_Pair(r, "ticker:ACME", r.name, None, ticks) for r in (DROP, SPIKE, SHARE)]
-    requests = hook._window_requests(pairs)
+    requests = _window_requests(pairs)
     # The two ticks 5 minutes apart share a window; the others stand alone.
     assert len(requests) == 3
     assert _windows(requests) <= len(ticks) * DROP.history
@@ -125,7 +133,7 @@ def test_several_requests_of_one_series_are_merged_with_the_batch_deltas() -> No
     pairs = [
         _Pair(DROP, entity, entity, None, ticks) for entity, ticks in entity_ticks(update).items()
     ]
-    requests = [r for r in hook._window_requests(pairs) if r.entity == "ticker:ACME"]
+    requests = [r for r in _window_requests(pairs) if r.entity == "ticker:ACME"]
     assert len(requests) == 2
     deltas = hook._window_deltas(update)
     old, new = (window_index(t, DROP.window_s) for t in (Y2000, Y2099))
@@ -196,11 +204,17 @@ def test_the_bound_is_checked_before_a_huge_spec_is_built(monkeypatch: pytest.Mo
 
 
 def test_the_largest_default_write_stays_within_every_bound() -> None:
-    """64 posts x 4 coalesced, 20 tickers a post that no other post names, each post in
-    its own hour from 2000 to 2099: the most a default write reads and writes."""
+    """64 posts x 4 coalesced, 20 companies a post in 11 sectors that no other post names,
+    each post in its own hour from 2000 to 2099, every company relevant enough for the
+    shipped rules (0.4: they read its 0.2 level as well): the most a default write reads
+    and writes."""
     n = 256
     step = (Y2099 - Y2000) // (n - 1) // (HOUR * 1000) * HOUR * 1000
-    posts = [_post(i, Y2000 + i * step, *(f"T{i}X{j}" for j in range(20))) for i in range(n)]
+    posts = [
+        _company_post(i, Y2000 + i * step, [(f"T{i}X{j}", 0.4, GICS_SECTORS[j % 11])
+                                            for j in range(20)])
+        for i in range(n)
+    ]  # fmt: skip
     update = aggregate(posts)
     plan = WritePlan(ids=[p.post.id for p in posts])
     plan_aggregates(plan, Keys("unit"), update, retention_s=7 * 86400, recent=50)
@@ -210,4 +224,34 @@ def test_the_largest_default_write_stays_within_every_bound() -> None:
     [spec] = client.calls
     work = check_read_bounds(spec)
     assert work.fields < 0.7 * state.MAX_READ_FIELDS
-    assert len(plan.commands) < 0.25 * sink.MAX_PLAN_COMMANDS
+    assert work.spans < 0.7 * state.MAX_READ_SPANS
+    assert work.minutes < 0.7 * state.MAX_READ_MINUTES
+    # Each company and sector counts twice: in its own entity and at its relevance level.
+    assert len(plan.commands) < 0.5 * sink.MAX_PLAN_COMMANDS
+
+
+def test_mentions_below_every_rule_s_minimum_read_nothing_of_their_entity() -> None:
+    """A ticker named in passing (relevance 0.2) is no tick of a 0.4 rule: neither it nor
+    its relevance level is read; the post's subject reads its window and its 0.2 level."""
+    client = FakeRedis()
+    post = _company_post(1, NOW, [("LEAD", 1.0, None), ("PASS", 0.2, None)])
+    _hook(RuleSet((replace(SHARE, scope=("ticker:*",), min_relevance=0.4),)), client).before_write(
+        WritePlan(), aggregate([post])
+    )
+    [spec] = client.calls
+    assert spec["fields"] == ["share|ticker:LEAD"]
+    prefix = Keys("unit").prefix + "h:"
+    read = {key.removeprefix(prefix).rsplit(":", 1)[0] for r in spec["ranges"] for key, *_ in r}
+    assert read == {"ticker:LEAD", "ticker:LEAD@0.2"}
+
+
+def test_a_rule_counting_every_mention_reads_no_level() -> None:
+    client = FakeRedis()
+    post = _company_post(1, NOW, [("LEAD", 1.0, None), ("PASS", 0.2, None)])
+    rule = replace(DROP, scope=("ticker:*",), min_relevance=0.2)
+    _hook(RuleSet((rule,)), client).before_write(WritePlan(), aggregate([post]))
+    [spec] = client.calls
+    assert sorted(spec["fields"]) == ["drop|ticker:LEAD", "drop|ticker:PASS"]
+    keys = [key for r in spec["ranges"] for key, *_ in r]
+    keys += [key for w in spec["windows"] for key, *_ in w]
+    assert keys and not any("@" in key for key in keys)

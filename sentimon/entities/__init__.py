@@ -1,0 +1,1 @@
+"""Which companies a post is about: the universe, linking, relevance (pure)."""
