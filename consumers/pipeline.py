@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from consumers.dlq import DeadLetter, DeadLetterSink
@@ -37,6 +38,8 @@ from sentimon.keys import (
     Keys,
 )
 from sentimon.store.sink import ApplyResult, RedisSink
+from sentimon.store.stories import StoryIndex
+from sentimon.stories.assign import Candidate, Story
 from sentimon.writeplan import Fence, WritePlan, plan_aggregates
 
 log = logging.getLogger(__name__)
@@ -72,10 +75,13 @@ class BatchProcessor:
         event_time: EventTimePolicy = ANY_TIME,
         clock: Callable[[], float] = time.time,
         linker: Linker | None = None,
+        stories: StoryIndex | None = None,
     ) -> None:
         self.scorer = scorer
         #: Links each post to its companies and scores each (``inference.posts``).
         self.posts = PostScorer(scorer, linker)
+        #: Gives each post its story, in the same atomic write (None: every post its own).
+        self.stories = stories
         self.sink = sink
         self.dead_letters = dead_letters
         self.keys = keys
@@ -245,10 +251,17 @@ class BatchProcessor:
         the prepared batch and scored posts it was planned from (fewer than given when a
         fence moved meanwhile)."""
         dropped_ids: set[str] = set()
+        candidates = self._story_candidates(scored)
         for _attempt in range(_MAX_ATTEMPTS):
             live = [s for s in scored if s.post.id not in dropped_ids]
+            assignment = None
+            if self.stories is not None:
+                assignment = self.stories.assign([candidates[s.post.id] for s in live])
+                live = [_with_story(s, assignment.stories[s.post.id]) for s in live]
             update = aggregate(live)
             plan = self._plan(prepared, update, records)
+            if self.stories is not None and assignment is not None:
+                self.stories.plan(plan, assignment)
             planned = [hook for hook in self.hooks if self._run_hook(hook, plan, update)]
             outcome = self.sink.apply(plan)
             if outcome.ok:
@@ -257,6 +270,12 @@ class BatchProcessor:
                 return update, planned, prepared, scored
             prepared, scored = self._resolve(outcome, prepared, scored, records, dropped_ids)
         raise SinkError(f"batch could not be applied after {_MAX_ATTEMPTS} attempts")
+
+    def _story_candidates(self, scored: list[ScoredPost]) -> dict[str, Candidate]:
+        """Each post's fingerprint, computed once however often the write is retried."""
+        if self.stories is None:
+            return {}
+        return {s.post.id: Candidate.of(s.post.id, s.post.text) for s in scored}
 
     def _run_hook(self, hook: BatchHook, plan: WritePlan, update: AggregateUpdate) -> bool:
         """Let ``hook`` extend the plan. A bug in it (any error that is not a
@@ -340,6 +359,10 @@ class BatchProcessor:
         if update.posts:
             plan.add("HSET", self.keys.meta, META_MODEL, update.posts[0].model_id)
         return plan
+
+
+def _with_story(item: ScoredPost, story: Story) -> ScoredPost:
+    return replace(item, story_id=story.story_id, novel=story.novel)
 
 
 def _fences_of(records: Sequence[SourceRecord]) -> list[Fence]:

@@ -29,6 +29,7 @@ from sentimon.settings import Settings
 from sentimon.store.client import RedisState, connect, is_transient, retry_until_ok
 from sentimon.store.dlq_marks import DeadLetterLedger
 from sentimon.store.sink import RedisSink
+from sentimon.store.stories import StoryIndex
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,9 @@ def build_processor(
         hooks=hooks,
         event_time=event_time or live_event_time(settings),
         linker=linker_of(settings),
+        stories=StoryIndex(client, keys, horizon_s=settings.story_horizon_s)
+        if settings.stories_enabled
+        else None,
     )
 
 

@@ -12,6 +12,10 @@ What a post counts toward:
   and weight by relevance exactly (``sentimon.store.query``);
 - each sector among its companies (``sector:<name>``), once per post, with the label and
   score of its most relevant company there.
+
+The first post of each story (``ScoredPost.novel``) also counts, in every one of those
+entities, toward its story fields: stories counted, negative stories, and the story-level
+score sum (each story once, by its first post).
 """
 
 from __future__ import annotations
@@ -64,6 +68,10 @@ class ScoredPost:
     companies: tuple[CompanyScore, ...] = ()
     #: The model's probability of ``label`` (None where the scorer gave none).
     confidence: float | None = None
+    #: The post's story (``sentimon.stories``): the id of its first post; ``novel`` when
+    #: this post began it. Without a story index every post is its own story.
+    story_id: str | None = None
+    novel: bool = True
 
     def __post_init__(self) -> None:
         if not self.companies and self.post.tickers:
@@ -99,6 +107,9 @@ class AggregateUpdate:
     """All aggregate changes of one batch, keyed by (entity, minute start in epoch s)."""
 
     buckets: dict[tuple[str, int], Stats] = field(default_factory=dict)
+    #: (entity, minute) -> the stats of the stories begun (the first post of each): count,
+    #: negative and score sum (``sentimon.keys.STORY_FIELDS``).
+    stories: dict[tuple[str, int], Stats] = field(default_factory=dict)
     #: (ticker, hour start) -> posts added, for the volume index.
     volume: dict[tuple[str, int], int] = field(default_factory=dict)
     posts: list[ScoredPost] = field(default_factory=list)
@@ -112,6 +123,7 @@ class AggregateUpdate:
 def aggregate(scored: Iterable[ScoredPost]) -> AggregateUpdate:
     """Sum scored posts into per-entity minute buckets."""
     parts: dict[tuple[str, int], list[Stats]] = defaultdict(list)
+    stories: dict[tuple[str, int], list[Stats]] = defaultdict(list)
     volume: dict[tuple[str, int], int] = defaultdict(int)
     posts = []
     max_ms: int | None = None
@@ -120,9 +132,14 @@ def aggregate(scored: Iterable[ScoredPost]) -> AggregateUpdate:
         delta = Stats.of_post(item.label, item.score)
         parts[(MARKET, minute)].append(delta)
         parts[(kind_entity(item.post.kind), minute)].append(delta)
+        if item.novel:
+            stories[(MARKET, minute)].append(delta)
+            stories[(kind_entity(item.post.kind), minute)].append(delta)
         for entity, company in _company_entities(item):
             stats = Stats.of_post(company.label, company.score)
             parts[(entity, minute)].append(stats)
+            if item.novel:
+                stories[(entity, minute)].append(stats)
             if company.relevance < 1.0:
                 parts[(relevance_entity(entity, company.relevance), minute)].append(stats)
         for company in item.companies:
@@ -130,7 +147,8 @@ def aggregate(scored: Iterable[ScoredPost]) -> AggregateUpdate:
         posts.append(item)
         max_ms = item.post.ts_ms if max_ms is None else max(max_ms, item.post.ts_ms)
     buckets = {key: Stats.total(deltas) for key, deltas in parts.items()}
-    return AggregateUpdate(buckets, dict(volume), posts, max_ms)
+    firsts = {key: Stats.total(deltas) for key, deltas in stories.items()}
+    return AggregateUpdate(buckets, firsts, dict(volume), posts, max_ms)
 
 
 def _company_entities(item: ScoredPost) -> list[tuple[str, CompanyScore]]:

@@ -9,10 +9,15 @@ Keys of a namespace (``Keys``; docs/ARCHITECTURE.md and docs/ALERTS.md point her
 
 - ``h:<entity>:<hour_s>`` hash: one event-time hour of an entity; minute ``m`` (0-59) in
   fields ``m:n m:pos m:neu m:neg m:s m:ss`` (``minute_field``), the hour's totals in
-  ``n pos neu neg s ss`` (``HOUR_TOTAL_FIELDS``); TTL retention + 1 h.
+  ``n pos neu neg s ss`` (``HOUR_TOTAL_FIELDS``); the stories begun there in
+  ``m:st m:stneg m:sts`` and ``st stneg sts`` (``STORY_FIELDS``); TTL retention + 1 h.
 - ``top:<hour_s>`` sorted set: ticker -> posts that hour (the volume index).
 - ``recent:<entity>`` stream: the latest scored posts, field ``p`` (``RECENT_POST``) = JSON.
 - ``seen:<post id>`` string: a post id already counted (TTL: the dedup horizon).
+- ``story:b:<band key>`` string: JSON list of the newest story ids with a post under that
+  LSH band key (``sentimon.stories``; TTL: the story horizon).
+- ``story:f:<story id>`` string: the fingerprint of a story's first post (TTL: the story
+  horizon).
 - ``offsets`` hash: ``topic:partition`` -> last offset applied to the aggregates (the fence).
 - ``dlq`` hash: topic -> records sent to that topic's dead-letter topic.
 - ``dlq:marks`` hash: ``topic:partition`` -> highest offset whose dead letter the broker
@@ -67,6 +72,12 @@ S = "s"
 SS = "ss"
 #: The stats of a bucket, in ``sentimon.windows.Stats`` order.
 STAT_FIELDS = (N, POS, NEU, NEG, S, SS)
+#: Stories begun in a bucket (``sentimon.stories``: a story counts once, at its first
+#: post): how many, how many negative, and the sum of their first posts' scores (micro).
+ST = "st"
+ST_NEG = "stneg"
+ST_S = "sts"
+STORY_FIELDS = (ST, ST_NEG, ST_S)
 #: An hour hash's totals: the bare stat names.
 HOUR_TOTAL_FIELDS = STAT_FIELDS
 #: Between a minute (or window) index and a stat name: ``12:n``.
@@ -197,6 +208,14 @@ class Keys:
     def recent(self, entity: str) -> str:
         """Capped stream of the latest scored posts of an entity."""
         return f"{self.prefix}recent:{entity}"
+
+    def story_band(self, band: str) -> str:
+        """The newest story ids with a post under LSH band key ``band`` (JSON list)."""
+        return f"{self.prefix}story:b:{band}"
+
+    def story(self, story_id: str) -> str:
+        """The fingerprint of the first post of story ``story_id``."""
+        return f"{self.prefix}story:f:{story_id}"
 
     def seen(self, post_id: str) -> str:
         """Marker of an id already counted (expires after the dedup horizon)."""

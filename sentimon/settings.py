@@ -121,6 +121,13 @@ class Settings(BaseSettings):
     #: queries, the dashboard and alert rules that do not set their own (0: all).
     min_relevance: float = Field(default=0.4, ge=0.0, le=1.0)
 
+    # --- stories (docs/STORIES.md) --------------------------------------------------------
+    #: Give each post a story (the earliest near-duplicate within the horizon) and count
+    #: stories beside posts.
+    stories_enabled: bool = True
+    #: How far back a copy finds its story.
+    story_horizon_s: int = Field(default=24 * 3600, ge=60, le=30 * 86400)
+
     # --- alerts ------------------------------------------------------------------------
     alert_rules: Path | None = None
     webhook_urls: list[str] = Field(default_factory=list)

@@ -21,6 +21,7 @@ from sentimon.keys import (
     MARKET,
     META_WATERMARK,
     RECENT_POST,
+    STORY_FIELDS,
     Keys,
     minute_fields,
     ticker_entity,
@@ -31,6 +32,7 @@ Command = list[Any]
 
 #: Per minute of the hour, its stat fields (``sentimon.keys.STAT_FIELDS`` order).
 _MINUTE_FIELDS = [tuple(minute_fields(m, m)) for m in range(60)]
+_STORY_MINUTE_FIELDS = [tuple(minute_fields(m, m, STORY_FIELDS)) for m in range(60)]
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,11 @@ class Fence:
 
 @dataclass(frozen=True)
 class Guard:
-    """Abort the write unless ``HGET key field`` equals ``expected`` (None: field absent)."""
+    """Abort the write unless ``HGET key field`` (``GET key`` when ``field`` is None)
+    equals ``expected`` (None: absent)."""
 
     key: str
-    field: str
+    field: str | None
     expected: str | None
 
 
@@ -105,6 +108,16 @@ def plan_aggregates(
             plan.add("HINCRBY", key, s, stats.s_micro)
             plan.add("HINCRBY", key, ss, stats.ss_micro)
         touched.add(key)
+    for (entity, minute_s), stats in sorted(update.stories.items()):
+        hour = hour_of(minute_s)
+        key = keys.hour(entity, hour)
+        slot = (minute_s - hour) // 60
+        for st, neg, s in (_STORY_MINUTE_FIELDS[slot], STORY_FIELDS):
+            plan.add("HINCRBY", key, st, stats.count)
+            if stats.negative:
+                plan.add("HINCRBY", key, neg, stats.negative)
+            plan.add("HINCRBY", key, s, stats.s_micro)
+        touched.add(key)
     for (symbol, hour), count in sorted(update.volume.items()):
         key = keys.top(hour)
         plan.add("ZINCRBY", key, count, symbol)
@@ -137,4 +150,6 @@ def post_summary(item: ScoredPost) -> dict[str, Any]:
         "model": item.model_id,
         "confidence": None if item.confidence is None else round(item.confidence, 6),
         "entities": [c.as_dict() for c in item.companies],
+        "story": item.story_id or post.id,
+        "novel": item.novel,
     }

@@ -65,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
         if args.action in ("ticker", "sector"):
             data = _company_window(args, query, seconds, end, settings.min_relevance)
         elif args.action == "top":
-            data = [{"ticker": t, **s.as_dict()} for t, s in query.top(seconds, args.limit, end)]
+            rows = query.top(seconds, args.limit, end)
+            stories = query.story_windows([ticker_entity(t) for t, _ in rows], seconds, end)
+            data = [{"ticker": t, **s.as_dict(), "stories": stories[ticker_entity(t)].count}
+                    for t, s in rows]  # fmt: skip
         else:
             entity = {
                 "ticker": lambda: f"ticker:{args.symbol.upper()}",
@@ -77,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
                 "window": args.window,
                 "end_ms": end,
                 **query.window(entity, seconds, end).as_dict(),
+                "stories": _stories(query, entity, seconds, end),
             }
     elif args.action == "posts":
         data = query.recent_posts(args.symbol, args.limit)
@@ -85,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(data)
     elif args.action == "top":
-        emit_table(data, ["ticker", "count", "mean_score", "std_score", "negative_share"])
+        emit_table(
+            data, ["ticker", "count", "stories", "mean_score", "std_score", "negative_share"]
+        )
     elif args.action == "posts":
         emit_table(data, ["ts", "source", "label", "score", "text"])
     elif args.action in ("ticker", "sector"):
@@ -111,7 +117,19 @@ def _company_window(
         raise ConfigError(f"--min-relevance: {exc}") from exc
     stats = query.relevance_windows([entity], seconds, end)[entity]
     return {"entity": entity, "window": args.window, "end_ms": end,
-            **stats.as_dict(min_relevance)}  # fmt: skip
+            **stats.as_dict(min_relevance),
+            "stories": _stories(query, entity, seconds, end)}  # fmt: skip
+
+
+def _stories(query: Query, entity: str, seconds: int, end: int) -> dict[str, Any]:
+    """Distinct stories begun in the window, and their story-level sentiment."""
+    stats = query.story_windows([entity], seconds, end)[entity]
+    return {"count": stats.count, "mean_score": _round6(stats.mean_score),
+            "negative_share": _round6(stats.negative_share)}  # fmt: skip
+
+
+def _round6(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
 def _flat(data: dict[str, Any]) -> dict[str, Any]:

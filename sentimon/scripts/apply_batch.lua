@@ -23,7 +23,12 @@ for _, f in ipairs(plan.fences) do
   end
 end
 for _, g in ipairs(plan.guards) do
-  local value = redis.call('HGET', g[1], g[2])
+  local value
+  if g[2] == cjson.null then
+    value = redis.call('GET', g[1])  -- a guard on a string key (the story index)
+  else
+    value = redis.call('HGET', g[1], g[2])
+  end
   local expected = g[3]
   if expected == cjson.null then expected = false end
   if value ~= expected then return {'conflict', g[1], g[2]} end

@@ -25,6 +25,7 @@ from sentimon.keys import (
     RECENT_POST,
     REGISTRY,
     STAT_FIELDS,
+    STORY_FIELDS,
     Keys,
     minute_fields,
     relevance_entity,
@@ -112,6 +113,35 @@ class Query:
             for _span in spans:
                 total = total + _sum_fields(next(replies))
             out[entity] = total
+        return out
+
+    def story_windows(
+        self, entities: list[str], seconds: int, end_ms: int | None = None
+    ) -> dict[str, Stats]:
+        """Stories begun in the window (``sentimon.stories``), per entity, in one round
+        trip: ``count`` stories, ``negative`` of them, and the story-level score sum (each
+        story by its first post), so ``mean_score`` and ``negative_share`` are story-level.
+        Other fields are 0."""
+        end = self.resolve_end(end_ms)
+        spans = window_spans(end, seconds)
+        pipe = self.client.pipeline(transaction=False)
+        for entity in entities:
+            for span in spans:
+                key = self.keys.hour(entity, span.hour_s)
+                if span.full:
+                    pipe.hmget(key, list(STORY_FIELDS))
+                else:
+                    pipe.hmget(key, minute_fields(span.first, span.last, STORY_FIELDS))
+        replies = iter(pipe.execute())
+        out: dict[str, Stats] = {}
+        for entity in entities:
+            count = negative = total = 0
+            for _span in spans:
+                values = [int(v) if v is not None else 0 for v in next(replies)]
+                count += sum(values[0::3])
+                negative += sum(values[1::3])
+                total += sum(values[2::3])
+            out[entity] = Stats(count=count, negative=negative, s_micro=total)
         return out
 
     def relevance_windows(

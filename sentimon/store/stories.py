@@ -1,0 +1,69 @@
+"""The story index in Redis: shared by every consumer of a namespace, its replays' own.
+
+Keys (``sentimon.keys``): ``story:b:<band>`` (JSON list of the newest story ids under an
+LSH band key) and ``story:f:<story id>`` (the story's first fingerprint), both expiring
+after the story horizon. ``StoryIndex.assign`` reads them for a batch (two ``MGET``s) and
+decides each post's story (``sentimon.stories.assign``); ``plan`` adds the index writes
+to the batch's atomic write, guarded on every band key as it was read, so a consumer
+that raced on the same story sees its write refused and decides again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import redis
+
+from sentimon.keys import Keys
+from sentimon.stories.assign import Assignment, Candidate, assign
+from sentimon.stories.fingerprint import Fingerprint
+from sentimon.writeplan import Guard, WritePlan
+
+_SEP = "\x1f"
+
+
+class StoryIndex:
+    """Story assignment against one namespace's index."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, *, horizon_s: int) -> None:
+        self.client = client
+        self.keys = keys
+        self.horizon_s = horizon_s
+
+    def assign(self, posts: Sequence[Candidate]) -> Assignment:
+        return assign(posts, self._read_bands, self._read_stories)
+
+    def plan(self, plan: WritePlan, assignment: Assignment) -> None:
+        """The index writes of ``assignment``, guarded on what was read."""
+        for band, seen in sorted(assignment.seen.items()):
+            key = self.keys.story_band(band)
+            plan.guards.append(Guard(key, None, None if seen is None else _ids(seen)))
+        for band, ids in sorted(assignment.bands.items()):
+            plan.add("SET", self.keys.story_band(band), _ids(ids), "EX", self.horizon_s)
+        for story_id, fp in sorted(assignment.opened.items()):
+            plan.add("SET", self.keys.story(story_id), encode(fp), "EX", self.horizon_s)
+
+    def _read_bands(self, bands: Sequence[str]) -> Mapping[str, list[str] | None]:
+        values = self.client.mget([self.keys.story_band(b) for b in bands])
+        return {b: None if v is None else json.loads(v) for b, v in zip(bands, values, strict=True)}
+
+    def _read_stories(self, ids: Sequence[str]) -> Mapping[str, Fingerprint]:
+        values = self.client.mget([self.keys.story(i) for i in ids])
+        return {i: decode(v) for i, v in zip(ids, values, strict=True) if v is not None}
+
+
+def _ids(ids: list[str]) -> str:
+    """Band values as stored (and compared by the guard): compact JSON."""
+    return json.dumps(ids, separators=(",", ":"))
+
+
+def encode(fp: Fingerprint) -> str:
+    """A fingerprint as text (the client decodes replies as UTF-8)."""
+    return f"{fp.exact}{_SEP}{int(fp.truncated)}{_SEP}{_SEP.join(fp.tokens)}"
+
+
+def decode(value: str | bytes) -> Fingerprint:
+    text = value.decode() if isinstance(value, bytes) else value
+    exact, truncated, *tokens = text.split(_SEP)
+    return Fingerprint(exact, tuple(t for t in tokens if t), truncated == "1")

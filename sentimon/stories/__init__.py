@@ -1,0 +1,1 @@
+"""Story detection: which posts are copies of one news story (pure core)."""
