@@ -69,19 +69,29 @@ def minute_stats(rng: random.Random, posts: int) -> Stats:
     return Stats(posts, pos, posts - pos - neg, neg, s_micro, ss_micro)
 
 
+def story_stats(rng: random.Random, posts: Stats) -> Stats:
+    """The stories begun among a minute's posts: 1 to all of them (the rest are copies)."""
+    begun = rng.randint(1, posts.count)
+    return Stats(count=begun, negative=min(posts.negative, begun), s_micro=posts.s_micro // 2)
+
+
 def hour_update(rng: random.Random, tickers: list[str], hour_start_s: int) -> AggregateUpdate:
-    """One event-time hour: every ticker has 1-3 posts in every minute up to END_MS."""
+    """One event-time hour: every ticker has 1-3 posts in every minute up to END_MS, and
+    stories begun among them (the story fields the dashboard reads beside the posts)."""
     update = AggregateUpdate()
     stop = min(hour_start_s + HOUR, END_MS // 1000 // MINUTE * MINUTE + MINUTE)  # <= watermark
     minutes = range(hour_start_s, stop, MINUTE)
     for minute in minutes:
-        market = Stats()
+        market, begun = Stats(), Stats()
         for sym in tickers:
             stats = minute_stats(rng, rng.randint(1, 3))
             update.buckets[(ticker_entity(sym), minute)] = stats
+            update.stories[(ticker_entity(sym), minute)] = story_stats(rng, stats)
             market = market + stats
+            begun = begun + update.stories[(ticker_entity(sym), minute)]
         update.buckets[(MARKET, minute)] = market
         update.buckets[(kind_entity("news"), minute)] = market
+        update.stories[(MARKET, minute)] = begun
     for sym in tickers:
         update.volume[(sym, hour_start_s)] = sum(
             update.buckets[(ticker_entity(sym), m)].count for m in minutes
@@ -105,7 +115,10 @@ def recent_posts(tickers: list[str], per_ticker: int) -> AggregateUpdate:
             )
             score = (i % 5 - 2) / 2
             label = "positive" if score > 0 else "negative" if score < 0 else "neutral"
-            update.posts.append(ScoredPost(post, label, score, "bench-model"))
+            story = f"{sym}-{i - i % 3}"  # stories of three posts: one row each
+            update.posts.append(
+                ScoredPost(post, label, score, "bench-model", story_id=story, novel=i % 3 == 0)
+            )
     return update
 
 

@@ -2,8 +2,9 @@
 
 On its own embedded broker + Redis (free ports), with the same model and the same messages:
 
-1. limit    - the scorer alone on the texts, same batch size and as many batches at once
-              as the consumer scores: the model's ceiling here;
+1. limit    - the scorer alone on what the consumer scores (each text, plus each
+              company's clause of a post naming several; ``model_work``), same batch
+              size and as many batches at once: the model's ceiling here;
 2. sentimon - ``sentimon consume`` from the broker to Redis, first poll to last commit.
               ``--rounds`` (3) runs, each between two limit passes and judged against the
               higher of them; the round with the median sentimon/limit is the headline.
@@ -56,7 +57,9 @@ from bench.common import (  # noqa: E402
 )
 from bench.scaling import describe, scaling  # noqa: E402
 from inference import load_scorer  # noqa: E402
+from inference.posts import PostScorer, extract_tickers, linker_of  # noqa: E402
 from inference.scorer import concurrency_of, warm_up  # noqa: E402
+from sentimon.contract import Post  # noqa: E402
 from sentimon.keys import MARKET, Keys  # noqa: E402
 from sentimon.stack import Stack  # noqa: E402
 from sentimon.stack.services import free_port  # noqa: E402
@@ -65,19 +68,36 @@ from sentimon.store.query import Query  # noqa: E402
 from sentimon.topics import create_topics, default_specs  # noqa: E402
 
 
+def model_work(settings: Any, texts: list[str], batch: int) -> list[list[str]]:
+    """What the consumer asks of the model, batch by batch: each post's text and, for a
+    post naming several companies in different clauses, each company's clause
+    (``inference.posts.PostScorer``), in ``batch``-post batches."""
+    posts = PostScorer(load_scorer(settings), linker_of(settings))
+    out = []
+    for i in range(0, len(texts), batch):
+        chunk = texts[i : i + batch]
+        linked = [posts.link(Post(str(j), t, 0, "news", "bench", extract_tickers(t)))
+                  for j, t in enumerate(chunk)]  # fmt: skip
+        extra = [text for lp in linked for text in lp.targets.values() if text is not None]
+        out.append(chunk + extra)
+    return out
+
+
 def limit_rate(settings: Any, texts: list[str], batch: int) -> dict[str, Any]:
-    """The scorer alone: the same batches, as many at once as the consumer scores."""
+    """The model alone on the consumer's work (``model_work``): the same batches, as many
+    at once as the consumer scores; ``mps``: posts a second."""
 
     scorer = load_scorer(settings)
     warm_up(scorer, batch)  # as the consumer does before it joins its group
     workers = concurrency_of(scorer)
-    batches = [texts[i : i + batch] for i in range(0, len(texts), batch)]
+    batches = model_work(settings, texts, batch)
     with ThreadPoolExecutor(workers) as pool:
         started, cpu = time.perf_counter(), time.process_time()
         list(pool.map(scorer.score, batches))
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "mps": len(texts) / elapsed,
+        "texts_scored": sum(map(len, batches)),
         "seconds": elapsed,
         "cpu_seconds": cpu,
         "model": scorer.model_id,

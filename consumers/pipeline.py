@@ -82,6 +82,8 @@ class BatchProcessor:
         self.posts = PostScorer(scorer, linker)
         #: Gives each post its story, in the same atomic write (None: every post its own).
         self.stories = stories
+        #: Post id -> its story fingerprint, from the score phase until its write.
+        self._fingerprints: dict[str, Candidate] = {}
         self.sink = sink
         self.dead_letters = dead_letters
         self.keys = keys
@@ -165,6 +167,8 @@ class BatchProcessor:
             result.skipped = len(records)
             return StagedBatch(records, result, None, [])
         scored = self._score(prepared, result)
+        if self.stories is not None:  # fingerprints here, off the one writer thread
+            self._fingerprints.update(self._story_candidates(scored))
         fault_point("after_score")
         return StagedBatch(records, result, prepared, scored)
 
@@ -251,12 +255,12 @@ class BatchProcessor:
         the prepared batch and scored posts it was planned from (fewer than given when a
         fence moved meanwhile)."""
         dropped_ids: set[str] = set()
-        candidates = self._story_candidates(scored)
+        found = self._fingerprints_of(scored)
         for _attempt in range(_MAX_ATTEMPTS):
             live = [s for s in scored if s.post.id not in dropped_ids]
             assignment = None
             if self.stories is not None:
-                assignment = self.stories.assign([candidates[s.post.id] for s in live])
+                assignment = self.stories.assign([found[s.post.id] for s in live])
                 live = [_with_story(s, assignment.stories[s.post.id]) for s in live]
             update = aggregate(live)
             plan = self._plan(prepared, update, records)
@@ -267,9 +271,26 @@ class BatchProcessor:
             if outcome.ok:
                 for fence in plan.fences:
                     self._fences[fence.field] = fence.last
+                if self.stories is not None and assignment is not None:
+                    self.stories.remember(assignment)
                 return update, planned, prepared, scored
             prepared, scored = self._resolve(outcome, prepared, scored, records, dropped_ids)
         raise SinkError(f"batch could not be applied after {_MAX_ATTEMPTS} attempts")
+
+    def _fingerprints_of(self, scored: list[ScoredPost]) -> dict[str, Candidate]:
+        """The fingerprints the score phase computed, or computed now (an isolated batch)."""
+        found: dict[str, Candidate] = {}
+        missing = []
+        for item in scored:
+            candidate = self._fingerprints.pop(item.post.id, None)
+            if candidate is None:
+                missing.append(item)
+            else:
+                found[item.post.id] = candidate
+        found.update(self._story_candidates(missing))
+        if len(self._fingerprints) > 100_000:  # left by batches never written (a failure)
+            self._fingerprints.clear()
+        return found
 
     def _story_candidates(self, scored: list[ScoredPost]) -> dict[str, Candidate]:
         """Each post's fingerprint, computed once however often the write is retried."""

@@ -28,6 +28,7 @@ from dashboard.panels.namespace import render_backtest
 from dashboard.panels.overview import render_market
 from dashboard.panels.sectors import render_sectors
 from dashboard.panels.silence_form import render_silence_form
+from dashboard.panels.storyfeed import READ, render_stories
 from dashboard.panels.tickers import render_table
 from dashboard.snapshot import Snapshot
 from dashboard.timefmt import utc
@@ -151,6 +152,9 @@ def render_market_tab(
     if symbol:
         with st.container(key="drilldown_panel"):
             render_drilldown(query, snapshot, symbol, view.range_s, events)
+    with st.container(key="feed_panel"), guard("latest stories"):
+        st.markdown("#### Latest stories")
+        render_stories(query.recent_posts(None, READ), key="feed")
 
 
 main()

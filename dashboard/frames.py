@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from dashboard.snapshot import SectorRow, TickerRow, total
+from dashboard.story_groups import StoryGroup, summary
 from dashboard.timefmt import utc_ts
 from sentimon.store.query import Point
 from sentimon.windows import MINUTE, Stats
@@ -17,6 +18,7 @@ TICKER_COLUMNS = [
     "n_5m",
     "mean_5m",
     "n_1h",
+    "st_1h",
     "mean_1h",
     "wmean_1h",
     "baseline",
@@ -47,6 +49,7 @@ def _ticker_record(row: TickerRow) -> dict[str, Any]:
         "n_5m": view.m5.count,
         "mean_5m": view.m5.mean_score,
         "n_1h": view.h1.count,
+        "st_1h": view.story_h1.count,
         "mean_1h": view.h1.mean_score,
         "wmean_1h": row.weighted_mean_1h,
         "baseline": view.baseline.mean_score,
@@ -85,15 +88,26 @@ def bin_minutes(range_s: int) -> int:
     return 5 if range_s <= 12 * 3600 else 15
 
 
-def series_frame(points: list[Point], minutes_per_bin: int = 1) -> pd.DataFrame:
-    """Per bin: UTC time, post count, mean score and the mean ± one standard error."""
+def series_frame(
+    points: list[Point], minutes_per_bin: int = 1, stories: list[Point] | None = None
+) -> pd.DataFrame:
+    """Per bin: UTC time, post count, mean score and the mean ± one standard error, and
+    with ``stories`` (a story series over the same minutes) the stories begun in it."""
     width = minutes_per_bin * MINUTE
+    bins = _binned(points, width)
+    begun = _binned(stories or [], width)
+    records = [_bin_record(start, total(group)) for start, group in sorted(bins.items())]
+    for record, start in zip(records, sorted(bins), strict=True):
+        record["stories"] = total(begun.get(start, [])).count if stories is not None else None
+    columns = ["time", "count", "mean", "lo", "hi", "negative_share", "stories"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _binned(points: list[Point], width: int) -> dict[int, list[Stats]]:
     bins: dict[int, list[Stats]] = {}
     for point in points:
         bins.setdefault(point.minute_s // width * width, []).append(point.stats)
-    records = [_bin_record(start, total(group)) for start, group in sorted(bins.items())]
-    columns = ["time", "count", "mean", "lo", "hi", "negative_share"]
-    return pd.DataFrame.from_records(records, columns=columns)
+    return bins
 
 
 def _bin_record(start_s: int, stats: Stats) -> dict[str, Any]:
@@ -173,6 +187,51 @@ def _post_record(post: dict[str, Any], symbol: str | None, min_relevance: float)
         "url": post.get("url"),
         "entities": entities_text(post),
     }
+
+
+STORY_COLUMNS = ["time", "story", "copies", *POST_COLUMNS[1:]]
+
+
+def story_frame(
+    groups: list[StoryGroup], symbol: str | None = None, min_relevance: float = 0.0
+) -> pd.DataFrame:
+    """One row per story, latest activity first: ``time`` of its latest post, ``story``
+    ("12 copies, first by Newswire at 14:02"), ``copies`` in view, and the rest as
+    ``posts_frame`` gives them for its first post (``StoryGroup.first``)."""
+    records = [_story_record(g, symbol, min_relevance) for g in groups]
+    return pd.DataFrame.from_records(records, columns=STORY_COLUMNS)
+
+
+def _story_record(group: StoryGroup, symbol: str | None, min_relevance: float) -> dict[str, Any]:
+    return {
+        **_post_record(group.first, symbol, min_relevance),
+        "time": utc_ts(group.latest_ts),
+        "story": summary(group),
+        "copies": group.copies,
+    }
+
+
+COPY_COLUMNS = ["story", "time", "first", "source", "text", "url"]
+
+
+def copies_frame(groups: list[StoryGroup]) -> pd.DataFrame:
+    """Every post of the stories with several posts in view, story by story (in the order
+    given), newest first within one; ``story`` is the story's summary, ``first`` marks
+    the post shown for it."""
+    records = [
+        {
+            "story": f"{summary(group)}: {_headline(group.first)[:80]}",
+            "time": utc_ts(post["ts"]) if post.get("ts") is not None else None,
+            "first": post is group.first,
+            "source": post.get("source") or post.get("kind"),
+            "text": _headline(post),
+            "url": post.get("url"),
+        }
+        for group in groups
+        if group.copies > 1
+        for post in group.posts
+    ]
+    return pd.DataFrame.from_records(records, columns=COPY_COLUMNS)
 
 
 def entity_of(post: dict[str, Any], symbol: str) -> dict[str, Any] | None:

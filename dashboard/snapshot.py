@@ -6,7 +6,9 @@ trips whatever N is: the watermark, the volume index, two roll-ups summed inside
 (everyone's windows and hour totals, with the tickers' mentions below the minimum
 relevance; then the other relevance levels' last hour, for the weighted mean; see
 ``dashboard.mentions``), the sectors' window over the chart range, and the market's
-minute series.
+minute series. The stories begun in the 5 m and 1 h windows of the market and each
+ticker (``sentimon.stories``: each story once, at its first post) are summed in the first
+roll-up, beside the posts.
 
 The baseline an entity's last hour is compared against is its mean over the
 ``BASELINE_HOURS`` whole hours before the hour the last-hour window starts in (so the two
@@ -26,7 +28,7 @@ from sentimon.entities.relevance import PARTIAL_LEVELS, levels_below
 from sentimon.entities.weighted import RelevanceStats
 from sentimon.keys import MARKET, relevance_entity, sector_entity, ticker_entity
 from sentimon.store.query import Point, Query
-from sentimon.store.rollups import Rollup
+from sentimon.store.rollups import Rollup, rollups
 from sentimon.windows import HOUR, MINUTE, Stats, WindowRange
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,10 @@ class EntityView:
     hours: list[Stats]
     #: hours of the baseline the namespace has data for (fewer than 24 when it is young)
     baseline_hours: int = BASELINE_HOURS
+    #: stories begun in the last 5 minutes and hour (``Query.story_windows``' stats:
+    #: ``count``, ``negative``, story-level score), whatever the relevance
+    story_m5: Stats = field(default_factory=Stats)
+    story_h1: Stats = field(default_factory=Stats)
 
     @property
     def change(self) -> float | None:
@@ -83,7 +89,8 @@ class TickerRow:
 
 def relevant_view(view: EntityView, below: Sequence[EntityView]) -> EntityView:
     """``view`` (every mention) less the mentions of each relevance level in ``below`` (the
-    levels below the minimum relevance: ``RelevanceStats.at_least``, window by window)."""
+    levels below the minimum relevance: ``RelevanceStats.at_least``, window by window).
+    Its stories stay every story naming the entity: the levels keep no story fields."""
     if not below:
         return view
 
@@ -98,6 +105,8 @@ def relevant_view(view: EntityView, below: Sequence[EntityView]) -> EntityView:
         baseline=cut(view.baseline, (v.baseline for v in below)),
         hours=[cut(h, (v.hours[i] for v in below)) for i, h in enumerate(view.hours)],
         baseline_hours=view.baseline_hours,
+        story_m5=view.story_m5,
+        story_h1=view.story_h1,
     )
 
 
@@ -170,12 +179,16 @@ def _market_and_tickers(
 ) -> tuple[EntityView, list[TickerRow]]:
     """The market's view and each ticker's row, in two roll-ups: the market, the tickers
     and their levels below ``min_relevance`` with every window and hour (to leave those
-    out of all of them), then the other levels' last hour alone (for the weighted mean)."""
+    out of all of them; the market's and tickers' stories too), then the other levels' last
+    hour alone (for the weighted mean)."""
     tickers = [ticker_entity(s) for s in symbols]
     below = levels_below(min_relevance)
     others = [lv for lv in PARTIAL_LEVELS if lv not in below]
     full = [MARKET, *tickers, *(relevance_entity(t, lv) for t in tickers for lv in below)]
-    rolled = query.rollups(full, [SHORT_S, LONG_S], BASELINE_HOURS + 2, end)
+    windows = [SHORT_S, LONG_S]
+    rolled = story_rollups(
+        query, full, windows, BASELINE_HOURS + 2, end, stories=[MARKET, *tickers]
+    )
     last_hour = [relevance_entity(t, lv) for t in tickers for lv in others]
     rolled |= query.rollups(last_hour, [LONG_S], 0, end)
     covered = covered_hours(rolled[MARKET].hours, end)
@@ -191,6 +204,20 @@ def _market_and_tickers(
     return entity_view(rolled[MARKET], end, covered), rows
 
 
+def story_rollups(
+    query: Query,
+    entities: list[str],
+    windows: list[int],
+    hours: int,
+    end_ms: int,
+    *,
+    stories: Sequence[str],
+) -> dict[str, Rollup]:
+    """``Query.rollups`` with the windows' stories of the entities in ``stories`` summed in
+    the same pipeline (``sentimon.store.rollups``)."""
+    return rollups(query.client, query.keys, entities, windows, hours, end_ms, stories=stories)
+
+
 def load_sectors(
     query: Query, sectors: Sequence[str], seconds: int, end_ms: int
 ) -> list[SectorRow]:
@@ -203,13 +230,16 @@ def load_sectors(
 
 
 def entity_view(rollup: Rollup, end_ms: int, covered: int = BASELINE_HOURS) -> EntityView:
-    """From the entity's 5 m and 1 h windows and hour totals ending at ``end_ms``."""
+    """From the entity's 5 m and 1 h windows (posts, and stories when read) and hour totals
+    ending at ``end_ms``."""
     return EntityView(
         m5=rollup.windows[SHORT_S],
         h1=rollup.windows[LONG_S],
         baseline=baseline(rollup.hours, end_ms),
         hours=[stats for _, stats in rollup.hours[-BASELINE_HOURS:]],
         baseline_hours=covered,
+        story_m5=rollup.stories.get(SHORT_S, Stats()),
+        story_h1=rollup.stories.get(LONG_S, Stats()),
     )
 
 

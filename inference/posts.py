@@ -113,6 +113,8 @@ def scored_json(item: ScoredPost) -> dict[str, object]:
         "entities": [
             {k: v for k, v in c.as_dict().items() if k != "sector"} for c in item.companies
         ],
+        "story_id": item.story_id or item.post.id,
+        "novel": item.novel,
     }
 
 

@@ -32,7 +32,8 @@ Keys of a namespace (``Keys``; docs/ARCHITECTURE.md and docs/ALERTS.md point her
 - ``alerts:w:<window_s>:<entity>:<block>`` hash: baseline sums of tumbling windows ``i``
   with ``i // ALERT_WINDOW_BLOCK == block``, fields ``i:n i:s i:ss`` (``window_field``);
   for a rule with a minimum relevance, ``<entity>`` is the series ``<entity>@>=<level>``
-  (the mentions at that relevance or above).
+  (the mentions at that relevance or above); for a rule counting stories it is
+  ``<entity>#stories`` (``STORY_SERIES``: stories begun, fields ``i:n i:s``).
 - ``alerts:outbox`` stream: notifications to deliver (consumer group ``dispatch``).
 - ``alerts:delivery`` hash: ``<outbox entry id>|<sink>`` -> JSON progress of a delivery.
 - ``alerts:silences`` hash: silence id -> JSON silence.
@@ -86,6 +87,9 @@ FIELD_SEP = ":"
 ALERT_WINDOW_FIELDS = (N, S, SS)
 #: Tumbling windows per baseline-sums hash (``alerts:w:...:<block>``, block = i // 32).
 ALERT_WINDOW_BLOCK = 32
+#: After an entity in a baseline-sums key: the series of stories begun (``alerts:w:900:
+#: ticker:AAPL#stories:<block>``), for alert rules with ``count = "stories"``.
+STORY_SERIES = "#stories"
 
 # --- other fields ---------------------------------------------------------------------
 #: ``meta``: the namespace's event-time watermark (epoch ms).

@@ -26,8 +26,9 @@ def render_market(snapshot: Snapshot, range_s: int) -> None:
 
 
 def render_metrics(view: EntityView, *, active: int | None = None) -> None:
-    """Index and volume of an entity: 5m, 1h with change vs baseline, negative share."""
-    cols = st.columns(5 if active is not None else 4)
+    """Index and volume of an entity: 5m, 1h with change vs baseline, stories begun in the
+    last hour, negative share."""
+    cols = st.columns(6 if active is not None else 5)
     cols[0].metric("Index 5m", num(view.m5.mean_score), help=f"{view.m5.count} posts")
     cols[1].metric(
         "Index 1h",
@@ -41,6 +42,13 @@ def render_metrics(view: EntityView, *, active: int | None = None) -> None:
         delta=None if view.volume_ratio is None else ratio(view.volume_ratio),
         delta_color="off",
     )
-    cols[3].metric("Negative share 1h", pct(view.h1.negative_share))
+    story = view.story_h1
+    cols[3].metric(
+        "Stories 1h",
+        f"{story.count:,}",
+        help="stories begun in the last hour, each counted once at its first post; "
+        f"{pct(story.negative_share)} of them negative",
+    )
+    cols[4].metric("Negative share 1h", pct(view.h1.negative_share))
     if active is not None:
-        cols[4].metric("Active tickers 24h", f"{active:,}")
+        cols[5].metric("Active tickers 24h", f"{active:,}")

@@ -1,7 +1,9 @@
 """The ticker table: top movers first, sortable, searchable, with a 24 h trend sparkline.
 
 Its figures count the mentions at the chosen minimum relevance or above; the weighted mean
-beside the last hour's mean counts every mention in proportion to its relevance."""
+beside the last hour's mean counts every mention in proportion to its relevance. Beside
+the posts of the last hour, its stories: each story begun there counted once, at its first
+post, so twelve copies of one wire story are 12 posts but 1 story."""
 
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ COLUMNS = {
     "n_5m": st.column_config.NumberColumn("Posts 5m", format="%d"),
     "mean_5m": st.column_config.NumberColumn("Score 5m", format="%+.3f"),
     "n_1h": st.column_config.NumberColumn("Posts 1h", format="%d"),
+    "st_1h": st.column_config.NumberColumn(
+        "Stories 1h",
+        format="%d",
+        help="stories begun in the last hour naming the ticker (copies of one story count once)",
+    ),
     "mean_1h": st.column_config.NumberColumn("Score 1h", format="%+.3f"),
     "wmean_1h": st.column_config.NumberColumn(
         "Weighted 1h",

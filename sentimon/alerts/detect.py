@@ -3,11 +3,16 @@
 A signal says whether the opening condition holds (``active``) and whether the looser
 resolve condition holds (``cleared``). Too few posts or a baseline still warming up give
 neither an opening nor a reason to stay open: ``active=False, cleared=True``.
+
+A rule counting stories is measured the same way on the stories begun in its window
+(``count`` = stories, ``negative`` = negative stories, score sum by each story's first
+post) and on a baseline of stories per window; stories carry no sum of squares, so their
+spread is not reported (``std``, ``baseline_std``: None).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sentimon.alerts.baseline import Baseline, z_score
@@ -28,6 +33,8 @@ class Signal:
     metric: str = ""
     #: why nothing was measured: "min_count", "warmup" or ""
     reason: str = ""
+    #: whether ``window`` (and the baseline) count stories rather than posts
+    stories: bool = False
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -47,6 +54,10 @@ class Signal:
                 "baseline_rate": _r(b.rate),
                 "baseline_windows": b.windows,
             }
+        if self.stories:  # no sum of squares for stories: no spread to report
+            info["std"] = None
+            if b is not None:
+                info["baseline_std"] = None
         if self.reason:
             info["reason"] = self.reason
         if self.metric in ("z", "ratio"):
@@ -55,7 +66,13 @@ class Signal:
 
 
 def measure(rule: Rule, window: Stats, baseline: Baseline | None) -> Signal:
-    """Evaluate ``rule`` on the window's stats and the entity's baseline."""
+    """Evaluate ``rule`` on the window's stats and the entity's baseline (of stories when
+    the rule counts them: the signal says so)."""
+    signal = _measure(rule, window, baseline)
+    return replace(signal, stories=True) if rule.counts_stories else signal
+
+
+def _measure(rule: Rule, window: Stats, baseline: Baseline | None) -> Signal:
     b = baseline if rule.uses_baseline else None
     if window.count < rule.min_count:
         return Signal(False, True, None, window, b, rule.window_s, reason="min_count")

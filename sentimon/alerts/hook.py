@@ -22,13 +22,18 @@ counts: its current window is the entity's minutes minus those of its relevance 
 below the threshold (read in the same round trip), and its baseline sums are kept as a
 series of their own (``series_name``), each batch adding the entity's buckets minus
 those levels. Relevance levels themselves are never evaluated.
+
+A rule counting stories (``count = "stories"``) reads the story fields of the entity's
+minutes instead (stories begun, negative ones, their score sum) and keeps its baseline
+sums in the series ``<entity>#stories``, each batch adding the stories it begins
+(``AggregateUpdate.stories``). The pure parts (what a pair reads, the batch's deltas)
+are in ``sentimon.alerts.pairs``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,11 +43,21 @@ import redis
 
 from sentimon.aggregate import AggregateUpdate
 from sentimon.alerts import payload as payloads
-from sentimon.alerts.baseline import window_index
 from sentimon.alerts.lifecycle import Notice
 from sentimon.alerts.notices import NoticeWriter
+from sentimon.alerts.pairs import (
+    Deltas,
+    Pair,
+    counted,
+    ranges_of,
+    story_stats,
+    window_deltas,
+    window_range,
+    window_requests,
+    within,
+)
 from sentimon.alerts.rulefile import load_rules
-from sentimon.alerts.rules import Rule, RuleSet, entity_order, series_name
+from sentimon.alerts.rules import Rule, RuleSet, entity_order
 from sentimon.alerts.silences import alert_labels, muting_silence
 from sentimon.alerts.state import (
     WINDOW_BLOCK,
@@ -50,47 +65,18 @@ from sentimon.alerts.state import (
     AlertStore,
     MinuteRange,
     Reads,
-    WindowRequest,
     decode_record,
     encode_record,
     pair_field,
     split_field,
 )
 from sentimon.alerts.sweep import Tick, entity_mentions, sweep, ticks_at_least
-from sentimon.keys import (
-    MARKET,
-    SS,
-    Keys,
-    N,
-    S,
-    is_relevance_entity,
-    relevance_entity,
-    window_field,
-)
+from sentimon.keys import MARKET, SS, Keys, N, S, window_field
 from sentimon.settings import Settings
 from sentimon.windows import Stats, minute_of
 from sentimon.writeplan import Guard, WritePlan
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Pair:
-    rule: Rule
-    entity: str
-    key: str
-    raw: str | None
-    ticks: list[Tick]
-
-    @property
-    def excluded(self) -> tuple[float, ...]:
-        """The entity's relevance levels the rule leaves out."""
-        return self.rule.excluded_levels(self.entity)
-
-    @property
-    def series(self) -> str:
-        """Where the rule's baseline sums of the entity are kept."""
-        return series_name(self.entity, self.excluded)
 
 
 @dataclass
@@ -106,7 +92,7 @@ class _Batch:
     baselines: dict[tuple[str, int], dict[Any, Any]] = field(default_factory=dict)
     open: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: (entity, window length, window index) -> this batch's baseline sums
-    deltas: dict[tuple[str, int, int], Stats] = field(default_factory=dict)
+    deltas: Deltas = field(default_factory=dict)
 
 
 class AlertHook:
@@ -152,7 +138,7 @@ class AlertHook:
         self.notices = []
         if not update.posts or update.max_event_ms is None:
             return
-        deltas = self._window_deltas(update)
+        deltas = window_deltas(self.rules, update)
         self._plan_sums(plan, deltas)
         pairs = self._touched_pairs(update)
         touched = {p.key for p in pairs}
@@ -195,36 +181,22 @@ class AlertHook:
             )
 
     # --- baseline sums ---------------------------------------------------------------
-    def _window_deltas(self, update: AggregateUpdate) -> dict[tuple[str, int, int], Stats]:
-        """(series, window length, window index) -> this batch's sums: per series, the
-        entity's buckets minus those of the relevance levels the series leaves out."""
-        out: dict[tuple[str, int, int], Stats] = defaultdict(Stats)
-        levels, zero = update.buckets, Stats()
-        for (entity, minute), stats in update.buckets.items():
-            if is_relevance_entity(entity):
-                continue
-            for window_s, excluded in self.rules.baseline_series(entity):
-                counted = stats
-                for level in excluded:
-                    counted = counted - levels.get((relevance_entity(entity, level), minute), zero)
-                if counted.count:  # a minute of mentions the series leaves out adds nothing
-                    key = (series_name(entity, excluded), window_s, minute // window_s)
-                    out[key] = out[key] + counted
-        return out
-
-    def _plan_sums(self, plan: WritePlan, deltas: dict[tuple[str, int, int], Stats]) -> None:
+    def _plan_sums(self, plan: WritePlan, deltas: Deltas) -> None:
+        """``HINCRBY`` the batch's baseline sums (commutative: no guard), then refresh the
+        touched hashes' expiry (three blocks of windows)."""
         touched: dict[str, int] = {}
         for (entity, window_s, index), stats in sorted(deltas.items()):
             key = self.keys.alert_window(entity, window_s, index // WINDOW_BLOCK)
             plan.add("HINCRBY", key, window_field(index, N), stats.count)
             plan.add("HINCRBY", key, window_field(index, S), stats.s_micro)
-            plan.add("HINCRBY", key, window_field(index, SS), stats.ss_micro)
+            if stats.ss_micro:  # 0 in a story series (stories keep no squares): not written
+                plan.add("HINCRBY", key, window_field(index, SS), stats.ss_micro)
             touched[key] = 3 * WINDOW_BLOCK * window_s
         for key, ttl in sorted(touched.items()):
             plan.add("EXPIRE", key, ttl)
 
     # --- what to evaluate ------------------------------------------------------------
-    def _touched_pairs(self, update: AggregateUpdate) -> list[_Pair]:
+    def _touched_pairs(self, update: AggregateUpdate) -> list[Pair]:
         """(rule, entity) pairs of the entities the batch has mentions of, each with the
         ticks of the mentions the rule counts (none: the pair is not touched)."""
         pairs = []
@@ -232,12 +204,12 @@ class AlertHook:
             for rule in self.rules.for_entity(entity):
                 ticks = ticks_at_least(found, rule.min_relevance_for(entity))
                 if ticks:
-                    pairs.append(_Pair(rule, entity, pair_field(rule.name, entity), None, ticks))
+                    pairs.append(Pair(rule, entity, pair_field(rule.name, entity), None, ticks))
         return pairs
 
     def _quiet_pairs(
         self, names: set[str], batch_ms: int, plan: WritePlan, *, guess: bool = False
-    ) -> list[_Pair]:
+    ) -> list[Pair]:
         """Pairs for open alerts of entities this batch did not touch, evaluated at the
         batch's time so they can resolve when their entity goes quiet. ``guess``: names
         not yet confirmed open (a stale one is skipped quietly)."""
@@ -252,27 +224,27 @@ class AlertHook:
                 log.warning("dropping open alert %s: its rule is gone or changed scope", name)
                 plan.add("HDEL", self.keys.alert_open, name)
                 continue
-            pairs.append(_Pair(rule, entity, name, None, tick))
+            pairs.append(Pair(rule, entity, name, None, tick))
         return pairs
 
     # --- reads -----------------------------------------------------------------------
-    def _fetch(self, pairs: list[_Pair]) -> tuple[AlertSnapshot, Reads]:
+    def _fetch(self, pairs: list[Pair]) -> tuple[AlertSnapshot, Reads]:
         """Records of the pairs (filled in), open alerts, silences, windows, sums."""
-        ranges = sorted({r for p in pairs for t in p.ticks for r in _ranges(p, t)},
+        ranges = sorted({r for p in pairs for t in p.ticks for r in ranges_of(p, t)},
                         key=lambda r: (r.entity, r.first, r.last))  # fmt: skip
-        requests = _window_requests(pairs)
+        requests = window_requests(pairs)
         snapshot, reads = self.store.fetch([p.key for p in pairs], ranges, requests)
         for pair in pairs:
             pair.raw = snapshot.records.get(pair.key)
         return snapshot, reads
 
-    def _apply_reads(self, pairs: list[_Pair], reads: Reads, batch: _Batch) -> None:
-        """Store what Redis had, plus this batch's own deltas (the read precedes the write)."""
-        deltas: dict[str, list[tuple[int, Stats]]] = defaultdict(list)
-        for (entity, minute), stats in sorted(batch.update.buckets.items()):
-            deltas[entity].append((minute, stats))
+    def _apply_reads(self, pairs: list[Pair], reads: Reads, batch: _Batch) -> None:
+        """Store what Redis had, plus this batch's own deltas (the read precedes the write):
+        its buckets on post ranges, the stories it begins on story ranges."""
+        stories = {key: story_stats(s) for key, s in batch.update.stories.items()}
+        deltas = {False: _by_entity(batch.update.buckets), True: _by_entity(stories)}
         for r, stats in zip(reads.ranges, reads.windows, strict=True):
-            for _, delta in _within(deltas.get(r.entity, []), r.first, r.last):
+            for _, delta in within(deltas[r.stories].get(r.entity, []), r.first, r.last):
                 stats = stats + delta
             batch.windows[r] = stats
         by_series: dict[tuple[str, int], list[tuple[int, Stats]]] = defaultdict(list)
@@ -280,20 +252,20 @@ class AlertHook:
             by_series[(entity, window_s)].append((index, delta))
         for req, found in zip(reads.requests, reads.sums, strict=True):
             series = by_series.get((req.entity, req.window_s), [])
-            for index, delta in _within(series, req.first, req.last):
+            for index, delta in within(series, req.first, req.last):
                 found[index] = found.get(index, Stats()) + delta
             # A series may come in several disjoint requests: their windows add up.
             batch.sums.setdefault((req.entity, req.window_s), {}).update(found)
 
     # --- one pair ----------------------------------------------------------------------
-    def _evaluate(self, pair: _Pair, batch: _Batch) -> None:
+    def _evaluate(self, pair: Pair, batch: _Batch) -> None:
         rule = pair.rule
         state = decode_record(pair.raw)
         result = sweep(
             rule,
             state,
             pair.ticks,
-            window_of=lambda tick: _counted(pair, tick, batch.windows),
+            window_of=lambda tick: counted(pair, tick, batch.windows),
             sums=batch.sums.get((pair.series, rule.window_s), {}),
             mute=lambda: self._mute(rule, pair.entity, batch),
             cache=batch.baselines.setdefault((pair.series, rule.window_s), {}),
@@ -309,7 +281,12 @@ class AlertHook:
             )
         for emitted in result.emitted:
             body = self.writer.emit(
-                batch.plan, emitted, rule, pair.entity, _range(pair, emitted.tick), batch.update
+                batch.plan,
+                emitted,
+                rule,
+                pair.entity,
+                window_range(pair, emitted.tick),
+                batch.update,
             )
             self.notices.append((emitted.notice, body))
 
@@ -325,63 +302,9 @@ class AlertHook:
         return None
 
 
-def _range(pair: _Pair, tick: Tick) -> MinuteRange:
-    """The rule's sliding window ending at the tick's minute."""
-    return MinuteRange(pair.entity, tick.minute_s - pair.rule.window_s + 60, tick.minute_s)
-
-
-def _ranges(pair: _Pair, tick: Tick) -> list[MinuteRange]:
-    """The window's range, then the same minutes of each relevance level left out."""
-    main = _range(pair, tick)
-    return [main] + [
-        MinuteRange(relevance_entity(pair.entity, level), main.first, main.last)
-        for level in pair.excluded
-    ]
-
-
-def _counted(pair: _Pair, tick: Tick, windows: dict[MinuteRange, Stats]) -> Stats:
-    """The window's stats over the mentions the rule counts: the entity's minus those of
-    the levels it leaves out."""
-    main, *levels = _ranges(pair, tick)
-    out = windows[main]
-    for r in levels:
-        out = out - windows[r]
+def _by_entity(buckets: dict[tuple[str, int], Stats]) -> dict[str, list[tuple[int, Stats]]]:
+    """(entity, minute) -> stats, as per entity its (minute, stats), oldest first."""
+    out: dict[str, list[tuple[int, Stats]]] = defaultdict(list)
+    for (entity, minute), stats in sorted(buckets.items()):
+        out[entity].append((minute, stats))
     return out
-
-
-def _window_requests(pairs: list[_Pair]) -> list[WindowRequest]:
-    """Per (baseline series, window length), the windows the ticks' baselines read: for a
-    tick in window ``i``, windows ``i - history .. i - 1``. Their union, as disjoint
-    requests, so the read grows with ticks x history, never with the time between the
-    batch's oldest and newest post (two posts a century apart: two small ones)."""
-    needed: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
-    for p in pairs:
-        if not p.rule.uses_baseline:
-            continue
-        w = p.rule.window_s
-        for tick in p.ticks:
-            index = window_index(tick.ts_ms, w)
-            needed[(p.series, w)].append((index - p.rule.history, index - 1))
-    return [
-        WindowRequest(series, w, first, last)
-        for (series, w), spans in sorted(needed.items())
-        for first, last in _union(spans)
-    ]
-
-
-def _within(items: list[tuple[int, Stats]], first: int, last: int) -> list[tuple[int, Stats]]:
-    """The items (sorted by their number) whose number lies in ``first..last``."""
-    lo = bisect_left(items, first, key=lambda item: item[0])
-    hi = bisect_right(items, last, key=lambda item: item[0])
-    return items[lo:hi]
-
-
-def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Inclusive integer intervals merged where they overlap or touch, in order."""
-    merged: list[tuple[int, int]] = []
-    for first, last in sorted(spans):
-        if merged and first <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
-        else:
-            merged.append((first, last))
-    return merged

@@ -5,7 +5,10 @@ the same in every notice of that alert (firing, repeats, resolved); each notice 
 event id ``<alert id>.<seq>``, which receivers use as the idempotency key.
 
 ``min_relevance`` is the minimum relevance of the mentions the figures count (ticker and
-sector alerts; null for market and source kinds, whose posts have no relevance).
+sector alerts; null for market and source kinds, whose posts have no relevance, and for
+rules counting stories, which count every story naming the company). ``count`` says what
+the figures count: ``"posts"`` or ``"stories"`` (stories begun, each once); a rule
+counting stories lists one top post per story.
 """
 
 from __future__ import annotations
@@ -40,11 +43,9 @@ def scope_of(entity: str) -> dict[str, str]:
 def top_posts(
     rule: Rule, posts: Iterable[dict[str, Any]], limit: int = TOP_POSTS
 ) -> list[dict[str, Any]]:
-    """The posts that pushed the window most in the rule's direction (distinct ids)."""
-    unique: dict[str, dict[str, Any]] = {}
-    for post in posts:
-        unique.setdefault(str(post.get("id")), post)
-    rows = list(unique.values())
+    """The posts that pushed the window most in the rule's direction (distinct ids; one
+    per story, the first seen, when the rule counts stories)."""
+    rows = _distinct(posts, by_story=rule.counts_stories)
     if rule.kind == "sentiment_rise":
         rows.sort(key=lambda p: (-float(p.get("score", 0.0)), -int(p.get("ts", 0))))
     elif rule.kind == "volume_spike":
@@ -52,6 +53,18 @@ def top_posts(
     else:
         rows.sort(key=lambda p: (float(p.get("score", 0.0)), -int(p.get("ts", 0))))
     return [_post(p) for p in rows[:limit]]
+
+
+def _distinct(posts: Iterable[dict[str, Any]], *, by_story: bool) -> list[dict[str, Any]]:
+    """The posts with distinct ids, or one per story (``story``, else the id): its first
+    post (``novel``) where that is among them, else the first seen."""
+    unique: dict[str, dict[str, Any]] = {}
+    for post in posts:
+        key = str((post.get("story") if by_story else None) or post.get("id"))
+        kept = unique.get(key)
+        if kept is None or (by_story and post.get("novel") and not kept.get("novel")):
+            unique[key] = post
+    return list(unique.values())
 
 
 def _post(post: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +106,7 @@ def build_payload(
         "entity": entity,
         "scope": scope_of(entity),
         "min_relevance": rule.min_relevance_for(entity),
+        "count": rule.count,
         "namespace": namespace,
         "opened_ms": notice.opened_ms,
         "event_ms": notice.at_ms,
@@ -117,8 +131,9 @@ def summary(status: str, rule: Rule, entity: str, signal: Signal) -> str:
     """One human line, e.g. ``FIRING ticker:NVDA sentiment_drop: mean -0.81 vs baseline ...``."""
     s = signal.stats
     window = format_window(rule.window_s)
+    unit = rule.count
     if signal.reason == "min_count":
-        detail = f"too few posts to measure (min_count {rule.min_count})"
+        detail = f"too few {unit} to measure (min_count {rule.min_count})"
     elif rule.kind in ("sentiment_drop", "sentiment_rise"):
         detail = (
             f"mean {_f(s.get('mean'))} vs baseline {_f(s.get('baseline_mean'))} "
@@ -127,12 +142,12 @@ def summary(status: str, rule: Rule, entity: str, signal: Signal) -> str:
     elif rule.kind == "negative_share":
         detail = f"negative share {_f(s.get('negative_share'))} (threshold {rule.threshold:g})"
     else:
-        detail = f"{s.get('count')} posts vs baseline {_f(s.get('baseline_rate'))} per {window}"
+        detail = f"{s.get('count')} {unit} vs baseline {_f(s.get('baseline_rate'))} per {window}"
     floor = rule.min_relevance_for(entity)
     counted = f" (relevance >= {floor:g})" if floor else ""
     return (
         f"{status.upper()} [{rule.severity}] {entity} {rule.kind} ({rule.name}): {detail}, "
-        f"{s.get('count')} posts{counted} in {window}"
+        f"{s.get('count')} {unit}{counted} in {window}"
     )
 
 

@@ -15,6 +15,7 @@ Layout::
     window = "15m"
     z = 3.0
     min_relevance = 0.4          # tickers and sectors: mentions below this do not count
+    count = "posts"              # volume_spike, negative_share: or "stories" (each once)
 
 ``tomllib`` reports lines only for syntax errors; ``sentimon.alerts.rulelines`` locates
 the rest.
@@ -31,7 +32,7 @@ from typing import Any
 from sentimon.alerts.baseline import MAX_WINDOWS
 from sentimon.alerts.durations import parse_duration
 from sentimon.alerts.rulelines import Errors, Locations, Table
-from sentimon.alerts.rules import KINDS, SEVERITIES, Rule, RuleSet
+from sentimon.alerts.rules import COUNTS, KINDS, SEVERITIES, STORY_KINDS, Rule, RuleSet
 from sentimon.entities.universe import GICS_SECTORS
 from sentimon.errors import ConfigError
 from sentimon.keys import MARKET, RELEVANCE_SEP
@@ -78,6 +79,9 @@ _BASELINE = {
     "min_stderr",
     "min_rate",
 }
+#: ``count``: what a volume_spike or negative_share rule counts (``COUNTS``); [defaults]
+#: may set it for those kinds, the other kinds leave it unread.
+_COUNT = "count"
 _TOP_LEVEL = {"inhibit", "defaults", "rule"}
 
 
@@ -139,7 +143,7 @@ def _defaults(raw: Any, errors: Errors) -> dict[str, Any]:
     table = errors.where.defaults or errors.where.top
     if not isinstance(raw, dict):
         raise errors.fail(table, "top level", "defaults", "must be a table ([defaults])")
-    allowed = _COMMON | _BASELINE | {k for pair in _THRESHOLDS.values() for k in pair}
+    allowed = _COMMON | _BASELINE | {_COUNT} | {k for pair in _THRESHOLDS.values() for k in pair}
     for key in raw:
         if key in ("name", "scope") or key not in allowed:
             raise errors.fail(table, "[defaults]", key, "not a key [defaults] can set")
@@ -239,7 +243,14 @@ def _rule(raw: Any, r: _RuleReader, min_relevance: float) -> Rule:
         raise r.fail("kind", f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
     open_key, resolve_key = _THRESHOLDS[kind]
     allowed = _COMMON | {open_key, resolve_key} | (_BASELINE if kind != "negative_share" else set())
+    allowed |= {_COUNT} if kind in STORY_KINDS else set()
     for key in raw:
+        if key == _COUNT and kind not in STORY_KINDS:
+            raise r.fail(
+                key,
+                f"a {kind} rule counts posts only (count applies to"
+                f" {' and '.join(sorted(STORY_KINDS))} rules)",
+            )
         if key not in allowed:
             raise r.fail(
                 key, f"unknown key for a {kind} rule (allowed: {', '.join(sorted(allowed))})"
@@ -252,6 +263,7 @@ def _rule(raw: Any, r: _RuleReader, min_relevance: float) -> Rule:
     except ConfigError as exc:
         raise r.fail("window", str(exc)) from None
     threshold, resolve = _thresholds(r, kind, open_key, resolve_key)
+    count = _count(r, kind)
     return Rule(
         name=name,
         kind=kind,
@@ -273,8 +285,34 @@ def _rule(raw: Any, r: _RuleReader, min_relevance: float) -> Rule:
         min_rate=r.number("min_rate", 1.0, low=0.0, low_open=True),
         description=str(r.get("description", "")),
         line=r.table.line,
-        min_relevance=r.number("min_relevance", min_relevance, low=0.0, high=1.0),
+        min_relevance=_min_relevance(r, count, min_relevance),
+        count=count,
     )
+
+
+def _count(r: _RuleReader, kind: str) -> str:
+    """What the rule counts: "posts" (the default) or "stories" (its kind permitting)."""
+    if kind not in STORY_KINDS:
+        return "posts"
+    value = r.get(_COUNT, "posts")
+    if value not in COUNTS:
+        raise r.fail(_COUNT, f"must be {' or '.join(map(repr, COUNTS))}, got {value!r}")
+    return str(value)
+
+
+def _min_relevance(r: _RuleReader, count: str, fallback: float) -> float:
+    """The rule's minimum relevance; 0 for a rule counting stories, which counts every
+    story naming the company (set in the rule itself, that is an error)."""
+    value = r.number("min_relevance", fallback, low=0.0, high=1.0)
+    if count != "stories":
+        return value
+    if "min_relevance" in r.raw:
+        raise r.fail(
+            "min_relevance",
+            'does not apply to count = "stories": a story counts for every company it'
+            " names, whatever the relevance (remove it, or count posts)",
+        )
+    return 0.0
 
 
 def _history(r: _RuleReader) -> int:

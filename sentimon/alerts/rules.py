@@ -10,6 +10,13 @@ For ticker and sector entities a rule counts only the mentions with relevance >=
 relevance levels below that (``excluded_levels``). Market and source-kind entities have
 no relevance: every post counts.
 
+A ``volume_spike`` or ``negative_share`` rule counts posts (``count = "posts"``) or the
+stories begun (``count = "stories"``: a story counts once, by its first post,
+``sentimon.stories``), so a wire story re-published by 40 outlets is one event, not 40.
+Stories are counted per company, not per relevance level: a story-count rule counts every
+story naming the company, whatever the relevance (``min_relevance`` does not apply), and
+its baseline sums go under a series of their own (``series``: ``<entity>#stories``).
+
 Thresholds mean different things per kind:
 
 =================  ======================================  =============================
@@ -19,6 +26,7 @@ sentiment_drop     z-score <= -threshold                   z > -resolve
 sentiment_rise     z-score >= threshold                    z < resolve
 negative_share     negative share >= threshold             share < resolve
 volume_spike       posts >= threshold x baseline rate      posts < resolve x rate
+                   (stories and story rate when counting stories)
 =================  ======================================  =============================
 """
 
@@ -26,13 +34,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from sentimon.entities.relevance import RELEVANCE_LEVELS, levels_below
-from sentimon.keys import MARKET, is_relevance_entity
+from sentimon.keys import MARKET, STORY_SERIES, is_relevance_entity
 
 KINDS = ("sentiment_drop", "sentiment_rise", "negative_share", "volume_spike")
 SEVERITIES = ("info", "warning", "critical")
 BASELINE_KINDS = frozenset({"sentiment_drop", "sentiment_rise", "volume_spike"})
+#: What a rule counts (``count``), and the kinds that may count stories.
+COUNTS = ("posts", "stories")
+STORY_KINDS = frozenset({"negative_share", "volume_spike"})
 #: Entities whose mentions have a relevance (``min_relevance`` applies to them).
 RELEVANCE_SCOPES = ("ticker:", "sector:")
 
@@ -65,10 +77,23 @@ class Rule:
     #: mentions of a ticker or sector below this relevance are left out (0: all count);
     #: the rules file defaults it to ``SENTIMON_MIN_RELEVANCE``
     min_relevance: float = 0.0
+    #: "posts" or "stories" (``COUNTS``; stories only for ``STORY_KINDS``)
+    count: str = "posts"
+
+    def __post_init__(self) -> None:
+        if self.count not in COUNTS:
+            raise ValueError(f"count must be one of {COUNTS}, got {self.count!r}")
+        if self.counts_stories and self.kind not in STORY_KINDS:
+            raise ValueError(f"a {self.kind} rule cannot count stories")
 
     @property
     def uses_baseline(self) -> bool:
         return self.kind in BASELINE_KINDS
+
+    @property
+    def counts_stories(self) -> bool:
+        """Whether the rule counts stories begun rather than posts."""
+        return self.count == "stories"
 
     @property
     def warmup_windows(self) -> int:
@@ -82,12 +107,30 @@ class Rule:
 
     def min_relevance_for(self, entity: str) -> float | None:
         """The minimum relevance this rule counts for ``entity``; None where mentions
-        have no relevance (market, source kinds)."""
-        return self.min_relevance if has_relevance(entity) else None
+        have no relevance (market, source kinds) or the rule counts stories (every story
+        naming the company counts)."""
+        return self.min_relevance if self._by_relevance(entity) else None
 
     def excluded_levels(self, entity: str) -> tuple[float, ...]:
         """The relevance levels of ``entity`` whose mentions this rule leaves out."""
-        return levels_below(self.min_relevance) if has_relevance(entity) else ()
+        return levels_below(self.min_relevance) if self._by_relevance(entity) else ()
+
+    def series(self, entity: str) -> str:
+        """Where this rule's baseline sums of ``entity`` are kept: ``<entity>#stories``
+        when it counts stories, else ``series_name`` of the levels it leaves out."""
+        return _series(self.counts_stories, self.min_relevance, entity)
+
+    def _by_relevance(self, entity: str) -> bool:
+        return has_relevance(entity) and not self.counts_stories
+
+
+@lru_cache(maxsize=65_536)
+def _series(counts_stories: bool, min_relevance: float, entity: str) -> str:
+    """``Rule.series``, memoised: it is asked for every (rule, entity) pair of a batch."""
+    if counts_stories:
+        return story_series(entity)
+    excluded = levels_below(min_relevance) if has_relevance(entity) else ()
+    return series_name(entity, excluded)
 
 
 @dataclass(frozen=True)
@@ -122,13 +165,21 @@ class RuleSet:
 
     def baseline_series(self, entity: str) -> dict[tuple[int, tuple[float, ...]], int]:
         """(window length, excluded relevance levels) -> longest history of the baseline
-        rules covering ``entity``: one series of baseline sums each."""
+        rules counting posts that cover ``entity``: one series of baseline sums each."""
         out: dict[tuple[int, tuple[float, ...]], int] = {}
         for rule in self.for_entity(entity):
-            if rule.uses_baseline:
+            if rule.uses_baseline and not rule.counts_stories:
                 key = (rule.window_s, rule.excluded_levels(entity))
                 out[key] = max(out.get(key, 0), rule.history)
         return out
+
+    def story_windows(self, entity: str) -> tuple[int, ...]:
+        """Window lengths of the baseline rules counting stories that cover ``entity``:
+        one story series of baseline sums each."""
+        found = {
+            r.window_s for r in self.for_entity(entity) if r.uses_baseline and r.counts_stories
+        }
+        return tuple(sorted(found))
 
 
 def has_relevance(entity: str) -> bool:
@@ -143,6 +194,11 @@ def series_name(entity: str, excluded: tuple[float, ...]) -> str:
     if not excluded:
         return entity
     return f"{entity}@>={RELEVANCE_LEVELS[len(excluded)]:.1f}"
+
+
+def story_series(entity: str) -> str:
+    """The name the story baseline sums of ``entity`` go under: ``ticker:AAPL#stories``."""
+    return f"{entity}{STORY_SERIES}"
 
 
 def entity_order(entity: str) -> tuple[int, str]:

@@ -10,8 +10,8 @@ so they need no guard.
 
 All reads of a batch are one read-only script (one round trip, atomic like any script):
 the records, the open alerts, the silences, and the window sums the evaluation needs
-(aggregate minutes, of relevance levels too, and per-window baseline sums), summed inside
-Redis.
+(aggregate minutes, of relevance levels too; the story fields of the minutes for rules
+that count stories; per-window baseline sums), summed inside Redis.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from sentimon.keys import (
     NEG,
     RECENT_POST,
     SS,
+    STORY_FIELDS,
     Keys,
     N,
     S,
@@ -64,6 +65,9 @@ def encode_record(alert: AlertState) -> str:
 #: window ``Stats`` the hook evaluates carry 0 there: fewer fields per minute keep the
 #: read script cheap.
 RANGE_FIELDS = (N, NEG, S, SS)
+#: What it sums over a story range (a rule with ``count = "stories"``): the stories begun,
+#: the negative ones, their score sum (``sentimon.keys.STORY_FIELDS``, in that order).
+STORY_RANGE_FIELDS = STORY_FIELDS
 
 #: Tumbling windows per baseline-sums hash (a baseline reads at most two of them), and
 #: the sums each window has there (the layout's, ``sentimon.keys``).
@@ -77,24 +81,27 @@ UNPACK_CHUNK = 1_000
 #: over one raises ``ScriptBoundError`` instead of blocking Redis. None depends on how far
 #: apart a batch's event times are. The most a default write can need (64 posts x 4
 #: coalesced, 20 companies a post in 11 sectors, none of which another post names, each
-#: post in its own hour, every company relevant enough for the shipped rules, which then
-#: read its 0.2 relevance level too): about 1,680,000 fields, 32,800 spans and 330,000
-#: minutes.
+#: post in its own hour, every company relevant enough for the shipped rules, whose
+#: sentiment rules then read its 0.2 relevance level too and whose volume and share rules
+#: its stories): about 2,200,000 fields, 44,000 spans and 415,000 minutes.
 #: Fields its HMGETs name in total (records, hour totals, minute unions, window sums).
-MAX_READ_FIELDS = 2_500_000
+MAX_READ_FIELDS = 3_500_000
 #: (range, hour) spans over all ranges: the two loops over the ranges' spans.
 MAX_READ_SPANS = 250_000
-#: Minutes summed one by one (those of the hours a range covers in part), 4 fields each.
-MAX_READ_MINUTES = 500_000
+#: Minutes summed one by one (those of the hours a range covers in part), 3 or 4 fields
+#: each (stories, posts).
+MAX_READ_MINUTES = 650_000
 
 
 @dataclass(frozen=True)
 class MinuteRange:
-    """Minutes ``first..last`` (epoch s of the minute starts, inclusive) of ``entity``."""
+    """Minutes ``first..last`` (epoch s of the minute starts, inclusive) of ``entity``;
+    ``stories``: of its story fields (stories begun) rather than its post counts."""
 
     entity: str
     first: int
     last: int
+    stories: bool = False
 
     def contains(self, minute_s: int) -> bool:
         return self.first <= minute_s <= self.last
@@ -144,7 +151,7 @@ class AlertStore:
         keys = [self.keys.alert_state, self.keys.alert_open, self.keys.alert_silences]
         spec = self._spec(fields, ranges, requests)
         try:
-            records, opened, silences, sums, windows = self._read_script(
+            records, opened, silences, sums, windows, story_sums = self._read_script(
                 keys=keys, args=[json.dumps(spec, separators=(",", ":"))]
             )
         except redis.RedisError as exc:
@@ -156,7 +163,7 @@ class AlertStore:
             open={k: json.loads(v) for k, v in _pairs(opened)},
             silences=_silences(dict(_pairs(silences))),
         )
-        return snapshot, _parse_reads([sums, windows], ranges, requests)
+        return snapshot, _parse_reads([sums, windows, story_sums], ranges, requests)
 
     def _spec(
         self, fields: list[str], ranges: list[MinuteRange], requests: list[WindowRequest]
@@ -166,10 +173,12 @@ class AlertStore:
         _check("hour spans", sum(_hour_count(r.first, r.last) for r in ranges), MAX_READ_SPANS)
         windows = sum(req.last - req.first + 1 for req in requests)
         _check("fields read", len(fields) + len(WINDOW_FIELDS) * windows, MAX_READ_FIELDS)
-        spec: dict[str, list[Any]] = {"fields": fields, "ranges": [], "windows": []}
+        spec: dict[str, list[Any]] = {"fields": fields, "ranges": [], "stories": [], "windows": []}
         for r in ranges:
             spans = _hour_spans(r.first, r.last)
-            spec["ranges"].append([[self.keys.hour(r.entity, h), lo, hi] for h, lo, hi in spans])
+            spec["stories" if r.stories else "ranges"].append(
+                [[self.keys.hour(r.entity, h), lo, hi] for h, lo, hi in spans]
+            )
         for req in requests:
             blocks = range(req.first // WINDOW_BLOCK, req.last // WINDOW_BLOCK + 1)
             spec["windows"].append([
@@ -190,9 +199,14 @@ class AlertStore:
 
 
 #: The read script (sentimon/scripts/alert_read.lua; its header: KEYS/ARGV, what it returns,
-#: and its loops, bounded by ``check_read_bounds``), reading ``RANGE_FIELDS`` in chunks of
-#: ``UNPACK_CHUNK`` records.
-_READ_SCRIPT = script_source("alert_read", RANGE_FIELDS=RANGE_FIELDS, UNPACK_CHUNK=UNPACK_CHUNK)
+#: and its loops, bounded by ``check_read_bounds``), reading ``RANGE_FIELDS`` (and
+#: ``STORY_RANGE_FIELDS`` over story ranges) and records in chunks of ``UNPACK_CHUNK``.
+_READ_SCRIPT = script_source(
+    "alert_read",
+    RANGE_FIELDS=RANGE_FIELDS,
+    STORY_RANGE_FIELDS=STORY_RANGE_FIELDS,
+    UNPACK_CHUNK=UNPACK_CHUNK,
+)
 
 
 @dataclass(frozen=True)
@@ -205,23 +219,24 @@ class ReadWork:
 
 
 def read_work(spec: dict[str, Any]) -> ReadWork:
-    """The counts of ``spec`` as the script runs it: each hour read once for its totals
-    and once for the union of the minutes ranges cut out of it."""
+    """The counts of ``spec`` as the script runs it: per kind of range (posts, stories),
+    each hour read once for its totals and once for the union of the minutes ranges cut
+    out of it."""
     fields = len(spec["fields"])
     spans = minutes = 0
-    totals: set[str] = set()
-    union: dict[str, tuple[int, int]] = {}
-    for range_spans in spec["ranges"]:
-        spans += len(range_spans)
-        for key, lo, hi in range_spans:
-            if lo == 0 and hi == 59:
-                totals.add(key)
-                continue
-            minutes += hi - lo + 1
-            u_lo, u_hi = union.get(key, (lo, hi))
-            union[key] = (min(u_lo, lo), max(u_hi, hi))
-    width = len(RANGE_FIELDS)
-    fields += width * (len(totals) + sum(hi - lo + 1 for lo, hi in union.values()))
+    for kind, width in (("ranges", len(RANGE_FIELDS)), ("stories", len(STORY_RANGE_FIELDS))):
+        totals: set[str] = set()
+        union: dict[str, tuple[int, int]] = {}
+        for range_spans in spec.get(kind, ()):
+            spans += len(range_spans)
+            for key, lo, hi in range_spans:
+                if lo == 0 and hi == 59:
+                    totals.add(key)
+                    continue
+                minutes += hi - lo + 1
+                u_lo, u_hi = union.get(key, (lo, hi))
+                union[key] = (min(u_lo, lo), max(u_hi, hi))
+        fields += width * (len(totals) + sum(hi - lo + 1 for lo, hi in union.values()))
     for blocks in spec["windows"]:
         fields += len(WINDOW_FIELDS) * sum(last - first + 1 for _, first, last in blocks)
     return ReadWork(fields, spans, minutes)
@@ -246,12 +261,16 @@ def _check(bound: str, count: int, limit: int) -> None:
 def _parse_reads(
     reply: list[Any], ranges: list[MinuteRange], requests: list[WindowRequest]
 ) -> Reads:
-    sums, windows = reply
-    width = len(RANGE_FIELDS)
-    stats = [
+    sums, windows, story_sums = reply
+    posts = iter(
         Stats(count=int(n), negative=int(neg), s_micro=int(s), ss_micro=int(ss))
-        for n, neg, s, ss in (sums[i * width : (i + 1) * width] for i in range(len(ranges)))
-    ]
+        for n, neg, s, ss in zip(*[iter(sums)] * len(RANGE_FIELDS), strict=True)
+    )
+    stories = iter(
+        Stats(count=int(st), negative=int(neg), s_micro=int(s))
+        for st, neg, s in zip(*[iter(story_sums)] * len(STORY_RANGE_FIELDS), strict=True)
+    )
+    stats = [next(stories if r.stories else posts) for r in ranges]
     found = [
         {int(i): Stats(count=int(n), s_micro=int(s), ss_micro=int(ss))
          for i, n, s, ss in (flat[k : k + 4] for k in range(0, len(flat), 4))}

@@ -3,7 +3,9 @@
 Inputs: texts as arguments, or ``--file PATH`` (``-``: standard input) with one post per
 line, either a JSON object in the input contract (``{"id", "text", "ts", "tickers", ...}``)
 or plain text. Each post goes through the consumer's own validation, entity linking and
-per-company scoring (``inference.posts.PostScorer``). A bad line is reported on standard
+per-company scoring (``inference.posts.PostScorer``), and gets its story: the first
+earlier post of the input it is a near-duplicate of, or with ``--namespace NS`` also of
+the stories that namespace holds (read only: nothing is written). A bad line is reported on standard
 error with its line number and the reason, and the rest are scored; the exit code is 1
 when any line was bad.
 """
@@ -15,13 +17,15 @@ import json
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from inference.posts import PostScorer, linker_of, scored_json
 from sentimon.aggregate import ScoredPost
 from sentimon.contract import Invalid, Limits, Post, validate
 from sentimon.errors import SentimonError
+from sentimon.keys import Keys
 from sentimon.settings import Settings, get_settings
+from sentimon.stories.assign import Candidate, StoriesSoFar
 
 #: Posts scored per model call.
 _CHUNK = 64
@@ -47,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", default="news", help="source kind of the posts (default news)")
     p.add_argument("--model", default=None, help="default SENTIMON_MODEL")
     p.add_argument("--json", action="store_true", help="one JSON object per post")
+    p.add_argument(
+        "--namespace", default=None, help="find stories among a namespace's too (reads Redis)"
+    )
     p.set_defaults(func=run)
 
 
@@ -58,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
     from inference.loader import load_scorer  # noqa: PLC0415 (heavy: loaded only when used)
 
     scorer = PostScorer(load_scorer(settings, model=args.model), linker_of(settings))
+    stories = _stories(settings, args.namespace)
     bad = 0
     for line, result in _score(scorer, lines):
+        if not isinstance(result, str):
+            result = _with_story(stories, result)
         if isinstance(result, str):
             bad += 1
             print(f"{line.where}: {result}", file=sys.stderr)
@@ -68,6 +78,22 @@ def run(args: argparse.Namespace) -> int:
         else:
             _print_readable(result)
     return 1 if bad else 0
+
+
+def _stories(settings: Settings, namespace: str | None) -> StoriesSoFar:
+    """Stories within the input, or also against ``namespace``'s index (read only)."""
+    if namespace is None:
+        return StoriesSoFar()
+    from sentimon.store.client import connect  # noqa: PLC0415 (Redis only when asked for)
+    from sentimon.store.stories import StoryIndex  # noqa: PLC0415 (Redis only when asked for)
+
+    index = StoryIndex(connect(settings), Keys(namespace), horizon_s=settings.story_horizon_s)
+    return index.read_only()
+
+
+def _with_story(stories: StoriesSoFar, item: ScoredPost) -> ScoredPost:
+    story = stories.assign([Candidate.of(item.post.id, item.post.text)]).stories[item.post.id]
+    return replace(item, story_id=story.story_id, novel=story.novel)
 
 
 def _inputs(args: argparse.Namespace, settings: Settings) -> Iterator[Line]:
@@ -134,7 +160,9 @@ def _one_by_one(scorer: PostScorer, lines: list[Line]) -> Iterator[ScoredPost | 
 
 def _print_readable(item: ScoredPost) -> None:
     confidence = "-" if item.confidence is None else f"{item.confidence:.2f}"
-    print(f"{item.post.id}  {item.label:<8} score {item.score:+.3f}  confidence {confidence}")
+    story = "" if item.novel else f"  (copy of {item.story_id})"
+    print(f"{item.post.id}  {item.label:<8} score {item.score:+.3f}  confidence {confidence}"
+          f"{story}")  # fmt: skip
     print(f"  {item.post.text[:160]}")
     for c in item.companies:
         name = f" ({c.name})" if c.name else ""

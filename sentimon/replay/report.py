@@ -34,13 +34,16 @@ def namespace_facts(client: redis.Redis, namespace: str) -> tuple[AlertLog, list
 
 
 def ticker_summary(rows: list[SeriesRow]) -> dict[str, Any]:
-    totals: dict[str, int] = {}
+    """Tickers with posts, and the top ones by posts: posts and distinct stories each."""
+    posts: dict[str, int] = {}
+    stories: dict[str, int] = {}
     for row in rows:
-        totals[row.ticker] = totals.get(row.ticker, 0) + row.stats.count
-    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+        posts[row.ticker] = posts.get(row.ticker, 0) + row.stats.count
+        stories[row.ticker] = stories.get(row.ticker, 0) + row.stories
+    ranked = sorted(posts.items(), key=lambda kv: (-kv[1], kv[0]))
     return {
-        "count": len(totals),
-        "top": [{"ticker": t, "posts": n} for t, n in ranked[:TOP_TICKERS]],
+        "count": len(posts),
+        "top": [{"ticker": t, "posts": n, "stories": stories[t]} for t, n in ranked[:TOP_TICKERS]],
     }
 
 

@@ -3,8 +3,11 @@
 Rows come from the namespace's hour hashes (``h:ticker:<SYMBOL>:<hour>``, minute fields
 ``m:n m:pos m:neu m:neg m:s m:ss``). The counts are of every post about the company; the
 relevance-level hashes (``h:ticker:<SYMBOL>@<level>:<hour>``) give the relevance-weighted
-columns (``weighted_count``, ``weighted_mean_score``), exactly. The aggregates are exact integer sums, so they do not
-depend on how records were batched; rows are sorted by (ticker, minute), every column has a
+columns (``weighted_count``, ``weighted_mean_score``), exactly, and the story fields
+``m:st`` the stories begun in the minute (``stories``: a story counts once, in the minute
+of its first post; ``sentimon.stories``). The post aggregates are exact integer sums, so
+they do not depend on how records were batched (the story assignment depends only on the
+order of the posts, which a replay fixes); rows are sorted by (ticker, minute), every column has a
 fixed type, and the file is written with fixed options and no run metadata, so the same
 input gives byte-identical files.
 """
@@ -19,7 +22,7 @@ from typing import Any
 import redis
 
 from sentimon.entities.weighted import RelevanceStats
-from sentimon.keys import RELEVANCE_SEP, STAT_FIELDS, Keys
+from sentimon.keys import RELEVANCE_SEP, ST, STAT_FIELDS, Keys
 from sentimon.windows import MINUTE, Stats
 
 _TICKER_PREFIX = "ticker:"
@@ -33,6 +36,8 @@ class SeriesRow:
     stats: Stats
     #: Stats of the minute's mentions at each relevance level below 1.
     levels: tuple[tuple[float, Stats], ...] = ()
+    #: Stories begun in the minute (their first post is in it).
+    stories: int = 0
 
     @property
     def relevance(self) -> RelevanceStats:
@@ -67,7 +72,7 @@ def _with_levels(rows: list[SeriesRow]) -> list[SeriesRow]:
             main.append(row)
     out = [
         SeriesRow(r.ticker, r.minute_ms, r.stats,
-                  tuple(sorted(levels.get((r.ticker, r.minute_ms), []))))
+                  tuple(sorted(levels.get((r.ticker, r.minute_ms), []))), r.stories)
         for r in main
     ]  # fmt: skip
     out.sort(key=lambda r: (r.ticker, r.minute_ms))
@@ -86,7 +91,8 @@ def _rows_of(keys: Keys, name: str, fields: dict[Any, Any]) -> Iterable[SeriesRo
     for minute, stats in sorted(minutes.items()):
         parsed = Stats.from_values([stats.get(f) for f in STAT_FIELDS])
         if parsed.count:
-            yield SeriesRow(ticker, (hour_s + minute * MINUTE) * 1000, parsed)
+            stories = int(stats.get(ST) or 0)
+            yield SeriesRow(ticker, (hour_s + minute * MINUTE) * 1000, parsed, stories=stories)
 
 
 def series_table(rows: list[SeriesRow]) -> Any:
@@ -106,6 +112,7 @@ def series_table(rows: list[SeriesRow]) -> Any:
             ("score_sum_micro", pa.int64()),
             ("weighted_count", pa.float64()),
             ("weighted_mean_score", pa.float64()),
+            ("stories", pa.int64()),
         ]
     )
     columns = [
@@ -120,6 +127,7 @@ def series_table(rows: list[SeriesRow]) -> Any:
         [r.stats.s_micro for r in rows],
         [round(r.relevance.weighted_count, 6) for r in rows],
         [_rounded(r.relevance.weighted_mean) for r in rows],
+        [r.stories for r in rows],
     ]
     arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
     return pa.Table.from_arrays(arrays, schema=schema)

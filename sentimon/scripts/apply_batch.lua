@@ -12,7 +12,8 @@
 --   fences    twice (check, then advance)                <= MAX_PLAN_FENCES;
 --   guards    once                                       <= MAX_PLAN_GUARDS;
 --   ids       twice (look up, then mark seen)            <= MAX_PLAN_IDS;
---   commands  once, a HINCRBY* group field by field      <= MAX_PLAN_COMMANDS in all.
+--   commands  once, a HINCRBY* group field by field and a SETEX* group key by key
+--                                                        <= MAX_PLAN_COMMANDS in all.
 local plan = cjson.decode(ARGV[1])
 for _, ref in ipairs(plan.refs) do plan.commands[ref[1]][ref[2]] = ARGV[ref[3]] end
 local okey = plan.offsets_key
@@ -50,6 +51,10 @@ for _, c in ipairs(plan.commands) do
   if c[1] == 'HINCRBY*' then
     local key = c[2]
     for i = 3, #c, 2 do redis.call('HINCRBY', key, c[i], c[i + 1]) end
+  elseif c[1] == 'SETEX*' then
+    -- ttl key value key value ...: string keys that expire together (the story index)
+    local ttl = c[2]
+    for i = 3, #c, 2 do redis.call('SET', c[i], c[i + 1], 'EX', ttl) end
   elseif c[1] == 'WATERMARK' then
     -- key field value [cap]: the watermark only rises, and never above cap; a stored one
     -- above cap (written before event times were bounded) is replaced by this batch's

@@ -19,7 +19,6 @@ import redis
 from sentimon.entities.relevance import PARTIAL_LEVELS
 from sentimon.entities.weighted import RelevanceStats
 from sentimon.keys import (
-    HOUR_TOTAL_FIELDS,
     MARKET,
     META_WATERMARK,
     RECENT_POST,
@@ -96,22 +95,11 @@ class Query:
         self, entities: list[str], seconds: int, end_ms: int | None = None
     ) -> dict[str, Stats]:
         """Window stats of many entities in one round trip."""
-        end = self.resolve_end(end_ms)
-        spans = window_spans(end, seconds)
-        pipe = self.client.pipeline(transaction=False)
-        for entity in entities:
-            for span in spans:
-                key = self.keys.hour(entity, span.hour_s)
-                if span.full:
-                    pipe.hmget(key, list(HOUR_TOTAL_FIELDS))
-                else:
-                    pipe.hmget(key, minute_fields(span.first, span.last))
-        replies = iter(pipe.execute())
         out: dict[str, Stats] = {}
-        for entity in entities:
+        for entity, replies in self._span_reads(entities, seconds, end_ms, STAT_FIELDS):
             total = Stats()
-            for _span in spans:
-                total = total + _sum_fields(next(replies))
+            for values in replies:
+                total = total + _sum_fields(values)
             out[entity] = total
         return out
 
@@ -122,27 +110,30 @@ class Query:
         trip: ``count`` stories, ``negative`` of them, and the story-level score sum (each
         story by its first post), so ``mean_score`` and ``negative_share`` are story-level.
         Other fields are 0."""
-        end = self.resolve_end(end_ms)
-        spans = window_spans(end, seconds)
+        out: dict[str, Stats] = {}
+        for entity, replies in self._span_reads(entities, seconds, end_ms, STORY_FIELDS):
+            values = [int(v) if v is not None else 0 for reply in replies for v in reply]
+            out[entity] = Stats(count=sum(values[0::3]), negative=sum(values[1::3]),
+                                s_micro=sum(values[2::3]))  # fmt: skip
+        return out
+
+    def _span_reads(
+        self, entities: list[str], seconds: int, end_ms: int | None, fields: tuple[str, ...]
+    ) -> list[tuple[str, list[list[Any]]]]:
+        """Per entity, the ``fields`` of each hour span of the window (hour totals for a
+        full hour, minute fields otherwise), read in one pipelined round trip."""
+        spans = window_spans(self.resolve_end(end_ms), seconds)
         pipe = self.client.pipeline(transaction=False)
         for entity in entities:
             for span in spans:
                 key = self.keys.hour(entity, span.hour_s)
                 if span.full:
-                    pipe.hmget(key, list(STORY_FIELDS))
+                    pipe.hmget(key, list(fields))
                 else:
-                    pipe.hmget(key, minute_fields(span.first, span.last, STORY_FIELDS))
-        replies = iter(pipe.execute())
-        out: dict[str, Stats] = {}
-        for entity in entities:
-            count = negative = total = 0
-            for _span in spans:
-                values = [int(v) if v is not None else 0 for v in next(replies)]
-                count += sum(values[0::3])
-                negative += sum(values[1::3])
-                total += sum(values[2::3])
-            out[entity] = Stats(count=count, negative=negative, s_micro=total)
-        return out
+                    pipe.hmget(key, minute_fields(span.first, span.last, fields))
+        replies = pipe.execute()
+        n = len(spans)
+        return [(e, replies[i * n : (i + 1) * n]) for i, e in enumerate(entities)]
 
     def relevance_windows(
         self, entities: list[str], seconds: int, end_ms: int | None = None

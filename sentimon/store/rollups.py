@@ -6,6 +6,11 @@ sums the minute fields in Redis and returns one short comma-separated line per e
 so a full dashboard refresh stays well under a second. Entities are sent in chunks, each
 its own short script call (other clients interleave between them), all in one pipeline.
 
+Entities named in ``stories`` also get their story fields summed (``sentimon.keys.
+STORY_FIELDS``: stories begun, negative stories, story-level score sum), in the same
+pipeline, so the dashboard's stories per hour cost no extra round trip; the others (such
+as relevance levels, which keep no story fields) read only the stats.
+
 Every key the script reads is passed in ``KEYS`` (one namespace: one cluster hash slot).
 Numbers stay exact: Lua doubles hold integers up to 2**53, far above any window's sum.
 """
@@ -13,14 +18,14 @@ Numbers stay exact: Lua doubles hold integers up to 2**53, far above any window'
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import redis
 
 from sentimon.errors import ScriptBoundError
-from sentimon.keys import STAT_FIELDS, Keys, minute_field, script_source
+from sentimon.keys import STAT_FIELDS, STORY_FIELDS, Keys, minute_field, script_source
 from sentimon.windows import HOUR, Stats, hour_of, last_minute_of_window, window_spans
 
 log = logging.getLogger(__name__)
@@ -40,10 +45,13 @@ _SCRIPT = script_source("rollup")
 @dataclass(frozen=True)
 class Rollup:
     """One entity: ``windows`` maps window seconds to stats; ``hours`` are the hour totals
-    ``(hour start s, stats)`` oldest first."""
+    ``(hour start s, stats)`` oldest first. ``stories`` (entities asked for with their
+    stories, else empty) maps window seconds to the stories begun there, as
+    ``Query.story_windows`` gives them (``count``, ``negative``, ``s_micro``)."""
 
     windows: dict[int, Stats]
     hours: list[tuple[int, Stats]]
+    stories: dict[int, Stats] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,10 +60,17 @@ class _Plan:
     wanted_hours: list[int]  # the hours the caller asked totals for
     windows: list[int]
     spans: list[tuple[int, int, int, int]]  # (window index, hour index, first, last), 1-based
+    fields: tuple[str, ...] = STAT_FIELDS  # summed per hour and window: stats (+ stories)
 
     @property
-    def argv(self) -> list[int]:
-        return [len(self.hour_starts), len(self.windows), *(v for sp in self.spans for v in sp)]
+    def argv(self) -> list[int | str]:
+        extra = self.fields[len(STAT_FIELDS) :]  # named in ARGV: the layout lives in keys
+        head: list[int | str] = [len(self.hour_starts), len(self.windows), len(extra), *extra]
+        return head + [v for sp in self.spans for v in sp]
+
+    def with_stories(self) -> _Plan:
+        """The same plan, summing the story fields after the stats."""
+        return replace(self, fields=STAT_FIELDS + STORY_FIELDS)
 
     def partial_hours(self) -> set[int]:
         return {h for _, h, first, last in self.spans if (first, last) != (0, 59)}
@@ -78,12 +93,21 @@ def _plan(end_ms: int, windows: list[int], hours: int) -> _Plan:
 
 
 def _parse(values: list[int], plan: _Plan) -> Rollup:
-    by_hour = {hour: Stats(*values[i * 6 : i * 6 + 6]) for i, hour in enumerate(plan.hour_starts)}
-    base = len(plan.hour_starts) * 6
-    windows = {
-        w: Stats(*values[base + i * 6 : base + i * 6 + 6]) for i, w in enumerate(plan.windows)
+    width = len(plan.fields)
+    by_hour = {
+        hour: Stats(*values[i * width : i * width + 6]) for i, hour in enumerate(plan.hour_starts)
     }
-    return Rollup(windows, [(h, by_hour[h]) for h in plan.wanted_hours])
+    base = len(plan.hour_starts) * width
+    sums = [values[base + i * width : base + (i + 1) * width] for i in range(len(plan.windows))]
+    windows = {w: Stats(*sums[i][:6]) for i, w in enumerate(plan.windows)}
+    stories = {w: _story(sums[i][6:]) for i, w in enumerate(plan.windows) if width > 6}
+    return Rollup(windows, [(h, by_hour[h]) for h in plan.wanted_hours], stories)
+
+
+def _story(values: list[int]) -> Stats:
+    """Story fields (``STORY_FIELDS`` order) as ``Query.story_windows`` reports them."""
+    count, negative, s_micro = values
+    return Stats(count=count, negative=negative, s_micro=s_micro)
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
@@ -99,77 +123,104 @@ def rollups(
     hours: int,
     end_ms: int,
     chunk: int = CHUNK,
+    stories: Collection[str] = (),
 ) -> dict[str, Rollup]:
     """Windows (seconds, ending at ``end_ms``) and the last ``hours`` hour totals of each
-    entity, in one round trip. Where scripts are not allowed (a read-only ACL without
+    entity, in one round trip; the entities also in ``stories`` get their windows' stories
+    too (``Rollup.stories``). Where scripts are not allowed (a read-only ACL without
     ``@scripting``) the same sums are computed client-side, slower."""
     if not entities:
         return {}
-    plan = _plan(end_ms, windows, hours)
+    plain = _plan(end_ms, windows, hours)
+    wanted = set(stories)
+    groups = [
+        (plain, [e for e in entities if e not in wanted]),
+        (plain.with_stories(), [e for e in entities if e in wanted]),
+    ]
+    groups = [(plan, members) for plan, members in groups if members]
     try:
-        rows = _scripted(client, keys, entities, plan, chunk)
+        rows = _scripted(client, keys, groups, chunk)
     except redis.ResponseError as exc:  # NOPERM, unknown command, scripting disabled
         global _WARNED
         if not _WARNED:
             log.warning("server-side roll-up refused (%s); summing client-side", exc)
             _WARNED = True
-        rows = _client_side(client, keys, entities, plan)
-    return {e: _parse(values, plan) for e, values in zip(entities, rows, strict=True)}
+        rows = _client_side(client, keys, groups)
+    parsed = {
+        e: _parse(values, plan)
+        for (plan, members), group_rows in zip(groups, rows, strict=True)
+        for e, values in zip(members, group_rows, strict=True)
+    }
+    return {e: parsed[e] for e in entities}
 
 
 _WARNED = False
 
 
+#: Each group: a plan (which fields it sums) and the entities read with it, in order.
+_Groups = list[tuple[_Plan, list[str]]]
+
+
 def _scripted(
-    client: redis.Redis, keys: Keys, entities: list[str], plan: _Plan, chunk: int
-) -> list[list[int]]:
-    spans = len(plan.spans)
+    client: redis.Redis, keys: Keys, groups: _Groups, chunk: int
+) -> list[list[list[int]]]:
+    """Each group's rows (one per entity), from script calls all sent in one pipeline."""
+    spans = len(groups[0][0].spans)
     if spans > MAX_ROLLUP_SPANS:
         raise ScriptBoundError(
             f"the roll-up script would exceed its bound on window spans: {spans:,} > "
             f"{MAX_ROLLUP_SPANS:,} (nothing was sent to Redis); ask for fewer or shorter windows"
         )
-    chunk = max(1, min(chunk, MAX_ROLLUP_KEYS // max(len(plan.hour_starts), 1)))
     script = client.register_script(_SCRIPT)
     pipe = client.pipeline(transaction=False)
-    for group in _chunks(entities, chunk):
-        group_keys = [keys.hour(e, h) for e in group for h in plan.hour_starts]
-        script(keys=group_keys, args=plan.argv, client=pipe)
-    lines: list[Any] = [line for reply in pipe.execute() for line in reply]
-    return [[int(v) for v in _str(line).split(",")] for line in lines]
+    calls = []  # the group of each script call
+    for index, (plan, entities) in enumerate(groups):
+        size = max(1, min(chunk, MAX_ROLLUP_KEYS // max(len(plan.hour_starts), 1)))
+        for part in _chunks(entities, size):
+            part_keys = [keys.hour(e, h) for e in part for h in plan.hour_starts]
+            script(keys=part_keys, args=plan.argv, client=pipe)
+            calls.append(index)
+    rows: list[list[list[int]]] = [[] for _ in groups]
+    for index, reply in zip(calls, pipe.execute(), strict=True):
+        rows[index].extend([int(v) for v in _str(line).split(",")] for line in reply)
+    return rows
 
 
-def _client_side(
-    client: redis.Redis, keys: Keys, entities: list[str], plan: _Plan
-) -> list[list[int]]:
+def _client_side(client: redis.Redis, keys: Keys, groups: _Groups) -> list[list[list[int]]]:
     """What the script computes, with plain reads (HGETALL for partly covered hours)."""
-    partial = plan.partial_hours()
     pipe = client.pipeline(transaction=False)
-    for entity in entities:
-        for index, hour in enumerate(plan.hour_starts, start=1):
-            key = keys.hour(entity, hour)
-            if index in partial:
-                pipe.hgetall(key)
-            else:
-                pipe.hmget(key, list(_STAT))
+    for plan, entities in groups:
+        partial = plan.partial_hours()
+        for entity in entities:
+            for index, hour in enumerate(plan.hour_starts, start=1):
+                key = keys.hour(entity, hour)
+                if index in partial:
+                    pipe.hgetall(key)
+                else:
+                    pipe.hmget(key, list(plan.fields))
     replies = iter(pipe.execute())
-    return [_sum_entity([next(replies) for _ in plan.hour_starts], plan) for _ in entities]
+    return [
+        [_sum_entity([next(replies) for _ in plan.hour_starts], plan) for _ in entities]
+        for plan, entities in groups
+    ]
 
 
 _STAT = STAT_FIELDS
 
 
 def _sum_entity(replies: list[Any], plan: _Plan) -> list[int]:
+    """One entity's reply line, as the script builds it, from its hour keys' replies."""
+    names = plan.fields
     totals: list[list[int]] = []
-    sums = [[0] * 6 for _ in plan.windows]
+    sums = [[0] * len(names) for _ in plan.windows]
     for index, reply in enumerate(replies, start=1):
         if isinstance(reply, dict):
             fields = {_str(k): int(v) for k, v in reply.items()}
-            hour_totals = [fields.get(name, 0) for name in _STAT]
+            hour_totals = [fields.get(name, 0) for name in names]
             for w, h, first, last in plan.spans:
                 if h == index and (first, last) != (0, 59):
                     for m in range(first, last + 1):
-                        for j, name in enumerate(_STAT):
+                        for j, name in enumerate(names):
                             sums[w - 1][j] += fields.get(minute_field(m, name), 0)
         else:
             hour_totals = [int(v) if v is not None else 0 for v in reply]

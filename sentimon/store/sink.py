@@ -131,7 +131,12 @@ def check_plan(plan: WritePlan) -> None:
         )
     _check("guards", len(plan.guards), MAX_PLAN_GUARDS)
     _check("post ids", len(plan.ids), MAX_PLAN_IDS)
-    _check("commands", len(plan.commands), MAX_PLAN_COMMANDS)
+    _check("commands", sum(map(_calls, plan.commands)), MAX_PLAN_COMMANDS)
+
+
+def _calls(command: list[object]) -> int:
+    """Redis calls the script makes for one plan command (a ``SETEX*`` group: one a key)."""
+    return (len(command) - 2) // 2 if command[0] == "SETEX*" else 1
 
 
 def _check(bound: str, count: int, limit: int) -> None:

@@ -10,17 +10,19 @@ that raced on the same story sees its write refused and decides again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
+import orjson
 import redis
 
 from sentimon.keys import Keys
-from sentimon.stories.assign import Assignment, Candidate, assign
+from sentimon.stories.assign import Assignment, Candidate, StoriesSoFar, assign
 from sentimon.stories.fingerprint import Fingerprint
 from sentimon.writeplan import Guard, WritePlan
 
 _SEP = "\x1f"
+#: Fingerprints kept in memory per index (about 200 bytes each).
+_MAX_KNOWN = 200_000
 
 
 class StoryIndex:
@@ -30,32 +32,56 @@ class StoryIndex:
         self.client = client
         self.keys = keys
         self.horizon_s = horizon_s
+        #: A story's first fingerprint never changes: read each once (bounded).
+        self._known: dict[str, Fingerprint] = {}
 
     def assign(self, posts: Sequence[Candidate]) -> Assignment:
         return assign(posts, self._read_bands, self._read_stories)
 
+    def read_only(self) -> StoriesSoFar:
+        """Assignment against this index that writes nothing (``sentimon score``)."""
+        return StoriesSoFar(self._read_bands, self._read_stories)
+
     def plan(self, plan: WritePlan, assignment: Assignment) -> None:
-        """The index writes of ``assignment``, guarded on what was read."""
-        for band, seen in sorted(assignment.seen.items()):
-            key = self.keys.story_band(band)
-            plan.guards.append(Guard(key, None, None if seen is None else _ids(seen)))
+        """The index writes of ``assignment`` (one ``SETEX*`` group: every key expires
+        after the horizon), guarded on what was read."""
+        writes: list[str] = []
         for band, ids in sorted(assignment.bands.items()):
-            plan.add("SET", self.keys.story_band(band), _ids(ids), "EX", self.horizon_s)
+            key = self.keys.story_band(band)
+            seen = assignment.seen.get(band)
+            plan.guards.append(Guard(key, None, None if seen is None else _ids(seen)))
+            writes += (key, _ids(ids))
         for story_id, fp in sorted(assignment.opened.items()):
-            plan.add("SET", self.keys.story(story_id), encode(fp), "EX", self.horizon_s)
+            writes += (self.keys.story(story_id), encode(fp))
+        if writes:
+            plan.add("SETEX*", self.horizon_s, *writes)
 
     def _read_bands(self, bands: Sequence[str]) -> Mapping[str, list[str] | None]:
         values = self.client.mget([self.keys.story_band(b) for b in bands])
-        return {b: None if v is None else json.loads(v) for b, v in zip(bands, values, strict=True)}
+        return {
+            b: None if v is None else orjson.loads(v) for b, v in zip(bands, values, strict=True)
+        }
 
     def _read_stories(self, ids: Sequence[str]) -> Mapping[str, Fingerprint]:
-        values = self.client.mget([self.keys.story(i) for i in ids])
-        return {i: decode(v) for i, v in zip(ids, values, strict=True) if v is not None}
+        missing = [i for i in ids if i not in self._known]
+        if missing:
+            if len(self._known) > _MAX_KNOWN:
+                self._known.clear()
+            values = self.client.mget([self.keys.story(i) for i in missing])
+            for i, v in zip(missing, values, strict=True):
+                if v is not None:
+                    self._known[i] = decode(v)
+        return {i: self._known[i] for i in ids if i in self._known}
+
+    def remember(self, assignment: Assignment) -> None:
+        """After a successful write: the stories it opened need no read later."""
+        if len(self._known) < _MAX_KNOWN:
+            self._known.update(assignment.opened)
 
 
 def _ids(ids: list[str]) -> str:
     """Band values as stored (and compared by the guard): compact JSON."""
-    return json.dumps(ids, separators=(",", ":"))
+    return orjson.dumps(ids).decode()
 
 
 def encode(fp: Fingerprint) -> str:

@@ -21,9 +21,19 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.session import namespace_label
-from sentimon.keys import sector_entity, ticker_entity
+from dashboard.story_groups import group_by_story, summary
+from dashboard.timefmt import utc
+from sentimon.keys import MARKET, sector_entity, ticker_entity
 from tests.fixtures.stack import Env, settings_env
-from tests.integration.dashboard_feed import BURST, SECTORS
+from tests.integration.dashboard_feed import (
+    BURST,
+    SECTORS,
+    WIRE,
+    WIRE_COPIES,
+    WIRE_HEADLINE,
+    WIRE_OTHER,
+    WIRE_STORY,
+)
 from tests.integration.feeds import T0
 from tests.paths import ROOT
 
@@ -131,9 +141,11 @@ def test_ticker_numbers_equal_sentimon_query(live: Env, app_env: None) -> None:
     metrics = {m.label: m.value for m in panel.metric}
     assert metrics["Posts 1h"] == f"{hour['relevant']['count']:,}"
     assert metrics["Index 1h"] == f"{hour['relevant']['mean_score']:+.3f}"
-    posts = panel.dataframe[0].value
-    assert len(posts) == min(30, hour["count"])  # every post naming it, however relevant
-    assert posts["url"].str.startswith("https://example.com/burst/").any()
+    stories = panel.dataframe[0].value
+    stored = query.recent_posts(BURST, 50)  # every post naming it, however relevant
+    assert stories["copies"].sum() == len(stored)
+    assert len(stories) == len({p["story"] for p in stored})
+    assert stories["url"].str.startswith("https://example.com/burst/").any()
 
 
 def test_the_min_relevance_control_recounts_tickers_and_sectors(live: Env, app_env: None) -> None:
@@ -204,8 +216,6 @@ def test_market_overview_matches_sentimon_query(live: Env, app_env: None) -> Non
     assert metrics["Index 1h"] == f"{hour['mean_score']:+.3f}"
     assert metrics["Index 5m"] == f"{five['mean_score']:+.3f}"
     assert metrics["Negative share 1h"] == f"{hour['negative_share']:.0%}"
-    from dashboard.timefmt import utc
-
     assert any(f"As of {utc(five['end_ms'])}" in c.value for c in at.caption)
 
 
@@ -310,3 +320,48 @@ def test_silencing_is_offered_only_when_writes_are_allowed(
     assert mine and mine[0]["active"] and mine[0]["matchers"] == [f"ticker={BURST}"]
     assert mine[0]["by"] == "dashboard"
     store.expire(mine[0]["id"])
+
+
+def test_copies_of_a_wire_story_are_one_row_and_one_story(live: Env, app_env: None) -> None:
+    """The wire story re-worded by three outlets is one story: one row in the drill-down
+    with its copies listed beneath, one story in the ticker table and the market."""
+    query = live.query()
+    stored = {p["id"]: p for p in query.recent_posts(WIRE, 50)}
+    assert {stored[pid]["story"] for pid, *_ in WIRE_COPIES} == {WIRE_STORY}  # the pipeline's
+    assert stored[WIRE_OTHER[0]]["story"] == WIRE_OTHER[0]  # similar, but other news
+    at = run_app()
+    at.selectbox(key="ticker").select(WIRE).run()
+    assert not at.exception
+    panel = at.container(key="drilldown_panel")
+    rows = panel.dataframe[0].value.set_index("text")
+    wire = rows.loc[WIRE_HEADLINE]
+    first_at = utc(stored[WIRE_STORY]["ts"])[11:16]
+    assert wire["story"] == f"4 copies, first by Newswire at {first_at}" and wire["copies"] == 4
+    assert wire["source"] == "Newswire"
+    assert rows.loc[WIRE_OTHER[2], "copies"] == 1
+    assert rows["copies"].sum() == len(stored)  # every post in view, in one row per story
+    copies = panel.expander[0].dataframe[0].value
+    mine = copies[copies["story"].str.startswith("4 copies, first by Newswire")]
+    assert sorted(mine["text"]) == sorted(text for _, _, text, _ in WIRE_COPIES)
+    assert list(mine[mine["first"]]["source"]) == ["Newswire"]
+    assert "Stories" in [t.label for t in panel.toggle]
+
+
+def test_stories_per_hour_equal_the_story_reads(live: Env, app_env: None) -> None:
+    at = run_app()
+    table = ticker_table(at).set_index("ticker")
+    query = live.query()
+    entities = [ticker_entity(str(s)) for s in table.index]
+    stories = query.story_windows([MARKET, *entities], 3600)
+    for symbol, row in table.iterrows():
+        assert row["st_1h"] == stories[ticker_entity(str(symbol))].count, symbol
+    # the four copies of the wire story are four posts but one story
+    posts = query.window(ticker_entity(WIRE), 3600).count
+    assert stories[ticker_entity(WIRE)].count <= posts - 3
+    assert table.loc[WIRE, "st_1h"] >= 2  # the wire story and the other recall
+    metrics = {m.label: m.value for m in at.container(key="market_panel").metric}
+    assert metrics["Stories 1h"] == f"{stories[MARKET].count:,}"
+    feed = at.container(key="feed_panel").dataframe[0].value
+    groups = group_by_story(query.recent_posts(None, 50))
+    assert list(feed["copies"]) == [g.copies for g in groups]
+    assert list(feed["story"]) == [summary(g) for g in groups]

@@ -1,7 +1,8 @@
 """The running dashboard (``sentimon dashboard``) in headless Chromium: charts render, the
-sector table and the drill-down's companies per post are drawn, the page refreshes itself
-without re-mounting them, no Streamlit error element, the alert the pipeline fired is on
-the Alerts tab; screenshots go to ``tests/artifacts/``."""
+sector table and the drill-down's companies per post are drawn, the ticker table has its
+stories column, the drill-down of the wire story's ticker shows its copies as one story,
+the page refreshes itself without re-mounting them, no Streamlit error element, the alert
+the pipeline fired is on the Alerts tab; screenshots go to ``tests/artifacts/``."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.stack import Env
-from tests.integration.dashboard_feed import BURST
+from tests.integration.dashboard_feed import BURST, WIRE
 from tests.paths import ARTIFACTS, ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -35,6 +36,7 @@ ERROR = '[data-testid="stException"]'
 CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
 #: The data grid draws on a canvas; its accessibility table holds the visible cells' text.
 CELL = '[data-testid="stDataFrame"] td[role="gridcell"]'
+HEADER = '[data-testid="stDataFrame"] th'
 ENTITY = re.compile(r"[A-Z][A-Z.]* (positive|neutral|negative) · [01]\.\d")
 
 
@@ -115,7 +117,14 @@ def test_dashboard_renders_in_chromium(server: str, browser: Any) -> None:
     wait.until(lambda d: any(ENTITY.fullmatch(c.split(", ")[0]) for c in cells(d)))  # companies
     time.sleep(1.0)  # let the grid and sparklines paint before the screenshot
     assert not browser.find_elements(By.CSS_SELECTOR, ERROR)
+    wait.until(lambda d: "Stories 1h" in cells(d, HEADER))  # the ticker table's column
     browser.save_screenshot(str(ARTIFACTS / "dashboard.png"))
+    drill_into(browser, WIRE)
+    story = re.compile(r"4 copies, first by Newswire at \d\d:\d\d")
+    wait.until(lambda d: any(story.fullmatch(c) for c in cells(d)))  # one row, four copies
+    time.sleep(1.0)
+    assert not browser.find_elements(By.CSS_SELECTOR, ERROR)
+    browser.save_screenshot(str(ARTIFACTS / "dashboard-stories.png"))
 
     chart = browser.find_elements(By.CSS_SELECTOR, CHART)[0]
     stamp = refreshed(browser)
@@ -125,19 +134,40 @@ def test_dashboard_renders_in_chromium(server: str, browser: Any) -> None:
     tab = next(
         t for t in browser.find_elements(By.CSS_SELECTOR, "[role=tab]") if t.text == "Alerts"
     )
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'})", tab
+    )  # not under the header
     tab.click()
     wait.until(lambda d: "dash-negative-share" in d.find_element(By.TAG_NAME, "body").text)
     assert not browser.find_elements(By.CSS_SELECTOR, ERROR)
     browser.save_screenshot(str(ARTIFACTS / "dashboard-alerts.png"))
 
 
-def cells(driver: Any) -> list[str]:
-    """The text of every data-grid cell on the page, in one call ([] while re-rendering)."""
+def drill_into(driver: Any, symbol: str) -> None:
+    """Pick ``symbol`` in the drill-down's selectbox (type it, press Enter)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = next(
+        b
+        for b in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSelectbox"]')
+        if "Drill down into" in b.text
+    )
+    field = box.find_element(By.TAG_NAME, "input")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
+    field.click()
+    field.send_keys(symbol)
+    field.send_keys(Keys.ENTER)
+
+
+def cells(driver: Any, selector: str = CELL) -> list[str]:
+    """The text of every data-grid cell (or header: ``HEADER``) on the page, in one call
+    ([] while re-rendering)."""
     from selenium.common.exceptions import WebDriverException
 
     script = "return Array.from(document.querySelectorAll(arguments[0])).map(c => c.textContent)"
     try:
-        return list(driver.execute_script(script, CELL))
+        return list(driver.execute_script(script, selector))
     except WebDriverException:
         return []
 

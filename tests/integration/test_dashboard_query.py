@@ -28,7 +28,8 @@ SYMBOLS = [f"S{i:02d}" for i in range(12)]
 
 @pytest.fixture(scope="module")
 def filled(stack: Any) -> Query:
-    """26 h of random posts for 12 tickers through the real sink (batches of ~1 h)."""
+    """26 h of random posts for 12 tickers through the real sink (batches of ~1 h); two in
+    three begin a story, the others are copies."""
     client = connect(stack.settings())
     keys = Keys(f"q-{uuid.uuid4().hex[:8]}")
     sink = RedisSink(client, keys, dedup_horizon_s=0)
@@ -39,7 +40,8 @@ def filled(stack: Any) -> Query:
         label = rng.choice(["positive", "neutral", "negative"])
         score = {"positive": 0.7, "neutral": 0.0, "negative": -0.7}[label]
         tickers = tuple(rng.sample(SYMBOLS, rng.choice([1, 1, 2])))
-        posts.append(ScoredPost(Post(f"p{i}", "x", ts, "news", "wire", tickers), label, score, "m"))
+        post = Post(f"p{i}", "x", ts, "news", "wire", tickers)
+        posts.append(ScoredPost(post, label, score, "m", novel=i % 3 != 0))  # a third: copies
     posts.append(
         ScoredPost(Post("last", "x", END_MS, "news", "wire", ("S00",)), "neutral", 0.0, "m")
     )
@@ -78,6 +80,26 @@ def test_rollups_equal_windows_and_hour_totals(filled: Query, end_offset_ms: int
         assert [(h, s.count) for h, s in got[entity].hours] == sorted(per_hour.items())
 
 
+@pytest.mark.parametrize("end_offset_ms", [0, 31 * 60_000, 60 * 25 * 60_000, 2_000_000])
+def test_rollups_with_stories_equal_the_story_windows(filled: Query, end_offset_ms: int) -> None:
+    end = END_MS - end_offset_ms
+    entities = [MARKET, *(ticker_entity(s) for s in SYMBOLS)]
+    windows = [300, 3600, 86400]
+    got = rollups.rollups(
+        filled.client, filled.keys, entities, windows, 26, end, stories=entities[1:]
+    )
+    plain = filled.rollups(entities, windows, 26, end)
+    assert got[MARKET] == plain[MARKET] and got[MARKET].stories == {}
+    for w in windows:
+        stories = filled.story_windows(entities, w, end)
+        for entity in entities[1:]:
+            assert got[entity].windows == plain[entity].windows, entity
+            assert got[entity].hours == plain[entity].hours, entity
+            assert got[entity].stories[w] == stories[entity], (entity, w)
+    day = got[ticker_entity("S00")].stories[86400]
+    assert 0 < day.count < got[ticker_entity("S00")].windows[86400].count
+
+
 def test_rollups_fall_back_to_client_side_sums_when_scripts_are_refused(
     filled: Query, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,8 +112,14 @@ def test_rollups_fall_back_to_client_side_sums_when_scripts_are_refused(
 
     entities = [ticker_entity(s) for s in SYMBOLS]
     expected = filled.rollups(entities, [300, 3600], 26)
+    end = filled.default_end()
+    with_stories = rollups.rollups(filled.client, filled.keys, entities, [300, 3600], 26, end,
+                                   stories=entities[::2])  # fmt: skip
     monkeypatch.setattr(rollups, "_scripted", refuse)
     assert filled.rollups(entities, [300, 3600], 26) == expected
+    assert rollups.rollups(filled.client, filled.keys, entities, [300, 3600], 26, end,
+                           stories=entities[::2]) == with_stories  # fmt: skip
+    assert with_stories[entities[0]].stories[3600].count > 0
 
 
 def test_ranked_tickers_equal_active_tickers(filled: Query) -> None:
@@ -196,11 +224,13 @@ def test_snapshot_relevant_figures_equal_the_relevance_reads(linked: Query, mini
     # the last full hour of the sparkline, read as a window of its own
     last_hour_end = (snap.end_ms - 1) // 3_600_000 * 3_600_000
     hour = linked.relevance_windows(entities, 3600, last_hour_end)
+    stories = linked.story_windows(entities, LONG_S, snap.end_ms)
     for row, entity in zip(snap.tickers, entities, strict=True):
         assert row.view.m5 == short[entity].at_least(minimum), row.symbol
         assert row.view.h1 == long[entity].at_least(minimum), row.symbol
         assert row.view.hours[-2] == hour[entity].at_least(minimum), row.symbol
         assert row.weighted_mean_1h == pytest.approx(long[entity].weighted_mean), row.symbol
+        assert row.view.story_h1 == stories[entity], row.symbol  # every story, any relevance
     sectors = linked.relevance_windows([sector_entity(s) for s in LINKED_SECTORS], 6 * 3600)
     assert [s.sector for s in snap.sectors] == list(LINKED_SECTORS)
     for got in snap.sectors:

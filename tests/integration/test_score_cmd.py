@@ -41,7 +41,8 @@ def test_texts_as_arguments_give_one_json_object_each(tiny_model: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     first, second = (json.loads(line) for line in proc.stdout.splitlines())
-    assert set(first) == {"id", "label", "score", "confidence", "model", "entities"}
+    assert set(first) == {"id", "label", "score", "confidence", "model", "entities", "story_id",
+                          "novel"}  # fmt: skip
     assert [e["ticker"] for e in first["entities"]] == ["KO", "PEP"]
     assert set(first["entities"][0]) == {"ticker", "name", "label", "score", "relevance",
                                          "mentions"}  # fmt: skip
@@ -95,3 +96,18 @@ def test_nothing_to_score_is_a_clear_error(tiny_model: Path) -> None:
     proc = score(tiny_model)
     assert proc.returncode == 1
     assert "nothing to score" in proc.stderr
+
+
+def test_copies_within_the_input_share_the_first_post_s_story(tiny_model: Path) -> None:
+    lines = [
+        json.dumps({"id": "w1", "text": "Apple beats quarterly revenue estimates on iPhone strength"}),
+        json.dumps({"id": "w2", "text": "Apple misses quarterly revenue estimates on iPhone weakness"}),
+        json.dumps({"id": "w3", "text": "UPDATE 1-Apple beats quarterly revenue estimates on iPhone strength - Reuters"}),
+        json.dumps({"id": "w4", "text": "APPLE BEATS QUARTERLY REVENUE ESTIMATES ON IPHONE STRENGTH https://t.co/x"}),
+    ]  # fmt: skip
+    proc = score(tiny_model, "--file", "-", "--json", stdin="\n".join(lines) + "\n")
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(o["id"], o["story_id"], o["novel"]) for o in out] == [
+        ("w1", "w1", True), ("w2", "w2", True), ("w3", "w1", False), ("w4", "w1", False),
+    ]  # fmt: skip

@@ -36,7 +36,7 @@ NOW = 1_793_001_600_000  # 2026-10-26T08:00:00Z
 #: Generous: before the alert read was bounded, the first batch below kept one script
 #: running for over 10 s; now each takes a few milliseconds.
 SCRIPT_BOUND_US = 250_000
-#: The largest default write reads about 1.7 million fields and writes about 200,000: under
+#: The largest default write reads about 2.2 million fields and writes about 200,000: under
 #: half a second each here; still far below the clients' 5 s socket timeout.
 LARGEST_BOUND_US = 1_000_000
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -142,6 +144,7 @@ class FakeQuery:
     def __init__(self, symbols: list[str]) -> None:
         self.symbols = symbols
         self.calls: list[tuple[str, list[str]]] = []
+        self.story_entities: list[list[str]] = []
 
     def watermark_ms(self) -> int:
         return END_MS
@@ -151,14 +154,23 @@ class FakeQuery:
         return [(s, 1) for s in self.symbols]
 
     def rollups(
-        self, entities: list[str], windows: list[int], hours_: int, end_ms: int
+        self,
+        entities: list[str],
+        windows: list[int],
+        hours_: int,
+        end_ms: int,
+        stories: Sequence[str] = (),
     ) -> dict[str, Rollup]:
+        """Three posts of two stories (one negative) in every window of an entity asked
+        for with its stories."""
         self.calls.append(("rollups", entities))
+        self.story_entities.append(list(stories))
 
         def rollup(entity: str) -> Rollup:
             value = {"@0.2": stats(1, -0.5), "@0.6": stats(1, 0.5)}.get(entity[-4:], Stats())
             value = stats(3, 0.0) if "@" not in entity else value
-            return Rollup({w: value for w in windows}, hours({2: value}, hours_))
+            begun = {w: Stats(count=2, negative=1) for w in windows} if entity in stories else {}
+            return Rollup({w: value for w in windows}, hours({2: value}, hours_), begun)
 
         return {e: rollup(e) for e in entities}
 
@@ -171,6 +183,17 @@ class FakeQuery:
     def series(self, entity: str, seconds: int, end_ms: int) -> list:
         self.calls.append(("series", [entity]))
         return []
+
+
+@pytest.fixture(autouse=True)
+def fake_story_rollups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The snapshot's roll-up with stories goes to the fake query's ``rollups``."""
+    from dashboard import snapshot
+
+    def story_rollups(query: Any, entities: list[str], *args: Any, stories: Any) -> Any:
+        return query.rollups(entities, *args, stories=stories)
+
+    monkeypatch.setattr(snapshot, "story_rollups", story_rollups)
 
 
 def test_a_snapshot_reads_every_ticker_and_every_sector_at_once():
@@ -194,6 +217,11 @@ def test_a_snapshot_reads_every_ticker_and_every_sector_at_once():
     assert row.view.h1.mean_score == pytest.approx(0.25)  # 0.0 x 3 less the 0.2 mention
     # the three mentions (scores 0.0, -0.5, +0.5) weighted by their relevance (1, 0.2, 0.6)
     assert row.weighted_mean_1h == pytest.approx((0.0 - 0.5 * 0.2 + 0.5 * 0.6) / 1.8)
+    # stories: the market's and each ticker's, in the first roll-up; not cut by relevance
+    assert query.story_entities[0] == [MARKET, *(f"ticker:T{i:03d}" for i in range(300))]
+    assert query.story_entities[1] == []
+    assert row.view.story_h1 == Stats(count=2, negative=1) == row.view.story_m5
+    assert snap.market is not None and snap.market.story_h1.count == 2
 
 
 def test_a_snapshot_at_no_minimum_reads_the_levels_last_hour_only():

@@ -12,9 +12,10 @@ import pytest
 
 from sentimon.aggregate import CompanyScore, ScoredPost, aggregate
 from sentimon.alerts.detect import measure
-from sentimon.alerts.hook import AlertHook, _counted, _Pair, _ranges
+from sentimon.alerts.hook import AlertHook
 from sentimon.alerts.lifecycle import Notice
 from sentimon.alerts.notices import relevance_in
+from sentimon.alerts.pairs import Pair, counted, ranges_of, window_deltas
 from sentimon.alerts.payload import build_payload, summary
 from sentimon.alerts.rulefile import load_rules, parse_rules, scope_pattern
 from sentimon.alerts.rules import Rule, RuleSet, entity_order, series_name
@@ -102,7 +103,10 @@ def test_shipped_ticker_and_sector_rules_leave_out_mentions_in_passing():
     relevant = [
         r for r in rules.rules if any(p.startswith(("ticker:", "sector:")) for p in r.scope)
     ]
-    assert relevant and all(r.min_relevance == 0.4 for r in relevant)
+    by_posts = [r for r in relevant if not r.counts_stories]
+    assert by_posts and all(r.min_relevance == 0.4 for r in by_posts)
+    # rules counting stories count every story naming the company (docs/ALERTS.md)
+    assert all(r.min_relevance_for("ticker:A") is None for r in relevant if r.counts_stories)
     assert "sector:*" in {p for r in rules.rules for p in r.scope}
 
 
@@ -179,9 +183,9 @@ def test_ticks_count_only_the_mentions_a_rule_counts():
 
 def test_the_window_counted_is_the_entity_minus_the_levels_left_out():
     rule = Rule("n", "negative_share", ("ticker:*",), 300, 0.6, 0.3, min_relevance=0.6)
-    pair = _Pair(rule, "ticker:A", "n|ticker:A", None, [])
+    pair = Pair(rule, "ticker:A", "n|ticker:A", None, [])
     tick = Tick(T // 1000, T)
-    main, low, mid = _ranges(pair, tick)
+    main, low, mid = ranges_of(pair, tick)
     assert (low.entity, mid.entity) == ("ticker:A@0.2", "ticker:A@0.4")
     assert low.first == main.first and low.last == main.last
     windows = {
@@ -189,7 +193,7 @@ def test_the_window_counted_is_the_entity_minus_the_levels_left_out():
         low: Stats(count=4, negative=4, s_micro=-3_000_000),
         mid: Stats(count=1, negative=0, s_micro=500_000),
     }
-    assert _counted(pair, tick, windows) == Stats(count=5, negative=3, s_micro=-2_500_000)
+    assert counted(pair, tick, windows) == Stats(count=5, negative=3, s_micro=-2_500_000)
 
 
 def test_baseline_deltas_leave_out_the_levels_below_each_series():
@@ -203,7 +207,7 @@ def test_baseline_deltas_leave_out_the_levels_below_each_series():
             _post(3, T + 3_000, ("C", 0.2, None), ("D", 0.2, None)),
         ]
     )
-    deltas = hook._window_deltas(update)
+    deltas = window_deltas(hook.rules, update)
     index = T // 1000 // 300
     assert deltas == {
         ("ticker:A@>=0.4", 300, index): Stats.of_post("negative", -0.8),

@@ -14,6 +14,7 @@ from sentimon.keys import Keys
 from sentimon.replay import namespaces
 from sentimon.replay.alertlog import AlertLog, BacktestAlert, outcomes, price_symbol, render_csv
 from sentimon.replay.prices import read_prices
+from sentimon.replay.report import ticker_summary
 from sentimon.replay.series import SeriesRow, _rows_of, write_series
 from sentimon.windows import Stats
 
@@ -133,6 +134,9 @@ def test_rows_are_parsed_from_hour_hashes():
         "59:neg": "1",
         "59:s": "-1000000",
         "59:ss": "1000000",
+        "2:st": "1",
+        "2:sts": "1000000",
+        "st": "1",
     }
     rows = list(_rows_of(keys, name, fields))
     assert [(r.ticker, r.minute_ms) for r in rows] == [
@@ -140,11 +144,27 @@ def test_rows_are_parsed_from_hour_hashes():
         ("BRK.B", (hour + 3540) * 1000),
     ]
     assert rows[0].stats.mean_score == 0.75 and rows[1].stats.negative == 1
+    assert [r.stories for r in rows] == [1, 0]  # two copies of one story, then a copy
+
+
+def test_ticker_summary_reports_stories_beside_posts():
+    rows = [
+        SeriesRow("AAPL", T, Stats(3, 3, 0, 0, 0, 0), stories=1),
+        SeriesRow("AAPL", T + 60_000, Stats(2, 2, 0, 0, 0, 0), stories=2),
+        SeriesRow("NVDA", T, Stats(5, 0, 0, 5, 0, 0), stories=5),
+    ]
+    assert ticker_summary(rows) == {
+        "count": 2,
+        "top": [
+            {"ticker": "AAPL", "posts": 5, "stories": 3},
+            {"ticker": "NVDA", "posts": 5, "stories": 5},
+        ],
+    }
 
 
 def test_series_parquet_is_byte_identical_and_typed(tmp_path):
     rows = [
-        SeriesRow("AAPL", T, Stats(2, 1, 1, 0, 500_000, 250_000)),
+        SeriesRow("AAPL", T, Stats(2, 1, 1, 0, 500_000, 250_000), stories=1),
         SeriesRow("NVDA", T + 60_000, Stats(1, 0, 0, 1, -900_000, 810_000)),
     ]
     write_series(rows, tmp_path / "a.parquet")
@@ -152,6 +172,8 @@ def test_series_parquet_is_byte_identical_and_typed(tmp_path):
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
     table = pq.read_table(tmp_path / "a.parquet")
     assert table.column("count").to_pylist() == [2, 1]
+    assert table.column("stories").to_pylist() == [1, 0]
+    assert str(table.schema.field("stories").type) == "int64"
     assert str(table.schema.field("minute").type) == "timestamp[ms, tz=UTC]"
     assert table.column("mean_score").to_pylist() == [0.25, -0.9]
     assert table.schema.metadata is None or b"pandas" not in table.schema.metadata

@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from sentimon.keys import STORY_FIELDS
 from sentimon.store.rollups import _STAT, _parse, _plan, _sum_entity
 from sentimon.windows import HOUR, Stats
 
@@ -97,3 +98,50 @@ def test_a_roll_up_over_its_span_bound_is_refused_before_redis_is_asked() -> Non
     with pytest.raises(ScriptBoundError, match="window spans"):
         rollups(NoRedis(), Keys("t"), ["market"], windows, 2, 1_793_000_000_000)  # type: ignore[arg-type]
     assert MAX_ROLLUP_SPANS < 9 * 721
+
+
+def with_story_fields(hashes: dict[int, dict[str, int]], rng: random.Random) -> None:
+    """Add story fields (stories begun, negative ones, score sum) to each minute with posts."""
+    for fields in hashes.values():
+        for m in range(60):
+            if f"{m}:n" not in fields:
+                continue
+            begun = rng.randint(0, fields[f"{m}:n"])
+            values = [begun, rng.randint(0, begun), rng.randint(-begun, begun) * 100_000]
+            for name, v in zip(STORY_FIELDS, values, strict=True):
+                fields[f"{m}:{name}"] = v
+                fields[name] = fields.get(name, 0) + v
+
+
+def naive_stories(hashes: dict[int, dict[str, int]], end_ms: int, seconds: int) -> Stats:
+    total = [0, 0, 0]
+    start_s = -(-(end_ms - seconds * 1000) // 60_000) * 60
+    for minute in range(start_s, start_s + seconds, 60):
+        fields = hashes.get(minute // HOUR * HOUR, {})
+        m = (minute % HOUR) // 60
+        total = [t + fields.get(f"{m}:{n}", 0) for t, n in zip(total, STORY_FIELDS, strict=True)]
+    return Stats(count=total[0], negative=total[1], s_micro=total[2])
+
+
+@pytest.mark.parametrize("end_offset_ms", [0, 33 * 60_000, 20_000, 2_000_000])
+def test_story_fields_are_summed_beside_the_stats_when_asked(end_offset_ms):
+    rng = random.Random(end_offset_ms + 1)
+    hashes = random_hours(rng, 30)
+    with_story_fields(hashes, rng)
+    end = END_MS - end_offset_ms
+    windows = [300, 3600, 2 * 3600 + 600]
+    plain = _plan(end, windows, 26)
+    plan = plain.with_stories()
+    assert plan.argv[:6] == [len(plan.hour_starts), 3, 3, *STORY_FIELDS]
+    assert plain.argv[:3] == [len(plan.hour_starts), 3, 0]
+    replies = [
+        dict(hashes.get(h, {})) if i in plan.partial_hours()
+        else [hashes.get(h, {}).get(name) for name in plan.fields]
+        for i, h in enumerate(plan.hour_starts, start=1)
+    ]  # fmt: skip
+    rollup = _parse(_sum_entity(replies, plan), plan)
+    for w in windows:
+        assert rollup.windows[w] == naive(hashes, end, w), w
+        assert rollup.stories[w] == naive_stories(hashes, end, w), w
+    assert rollup.stories[3600].count > 0
+    assert [h for h, _ in rollup.hours] == plan.wanted_hours
