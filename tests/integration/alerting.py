@@ -18,6 +18,8 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 
+from consumers.records import SourceRecord
+from consumers.wiring import build_processor
 from sentimon.testing import MarkerScorer
 from tests.fixtures.stack import Env
 
@@ -154,3 +156,24 @@ def history(env: Env) -> list[dict[str, Any]]:
     from sentimon.alerts.history import AlertReader
 
     return list(reversed(AlertReader(env.redis(), env.settings.namespace).history(1000)))
+
+
+class NoDeadLetters:
+    """A dead-letter sink for feeds that must have none."""
+
+    def publish(self, letters: list[Any]) -> None:
+        assert not letters
+
+
+def feed(env: Any, messages: list[dict[str, Any]], batch: int = 8) -> None:
+    """The messages through one in-process processor (real Redis, the real story index,
+    the env's alert rules), oldest first, ``batch`` at a time."""
+    processor = build_processor(env.settings, MarkerScorer(), dead_letters=NoDeadLetters())
+    ordered = sorted(messages, key=lambda m: m["ts"])
+    offset = env.redis().hincrby(f"test:{env.uid}", "offset", len(ordered)) - len(ordered)
+    records = [
+        SourceRecord(env.news, 0, offset + i, 0, json.dumps(m).encode())
+        for i, m in enumerate(ordered)
+    ]
+    for i in range(0, len(records), batch):
+        processor.process(records[i : i + batch])

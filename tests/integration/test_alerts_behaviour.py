@@ -18,8 +18,10 @@ from sentimon.testing import MarkerScorer
 from tests.integration.alerting import (
     MIN,
     T0,
+    NoDeadLetters,
     alert_env,
     dispatch_once,
+    feed,
     history,
     posts,
 )
@@ -39,23 +41,6 @@ min_count = {min_count}
 cooldown = "{cooldown}"
 repeat_interval = "{repeat}"
 """
-
-
-class NoDeadLetters:
-    def publish(self, letters: list[Any]) -> None:
-        assert not letters
-
-
-def feed(env: Any, messages: list[dict[str, Any]], batch: int = 8) -> None:
-    processor = build_processor(env.settings, MarkerScorer(), dead_letters=NoDeadLetters())
-    ordered = sorted(messages, key=lambda m: m["ts"])
-    offset = env.redis().hincrby(f"test:{env.uid}", "offset", len(ordered)) - len(ordered)
-    records = [
-        SourceRecord(env.news, 0, offset + i, 0, json.dumps(m).encode())
-        for i, m in enumerate(ordered)
-    ]
-    for i in range(0, len(records), batch):
-        processor.process(records[i : i + batch])
 
 
 def rules(**values: Any) -> str:

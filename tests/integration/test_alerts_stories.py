@@ -11,18 +11,14 @@ alerts depend on the counts alone.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from consumers.records import SourceRecord
-from consumers.wiring import build_processor
 from sentimon.alerts.state import AlertStore, MinuteRange
 from sentimon.keys import Keys
 from sentimon.store.query import Query
-from sentimon.testing import MarkerScorer
-from tests.integration.alerting import MIN, T0, alert_env, history
+from tests.integration.alerting import MIN, T0, alert_env, feed, history
 
 pytestmark = pytest.mark.integration
 
@@ -53,24 +49,6 @@ REWORDINGS = (
     "UPDATE 2-{} - Reuters",
     "UPPER",
 )
-
-
-class NoDeadLetters:
-    def publish(self, letters: list[Any]) -> None:
-        assert not letters
-
-
-def feed(env: Any, messages: list[dict[str, Any]], batch: int = 8) -> None:
-    """The messages through one processor with the real story index, oldest first."""
-    processor = build_processor(env.settings, MarkerScorer(), dead_letters=NoDeadLetters())
-    ordered = sorted(messages, key=lambda m: m["ts"])
-    offset = env.redis().hincrby(f"test:{env.uid}", "offset", len(ordered)) - len(ordered)
-    records = [
-        SourceRecord(env.news, 0, offset + i, 0, json.dumps(m).encode())
-        for i, m in enumerate(ordered)
-    ]
-    for i in range(0, len(records), batch):
-        processor.process(records[i : i + batch])
 
 
 def _at(minute: int, i: int = 0, per_minute: int = 1) -> int:
