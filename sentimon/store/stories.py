@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import orjson
 import redis
 
+from sentimon.errors import SinkError
 from sentimon.keys import Keys
 from sentimon.stories.assign import Assignment, Candidate, StoriesSoFar, assign
 from sentimon.stories.fingerprint import Fingerprint
@@ -57,7 +58,7 @@ class StoryIndex:
             plan.add("SETEX*", self.horizon_s, *writes)
 
     def _read_bands(self, bands: Sequence[str]) -> Mapping[str, list[str] | None]:
-        values = self.client.mget([self.keys.story_band(b) for b in bands])
+        values = self._mget([self.keys.story_band(b) for b in bands])
         return {
             b: None if v is None else orjson.loads(v) for b, v in zip(bands, values, strict=True)
         }
@@ -67,11 +68,21 @@ class StoryIndex:
         if missing:
             if len(self._known) > _MAX_KNOWN:
                 self._known.clear()
-            values = self.client.mget([self.keys.story(i) for i in missing])
+            values = self._mget([self.keys.story(i) for i in missing])
             for i, v in zip(missing, values, strict=True):
                 if v is not None:
                     self._known[i] = decode(v)
         return {i: self._known[i] for i in ids if i in self._known}
+
+    def _mget(self, keys: list[str]) -> list[str | None]:
+        """``MGET``; Redis trouble is a ``SinkError``, which the consumer retries as it
+        retries the write (nothing is committed meanwhile)."""
+        try:
+            return list(self.client.mget(keys))  # type: ignore[arg-type]
+        except redis.RedisError as exc:
+            raise SinkError(
+                f"reading the story index failed (batch not committed, will retry): {exc}"
+            ) from exc
 
     def remember(self, assignment: Assignment) -> None:
         """After a successful write: the stories it opened need no read later."""
