@@ -6,8 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +19,34 @@ import redis
 from consumers.produce import Pacer
 from consumers.wiring import make_producer
 from inference.locate import resolve
+from sentimon.stack.services import RedisService, free_port
 from sentimon.store.client import connect
 from sentimon.store.query import Query
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def redis_server(url: str | None = None) -> Iterator[str]:
+    """The given Redis, or a throw-away one on a free port, as a URL."""
+    if url:
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp:
+        service = RedisService("redis", free_port(), Path(tmp))
+        service.start()
+        try:
+            yield f"redis://{service.address}/0"
+        finally:
+            service.stop()
+
+
+class DropDeadLetters:
+    """A dead-letter sink for bench feeds, which must have none."""
+
+    def publish(self, letters: list[Any]) -> None:
+        if letters:
+            raise AssertionError(f"bench feed has invalid posts: {letters[0]}")
 
 
 def write_result(path: Path, result: dict[str, Any], *, sort_keys: bool = False) -> None:

@@ -24,10 +24,8 @@ import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,13 +34,12 @@ import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import write_result  # noqa: E402
+from bench.common import redis_server, write_result  # noqa: E402
 from dashboard import cache  # noqa: E402
 from dashboard.snapshot import load_snapshot  # noqa: E402
 from sentimon.aggregate import AggregateUpdate, ScoredPost  # noqa: E402
 from sentimon.contract import Post  # noqa: E402
 from sentimon.keys import MARKET, REGISTRY, Keys, kind_entity, ticker_entity  # noqa: E402
-from sentimon.stack.services import RedisService, free_port  # noqa: E402
 from sentimon.store.query import Query  # noqa: E402
 from sentimon.store.sink import RedisSink  # noqa: E402
 from sentimon.windows import HOUR, MINUTE, Stats  # noqa: E402
@@ -229,22 +226,6 @@ def main() -> int:
     write_result(RESULTS, result)
     print(json.dumps(result, indent=2))
     return 0
-
-
-@contextmanager
-def redis_server(url: str | None) -> Iterator[str]:
-    """The given Redis, or a throw-away one on a free port."""
-    if url:
-        yield url
-        return
-
-    with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp:
-        service = RedisService("redis", free_port(), Path(tmp))
-        service.start()
-        try:
-            yield f"redis://{service.address}/0"
-        finally:
-            service.stop()
 
 
 def run_bench(url: str, args: argparse.Namespace) -> dict[str, Any]:

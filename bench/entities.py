@@ -23,7 +23,6 @@ import json
 import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.common import write_result  # noqa: E402
+from bench.common import DropDeadLetters, redis_server, write_result  # noqa: E402
 from bench.entity_feed import entity_feed  # noqa: E402
 from consumers.records import SourceRecord  # noqa: E402
 from consumers.wiring import build_processor  # noqa: E402
@@ -43,7 +42,6 @@ from sentimon.entities.link import Linker, _fold  # noqa: E402
 from sentimon.entities.targets import target_texts  # noqa: E402
 from sentimon.entities.universe import load_universe  # noqa: E402
 from sentimon.settings import Settings  # noqa: E402
-from sentimon.stack.services import RedisService, free_port  # noqa: E402
 from sentimon.store.client import connect  # noqa: E402
 from sentimon.testing import HashScorer  # noqa: E402
 
@@ -103,7 +101,9 @@ def pipeline_round(
     """Posts a second through the batch processor, and Redis CPU per record."""
     settings = Settings(redis_url=url, namespace=f"bench-{tag}", entity_linking=linking_on)
     client = connect(settings)
-    processor = build_processor(settings, scorer, client=client, dead_letters=_Drop(), hooks=HOOKS)
+    processor = build_processor(
+        settings, scorer, client=client, dead_letters=DropDeadLetters(), hooks=HOOKS
+    )
     now = int(time.time() * 1000)
     batches = [
         [
@@ -142,30 +142,18 @@ def _redis_cpu(client: redis.Redis) -> float:
     return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
 
 
-class _Drop:
-    def publish(self, letters: list[Any]) -> None:
-        if letters:
-            raise AssertionError(f"bench feed has invalid posts: {letters[0]}")
-
-
 def pipeline(args: argparse.Namespace, records: list[dict[str, Any]]) -> dict[str, Any]:
     scorer: Scorer = HashScorer() if args.hash_scorer else load_scorer(model=args.model)
     warm_up(scorer, 64)
     rounds = []
-    with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp:
-        service = RedisService("redis", free_port(), Path(tmp))
-        service.start()
-        url = f"redis://{service.address}/0"
-        try:
-            for n in range(args.rounds):
-                off = pipeline_round(url, scorer, records, linking_on=False, tag=f"off{n}")
-                on = pipeline_round(url, scorer, records, linking_on=True, tag=f"on{n}")
-                rounds.append({"off": off, "on": on,
-                               "ratio": on["posts_per_s"] / off["posts_per_s"],
-                               "redis_ratio": on["redis_us_per_record"]
-                               / off["redis_us_per_record"]})  # fmt: skip
-        finally:
-            service.stop()
+    with redis_server() as url:
+        for n in range(args.rounds):
+            off = pipeline_round(url, scorer, records, linking_on=False, tag=f"off{n}")
+            on = pipeline_round(url, scorer, records, linking_on=True, tag=f"on{n}")
+            rounds.append({"off": off, "on": on,
+                           "ratio": on["posts_per_s"] / off["posts_per_s"],
+                           "redis_ratio": on["redis_us_per_record"]
+                           / off["redis_us_per_record"]})  # fmt: skip
     ratios = [r["ratio"] for r in rounds]
     return {
         "scorer": scorer.model_id,

@@ -38,7 +38,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,13 +47,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import redis  # noqa: E402
 
-from bench.common import write_result  # noqa: E402
+from bench.common import DropDeadLetters, redis_server, write_result  # noqa: E402
 from bench.stories import feed  # noqa: E402
 from consumers.records import SourceRecord  # noqa: E402
 from consumers.wiring import build_processor  # noqa: E402
 from sentimon.keys import Keys  # noqa: E402
 from sentimon.settings import Settings  # noqa: E402
-from sentimon.stack.services import RedisService, free_port  # noqa: E402
 from sentimon.store.client import connect  # noqa: E402
 from sentimon.testing import HashScorer  # noqa: E402
 
@@ -66,12 +64,6 @@ SPACING_US = 86_400 * 1_000_000 // SCALE_TO
 #: Commands the consumer sends itself, outside its scripts (fences, index reads, registry);
 #: every other command in the stats runs inside ``EVALSHA`` and is counted in its time.
 _DIRECT = ("mget", "hmget", "hgetall", "sadd")
-
-
-class _Drop:
-    def publish(self, letters: list[Any]) -> None:
-        if letters:
-            raise AssertionError(f"bench feed has invalid posts: {letters[0]}")
 
 
 class _Timer:
@@ -117,7 +109,7 @@ def run(url: str, texts: list[str], size: int, *, stories: bool, tag: str) -> di
     """One pass of the feed through a fresh namespace."""
     settings = Settings(redis_url=url, namespace=f"bench-{tag}", stories_enabled=stories)
     client = connect(settings)
-    processor = build_processor(settings, HashScorer(), client=client, dead_letters=_Drop(),
+    processor = build_processor(settings, HashScorer(), client=client, dead_letters=DropDeadLetters(),
                                 hooks=[])  # fmt: skip
     timer = _Timer()
     if processor.stories is not None:
@@ -215,18 +207,12 @@ def main() -> int:
     args = parser.parse_args()
     texts = feed(args.posts, copies=args.copies)
     rounds = []
-    with tempfile.TemporaryDirectory(prefix="sentimon-bench-") as tmp:
-        service = RedisService("redis", free_port(), Path(tmp))
-        service.start()
-        url = f"redis://{service.address}/0"
-        try:
-            run(url, texts[:2000], args.batch, stories=True, tag="warm")  # caches, scripts
-            for n in range(args.rounds):
-                off = run(url, texts, args.batch, stories=False, tag=f"off{n}")
-                on = run(url, texts, args.batch, stories=True, tag=f"on{n}")
-                rounds.append({"off": off, "on": on})
-        finally:
-            service.stop()
+    with redis_server() as url:
+        run(url, texts[:2000], args.batch, stories=True, tag="warm")  # caches, scripts
+        for n in range(args.rounds):
+            off = run(url, texts, args.batch, stories=False, tag=f"off{n}")
+            on = run(url, texts, args.batch, stories=True, tag=f"on{n}")
+            rounds.append({"off": off, "on": on})
     result = {
         "posts": len(texts),
         "copies_share": args.copies,
