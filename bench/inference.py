@@ -6,7 +6,15 @@ Same texts, same model, every variant:
 2. torch     - the torch backend, batched (length-sorted buckets, token budget);
 3. onnx-fp32 - ONNX Runtime on the transformer-fused fp32 export;
 4. onnx-int8 - ONNX Runtime on the dynamic int8 export (what ``backend=auto`` serves on CPU);
-5. with a CUDA GPU also torch-cuda-fp16 (and onnx-cuda-fp16 with onnxruntime-gpu).
+5. with a CUDA GPU also torch-cuda-fp16 (and onnx-cuda-fp16 with onnxruntime-gpu);
+6. served     - onnx-int8 with the model's calibration (what the consumer serves alone);
+7. when the accurate model is built (``make teacher``): teacher (it alone, calibrated) and
+   cascade (the served model, re-scoring its least sure texts with the teacher at the
+   SENTIMON_CASCADE_SHARE threshold), with the share escalated and the throughput ratio
+   to the served model.
+
+Rows 1-5 are the raw models (no calibration); calibration moves a label only through its
+bias, so their macro-F1 can differ slightly from the served row's.
 
 For each: texts/s (best of ``--repeats`` timed passes after a warm-up; the naive baseline
 runs once), the ratio to naive, accuracy and macro-F1 on the labelled sample, and label
@@ -87,6 +95,17 @@ def variants(model: str) -> list[tuple[str, dict[str, str]]]:
     return out
 
 
+def served_variants(settings: Any) -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = [("served", {"calibrate": True, "cascade": "off"})]
+    teacher = Path(settings.model_cache) / settings.cascade_model
+    if (teacher / "config.json").is_file():
+        out += [
+            ("teacher", {"model": str(teacher), "calibrate": True, "cascade": "off"}),
+            ("cascade", {"calibrate": True, "cascade": "on"}),
+        ]
+    return out
+
+
 def row(ids: np.ndarray, seconds: float, data: dataset.Labelled, ref: np.ndarray | None) -> dict:
     return {
         "texts_per_second": len(data) / seconds,
@@ -105,12 +124,27 @@ def run(model: str, data: dataset.Labelled, repeats: int) -> dict[str, Any]:
     results: dict[str, Any] = {"naive": row(naive_ids, seconds, data, None)}
     print(f"naive            {results['naive']['texts_per_second']:8.1f} texts/s", flush=True)
     torch_ids = None
-    for name, kw in variants(model):
+    raw: list[tuple[str, dict[str, Any]]] = [
+        (name, kw | {"calibrate": False, "cascade": "off"}) for name, kw in variants(model)
+    ]
+    for name, kw in raw + served_variants(settings):
         scorer = load_scorer(settings, **kw)
         ids, seconds = batched(scorer, data.texts, repeats)
         torch_ids = ids if torch_ids is None else torch_ids
         results[name] = row(ids, seconds, data, torch_ids) | {"model_id": scorer.model_id}
-        print(f"{name:16} {results[name]['texts_per_second']:8.1f} texts/s", flush=True)
+        if name == "cascade":
+            escalated = scorer.score(data.texts).escalated
+            results[name]["escalated"] = None if escalated is None else float(escalated.mean())
+            results[name]["threshold"] = getattr(scorer, "threshold", None)
+        print(
+            f"{name:16} {results[name]['texts_per_second']:8.1f} texts/s  "
+            f"macro-F1 {results[name]['macro_f1']:.4f}",
+            flush=True,
+        )
+    if "cascade" in results:
+        results["cascade"]["throughput_vs_served"] = (
+            results["cascade"]["texts_per_second"] / results["served"]["texts_per_second"]
+        )
     results["naive"]["agreement_with_torch"] = float((naive_ids == torch_ids).mean())
     base = results["naive"]["texts_per_second"]
     for entry in results.values():

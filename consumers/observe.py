@@ -51,6 +51,9 @@ class ConsumerObserver:
             for item in result.update.posts:
                 metrics.E2E_LATENCY.observe(max(0.0, (now_ms - item.post.ts_ms) / 1000))
         metrics.LAST_BATCH_TS.set(time.time())
+        health = self.loop.processor.health
+        if health is not None and health.latest is not None:
+            metrics.set_model_health(health.latest)
         self.last_ts.update(result.last_ts)
 
     def _read_lag(self) -> dict[tuple[str, int], tuple[int, float]]:

@@ -18,6 +18,7 @@ from typing import Protocol
 from consumers.dlq import DeadLetter, DeadLetterSink
 from consumers.faults import fault_point
 from consumers.isolate import score_isolating
+from consumers.model_health import ModelHealth
 from consumers.records import SourceRecord
 from consumers.staged import BatchResult, PreparedBatch, StagedBatch
 from inference.posts import PostScorer
@@ -76,8 +77,12 @@ class BatchProcessor:
         clock: Callable[[], float] = time.time,
         linker: Linker | None = None,
         stories: StoryIndex | None = None,
+        health: ModelHealth | None = None,
+        min_confidence: float = 0.0,
     ) -> None:
         self.scorer = scorer
+        #: Posts less sure than this are recent posts only, in no aggregate.
+        self.min_confidence = min_confidence
         #: Links each post to its companies and scores each (``inference.posts``).
         self.posts = PostScorer(scorer, linker)
         #: Gives each post its story, in the same atomic write (None: every post its own).
@@ -92,6 +97,8 @@ class BatchProcessor:
         self.recent_posts = recent_posts
         self.kind_of = kind_of or {}
         self.hooks = list(hooks)
+        #: The model-health window (``consumers.model_health``): a hook run after ``hooks``.
+        self.health = health
         #: Which event times are trusted; the rest are dead-lettered with the reason.
         self.event_time = event_time
         self.clock = clock
@@ -167,6 +174,8 @@ class BatchProcessor:
             result.skipped = len(records)
             return StagedBatch(records, result, None, [])
         scored = self._score(prepared, result)
+        if self.health is not None:  # text measures here, off the one writer thread
+            self.health.observe(scored)
         if self.stories is not None:  # fingerprints here, off the one writer thread
             self._fingerprints.update(self._story_candidates(scored))
         fault_point("after_score")
@@ -262,11 +271,12 @@ class BatchProcessor:
             if self.stories is not None:
                 assignment = self.stories.assign([found[s.post.id] for s in live])
                 live = [_with_story(s, assignment.stories[s.post.id]) for s in live]
-            update = aggregate(live)
+            update = aggregate(live, min_confidence=self.min_confidence)
             plan = self._plan(prepared, update, records)
             if self.stories is not None and assignment is not None:
                 self.stories.plan(plan, assignment)
-            planned = [hook for hook in self.hooks if self._run_hook(hook, plan, update)]
+            every = [*self.hooks, self.health] if self.health is not None else self.hooks
+            planned = [hook for hook in every if self._run_hook(hook, plan, update)]
             outcome = self.sink.apply(plan)
             if outcome.ok:
                 for fence in plan.fences:

@@ -76,7 +76,9 @@ def run_consumer(
     signal handlers and changes no process-wide setting."""
     stop = stop if stop is not None else threading.Event()
     if settings.alerts_enabled:
-        load_rules(settings.alert_rules)  # a bad rules file fails now, not after model load
+        load_rules(
+            settings.alert_rules, exchange=settings.exchange
+        )  # a bad rules file fails now, not after model load
     if scorer is None:
         scorer = load_scorer(settings)
 
@@ -222,7 +224,12 @@ def _run_loop(
         on_revoked=loop.on_revoked,
     )
     observer = ConsumerObserver(loop, source, model_id)
-    reporter = HealthReporter(loop.processor.sink.client, loop.processor.keys, observer)
+    reporter = HealthReporter(
+        loop.processor.sink.client,
+        loop.processor.keys,
+        observer,
+        model_health=loop.processor.health,
+    )
 
     def tick() -> None:
         observer.tick()

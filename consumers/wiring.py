@@ -16,18 +16,24 @@ import redis
 
 from consumers.dlq import DeadLetterSink, KafkaDeadLetters
 from consumers.dlq_once import PublishOnce
+from consumers.model_health import ModelHealth
 from consumers.observe import ConsumerObserver
 from consumers.pipeline import BatchHook, BatchProcessor
+from inference.locate import resolve
 from inference.posts import linker_of
 from inference.scorer import Scorer
+from sentimon.alerts.drift_rule import DriftAlerts
 from sentimon.alerts.hook import AlertHook
 from sentimon.contract import Limits
+from sentimon.errors import ModelError
 from sentimon.eventtime import EventTimePolicy
+from sentimon.health_window import HealthSnapshot, summary_fields
 from sentimon.kafka_config import client_config
 from sentimon.keys import REGISTRY, Keys
 from sentimon.settings import Settings
 from sentimon.store.client import RedisState, connect, is_transient, retry_until_ok
 from sentimon.store.dlq_marks import DeadLetterLedger
+from sentimon.store.health_summary import model_health_fields, queue_model_health
 from sentimon.store.sink import RedisSink
 from sentimon.store.stories import StoryIndex
 
@@ -111,9 +117,14 @@ def build_processor(
             state=redis_state or RedisState(),
             stop=stop,
         )
+    drift = None
     if hooks is None:
         alert_hook = AlertHook.from_settings(settings, client, keys)
         hooks = [alert_hook] if alert_hook is not None else []
+        if alert_hook is not None:
+            drift = DriftAlerts.of(
+                alert_hook.rules, client, keys, history_max=settings.alerts_history_max
+            )
     return BatchProcessor(
         scorer,
         RedisSink(client, keys, dedup_horizon_s=settings.dedup_horizon_s),
@@ -129,6 +140,20 @@ def build_processor(
         stories=StoryIndex(client, keys, horizon_s=settings.story_horizon_s)
         if settings.stories_enabled
         else None,
+        health=model_health(settings, drift),
+        min_confidence=settings.min_confidence,
+    )
+
+
+def model_health(settings: Settings, drift: DriftAlerts | None = None) -> ModelHealth:
+    """The model-health window of ``settings``' model (its reference profile and
+    vocabulary where it is a local directory that has them)."""
+    try:
+        model_dir = resolve(settings.model, settings.model_cache).local_dir
+    except ModelError:
+        model_dir = None
+    return ModelHealth.for_model(
+        model_dir, size=settings.health_window, low_confidence=settings.low_confidence, drift=drift
     )
 
 
@@ -144,13 +169,21 @@ class HealthReporter:
     _RETRY_S = 10.0
 
     def __init__(
-        self, client: redis.Redis, keys: Keys, observer: ConsumerObserver, every_s: float = 2.0
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        observer: ConsumerObserver,
+        every_s: float = 2.0,
+        model_health: ModelHealth | None = None,
     ) -> None:
         self.client, self.keys, self.observer = client, keys, observer
+        #: Whose summary goes to ``Keys.model_health`` with each snapshot (when changed).
+        self.model_health = model_health
         self.every_s = every_s
         self.consumer_id = f"{socket.gethostname()}-{os.getpid()}"
         self._next = 0.0
         self._last: tuple[float, int] | None = None
+        self._health_written: HealthSnapshot | None = None
 
     def tick(self, *, force: bool = False) -> None:
         """Write the snapshot when due (``force``: now, unless Redis is unavailable)."""
@@ -179,7 +212,26 @@ class HealthReporter:
                 self._write(snapshot)
 
     def _write(self, snapshot: dict[str, Any]) -> None:
-        self.client.hset(self.keys.health, self.consumer_id, json.dumps(snapshot))
+        """This consumer's snapshot and, when it changed, the model-health summary: one
+        round trip."""
+        latest = self.model_health.latest if self.model_health is not None else None
+        if latest is None or latest is self._health_written:
+            self.client.hset(self.keys.health, self.consumer_id, json.dumps(snapshot))
+            return
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(self.keys.health, self.consumer_id, json.dumps(snapshot))
+        queue_model_health(
+            pipe,
+            self.keys,
+            model_health_fields(
+                summary_fields(latest),
+                consumer=self.consumer_id,
+                model=self.observer.model_id,
+                now_ms=int(time.time() * 1000),
+            ),
+        )
+        pipe.execute()
+        self._health_written = latest
 
     def snapshot(self) -> dict[str, Any]:
         loop = self.observer.loop

@@ -152,6 +152,7 @@ POST_COLUMNS = [
     "time",
     "score",
     "label",
+    "confidence",
     "relevance",
     "low_relevance",
     "entities",
@@ -180,6 +181,8 @@ def _post_record(post: dict[str, Any], symbol: str | None, min_relevance: float)
         "time": utc_ts(post["ts"]) if post.get("ts") is not None else None,
         "score": (mine or post).get("score"),
         "label": (mine or post).get("label"),
+        # the model's calibrated probability of the post's own label
+        "confidence": post.get("confidence"),
         "relevance": relevance,
         "low_relevance": isinstance(relevance, int | float) and relevance < min_relevance - 1e-9,
         "source": post.get("source") or post.get("kind"),

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from inference import locate, onnx_backend, torch_backend
 from inference.batching import token_budget
+from inference.calibration import CalibratedScorer, Calibration, load_calibration
+from inference.cascade import CascadeScorer
 from inference.onnx_backend import cpu_workers, cuda_provider_available
 from inference.scorer import Scorer
 from sentimon.errors import ConfigError, ModelError, SentimonError
@@ -144,14 +146,86 @@ def load_scorer(
     backend: str | None = None,
     device: str | None = None,
     precision: str | None = None,
+    calibrate: bool | None = None,
+    cascade: str | None = None,
 ) -> Scorer:
     """The scorer ``settings`` ask for; keyword arguments override single fields.
 
     ``precision`` (fp32, int8, fp16, bf16) pins the ONNX file or torch dtype instead of
     letting ``auto`` pick; benchmarks use it to compare variants of one model.
+    ``calibrate`` applies the model's ``calibration.json`` (default: ``settings.calibrate``);
+    ``cascade`` (auto, on, off; default ``settings.cascade``) adds the accurate model for
+    the posts the served one is unsure of (``inference.cascade``).
     """
     if settings is None:
         settings = get_settings()
+    calibrate = settings.calibrate if calibrate is None else calibrate
+    served, ref = _load_one(settings, model, backend, device, precision, calibrate)
+    teacher_model = _cascade_model(settings, ref, cascade or settings.cascade)
+    if teacher_model is None:
+        return served
+    teacher, _ = _load_one(settings, teacher_model, backend, device, precision, calibrate)
+    threshold = _cascade_threshold(settings, served)
+    log.info("cascade: %s re-scores posts below confidence %.3f", teacher.model_id, threshold)
+    return CascadeScorer(served, teacher, threshold)
+
+
+def _cascade_model(settings: Settings, served: locate.ModelRef, mode: str) -> str | None:
+    """The accurate model's directory when the cascade is on, else None."""
+    if mode == "off":
+        return None
+    path = Path(settings.cascade_model).expanduser()
+    if not path.is_dir():
+        path = Path(settings.model_cache) / settings.cascade_model
+    built = (path / "config.json").is_file() and bool(
+        locate.onnx_files(path) or locate.weights_file(path)
+    )
+    if mode == "on":
+        if not built:
+            raise ModelError(
+                f"SENTIMON_CASCADE=on but the accurate model {path} is not built: run "
+                "`make teacher`, or set SENTIMON_CASCADE=off"
+            )
+        return str(path)
+    return str(path) if built and served.name == locate.DEFAULT_NAME else None
+
+
+def _cascade_threshold(settings: Settings, served: Scorer) -> float:
+    if settings.cascade_threshold is not None:
+        return float(settings.cascade_threshold)
+    calibration = getattr(served, "calibration", None)
+    if not isinstance(calibration, Calibration):
+        raise ModelError(
+            "the cascade needs the served model's calibration.json to turn "
+            "SENTIMON_CASCADE_SHARE into a threshold: rebuild it with `make model`, or set "
+            "SENTIMON_CASCADE_THRESHOLD"
+        )
+    return calibration.threshold_for_share(settings.cascade_share)
+
+
+def _load_one(
+    settings: Settings,
+    model: str | None,
+    backend: str | None,
+    device: str | None,
+    precision: str | None,
+    calibrate: bool,
+) -> tuple[Scorer, locate.ModelRef]:
+    """One model's scorer, calibrated when asked and it has a calibration."""
+    scorer, ref = _build(settings, model, backend, device, precision)
+    calibration = load_calibration(ref.local_dir) if calibrate else None
+    if calibration is None:
+        return scorer, ref
+    return CalibratedScorer(scorer, calibration), ref
+
+
+def _build(
+    settings: Settings,
+    model: str | None,
+    backend: str | None,
+    device: str | None,
+    precision: str | None,
+) -> tuple[Scorer, locate.ModelRef]:
     ref, found, choice = plan(
         settings, model=model, backend=backend, device=device, precision=precision
     )
@@ -160,7 +234,7 @@ def load_scorer(
     )
     label_map = settings.label_map or None
     if choice.backend == "onnx":
-        return onnx_backend.build(
+        scorer: Scorer = onnx_backend.build(
             ref,
             found[choice.precision],
             precision=choice.precision,
@@ -170,12 +244,13 @@ def load_scorer(
             token_budget=token_budget(settings.token_budget, choice.device),
             workers=settings.score_workers,
         )
-
-    return torch_backend.build(
-        ref,
-        device=choice.device,
-        precision=choice.precision,
-        label_map=label_map,
-        max_length=settings.max_length,
-        token_budget=token_budget(settings.token_budget, choice.device),
-    )
+    else:
+        scorer = torch_backend.build(
+            ref,
+            device=choice.device,
+            precision=choice.precision,
+            label_map=label_map,
+            max_length=settings.max_length,
+            token_budget=token_budget(settings.token_budget, choice.device),
+        )
+    return scorer, ref

@@ -62,15 +62,17 @@ class PostScorer:
             (i, t): n + j for j, (i, t, _) in enumerate(extra)
         }
         labels, scores = batch.labels, batch.scores.tolist()
-        confidence = batch.probs.max(axis=1).tolist()
+        confidence = batch.confidence.tolist()
+        escalated = None if batch.escalated is None else batch.escalated.tolist()
         return [
             self.finish(
                 lp,
                 labels[i],
                 scores[i],
-                batch.model_id,
+                batch.model_of(i),
                 {t: (labels[row], scores[row]) for (k, t), row in company_rows.items() if k == i},
                 confidence=confidence[i],
+                escalated=None if escalated is None else bool(escalated[i]),
             )
             for i, lp in enumerate(linked)
         ]
@@ -84,6 +86,7 @@ class PostScorer:
         company_scores: dict[str, tuple[str, float]] | None = None,
         *,
         confidence: float | None = None,
+        escalated: bool | None = None,
     ) -> ScoredPost:
         """The scored post: each company takes its own (label, score) from
         ``company_scores`` where it has one, else the post's."""
@@ -99,7 +102,9 @@ class PostScorer:
             )
             for e in linked.entities
         )
-        return ScoredPost(linked.post, label, score, model_id, companies, confidence)
+        return ScoredPost(
+            linked.post, label, score, model_id, companies, confidence, escalated=escalated
+        )
 
 
 def scored_json(item: ScoredPost) -> dict[str, object]:

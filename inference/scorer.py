@@ -25,16 +25,40 @@ class ScoreBatch:
 
     probs: np.ndarray
     model_id: str
+    #: Per row, the model that scored it, where a scorer mixes models (the cascade); None:
+    #: every row is ``model_id``'s.
+    row_models: tuple[str, ...] | None = None
+    #: Per row, whether a cascade re-scored it with its accurate model; None: no cascade.
+    escalated: np.ndarray | None = None
+    #: Per row, the label id a model's decision rule gave it (``inference.calibration``
+    #: may pick a label other than the most probable one); None: the most probable label.
+    decided: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.probs.ndim != 2 or self.probs.shape[1] != 3:
             raise ValueError(f"probs must have shape (n, 3), got {self.probs.shape}")
+        rows = self.probs.shape[0]
+        if self.row_models is not None and len(self.row_models) != rows:
+            raise ValueError("row_models must name one model per row")
+        if self.decided is not None and len(self.decided) != rows:
+            raise ValueError("decided must give one label per row")
+
+    def model_of(self, row: int) -> str:
+        """The id of the model that scored ``row``."""
+        return self.model_id if self.row_models is None else self.row_models[row]
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """Per row, the probability of its label (calibrated where the scorer is)."""
+        return np.asarray(self.probs[np.arange(len(self)), self.label_ids])
 
     def __len__(self) -> int:
         return int(self.probs.shape[0])
 
     @property
     def label_ids(self) -> np.ndarray:
+        if self.decided is not None:
+            return np.asarray(self.decided)
         return np.asarray(self.probs.argmax(axis=1))
 
     @property
@@ -44,6 +68,14 @@ class ScoreBatch:
     @property
     def scores(self) -> np.ndarray:
         return np.clip(self.probs[:, 2] - self.probs[:, 0], -1.0, 1.0)
+
+
+def decide_labels(probs: np.ndarray, decision: Sequence[float] | None = None) -> np.ndarray:
+    """Label ids: the most probable class after adding ``decision`` to the log-probabilities."""
+    if decision is None or not any(decision):
+        return np.asarray(probs.argmax(axis=1))
+    logits = np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-7, 1.0))
+    return np.asarray((logits + np.asarray(decision, dtype=np.float64)).argmax(axis=1))
 
 
 @runtime_checkable

@@ -7,6 +7,7 @@ The library API (the ``sentimon`` command is built on the same calls)::
     settings = sentimon.load_settings()                 # SENTIMON_* env, sentimon.toml
     frame = sentimon.score(["$ACME beats estimates"])   # label, score, probabilities, model
     sentimon.score_posts(["Coca-Cola gains while PepsiCo slides"])  # + companies, relevance
+    sentimon.explain("$ACME beats estimates").top()    # the words behind the score
     query = sentimon.Query(sentimon.connect(settings), settings.namespace)
     query.ticker("ACME", 3600).mean_score               # a ticker's last hour
     summary = sentimon.run_backtest(["posts.jsonl"], namespace="q3", settings=settings)
@@ -17,6 +18,8 @@ The library API (the ``sentimon`` command is built on the same calls)::
   ``score_posts(texts, *, settings=None, scorer=None)`` -> per text, what ``sentimon
   score --json`` prints: label, score, confidence and each company named, with its own
   label, score and relevance (docs/ENTITIES.md).
+- ``explain(text, scorer=None)`` -> ``Explanation``: each word's pull on the label and the
+  score (docs/MODEL.md, "Why this score").
 - ``load_universe(path=None)`` -> the companies linking knows (the shipped S&P 500 file).
 - ``Consumer(settings, *, scorer=None, group=None, namespace=None, until_idle_s=None,
   metrics_port=None)``: a consumer-group member; ``run()`` blocks until ``stop()``.
@@ -38,6 +41,7 @@ from sentimon.version import __version__
 
 if TYPE_CHECKING:
     from consumers.service import Consumer
+    from inference.explain import explain
     from inference.loader import load_scorer
     from inference.posts import score_posts
     from inference.tabular import score
@@ -55,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "load_scorer": "inference.loader",
     "score": "inference.tabular",
     "score_posts": "inference.posts",
+    "explain": "inference.explain",
     "load_universe": "sentimon.entities.universe",
     "Consumer": "consumers.service",
     "Query": "sentimon.store.query",
@@ -72,6 +77,7 @@ __all__ = [
     "Settings",
     "__version__",
     "connect",
+    "explain",
     "load_scorer",
     "load_settings",
     "load_universe",

@@ -72,6 +72,8 @@ class ScoredPost:
     #: this post began it. Without a story index every post is its own story.
     story_id: str | None = None
     novel: bool = True
+    #: Whether a cascade re-scored the post with its accurate model (None: no cascade).
+    escalated: bool | None = None
 
     def __post_init__(self) -> None:
         if not self.companies and self.post.tickers:
@@ -120,14 +122,19 @@ class AggregateUpdate:
         return {entity for entity, _ in self.buckets}
 
 
-def aggregate(scored: Iterable[ScoredPost]) -> AggregateUpdate:
-    """Sum scored posts into per-entity minute buckets."""
+def aggregate(scored: Iterable[ScoredPost], *, min_confidence: float = 0.0) -> AggregateUpdate:
+    """Sum scored posts into per-entity minute buckets. A post whose confidence is below
+    ``min_confidence`` is kept among the recent posts but counts in no aggregate."""
     parts: dict[tuple[str, int], list[Stats]] = defaultdict(list)
     stories: dict[tuple[str, int], list[Stats]] = defaultdict(list)
     volume: dict[tuple[str, int], int] = defaultdict(int)
     posts = []
     max_ms: int | None = None
     for item in scored:
+        posts.append(item)
+        max_ms = item.post.ts_ms if max_ms is None else max(max_ms, item.post.ts_ms)
+        if item.confidence is not None and item.confidence < min_confidence:
+            continue
         minute = minute_of(item.post.ts_ms)
         delta = Stats.of_post(item.label, item.score)
         parts[(MARKET, minute)].append(delta)
@@ -144,8 +151,6 @@ def aggregate(scored: Iterable[ScoredPost]) -> AggregateUpdate:
                 parts[(relevance_entity(entity, company.relevance), minute)].append(stats)
         for company in item.companies:
             volume[(company.ticker, minute // 3600 * 3600)] += 1
-        posts.append(item)
-        max_ms = item.post.ts_ms if max_ms is None else max(max_ms, item.post.ts_ms)
     buckets = {key: Stats.total(deltas) for key, deltas in parts.items()}
     firsts = {key: Stats.total(deltas) for key, deltas in stories.items()}
     return AggregateUpdate(buckets, firsts, dict(volume), posts, max_ms)

@@ -26,6 +26,9 @@ Keys of a namespace (``Keys``; docs/ARCHITECTURE.md and docs/ALERTS.md point her
 - ``meta`` hash: ``watermark_ms`` (max event time seen), ``model`` (``META_*``); a backtest
   namespace also keeps its run there (``sentimon.replay.job``: status, summary, ...).
 - ``health`` hash: consumer id -> JSON health snapshot (rate, lag, assignment, Redis state).
+- ``model_health`` hash: the model-health window of the consumer that wrote last (label
+  mix, confidence, escalations, drift against the reference profile;
+  ``sentimon.health_window.summary_fields``), written every few seconds.
 - ``alerts`` stream: the alert history (one entry per firing/resolved event).
 - ``alerts:state`` hash: ``<rule>|<entity>`` -> JSON lifecycle of that pair's alert.
 - ``alerts:open`` hash: ``<rule>|<entity>`` -> JSON summary of each alert now firing.
@@ -38,6 +41,8 @@ Keys of a namespace (``Keys``; docs/ARCHITECTURE.md and docs/ALERTS.md point her
 - ``alerts:delivery`` hash: ``<outbox entry id>|<sink>`` -> JSON progress of a delivery.
 - ``alerts:silences`` hash: silence id -> JSON silence.
 - ``alerts:dead:<sink>`` list: notifications that sink gave up on, newest first.
+- ``alerts:resend:<sink>`` hash: alert id -> JSON of an alert that sink keeps re-sending
+  while it fires (the Alertmanager sink, ``sentimon.alerts.resend_state``).
 
 Entities are ``market``, ``kind:<news|social>``, ``ticker:<SYMBOL>`` and
 ``sector:<name>``. A company or sector entity counts every post about it, whatever the
@@ -258,6 +263,11 @@ class Keys:
         """Hash ``consumer-id`` -> JSON health snapshot (lag, throughput) of each consumer."""
         return f"{self.prefix}health"
 
+    @property
+    def model_health(self) -> str:
+        """Hash: the model-health summary (``sentimon.health_window.summary_fields``)."""
+        return f"{self.prefix}model_health"
+
     # --- alerts (sentimon.alerts; documented in docs/ALERTS.md) -----------------------
     @property
     def alerts(self) -> str:
@@ -308,6 +318,20 @@ class Keys:
     def alert_dead(self, sink: str) -> str:
         """List of notifications sink ``sink`` gave up on, newest first, with the last error."""
         return f"{self.prefix}alerts:dead:{sink}"
+
+    def alert_group(self, gid: str) -> str:
+        """String: JSON of one routed alert group (``sentimon.alerts.grouping.Group``)."""
+        return f"{self.prefix}alerts:group:{gid}"
+
+    @property
+    def alert_groups(self) -> str:
+        """Sorted set: alert group id -> when (wall ms) the dispatcher next looks at it."""
+        return f"{self.prefix}alerts:groups"
+
+    def alert_resend(self, sink: str) -> str:
+        """Hash alert id -> JSON (postable alert, last sent, resolved) of the alerts sink
+        ``sink`` re-sends while they fire (``sentimon.alerts.resend_state``)."""
+        return f"{self.prefix}alerts:resend:{sink}"
 
     def pattern(self) -> str:
         """Glob matching every key of the namespace (for clearing a backtest)."""

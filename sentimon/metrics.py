@@ -45,7 +45,9 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
+from sentimon.drift import LABELS
 from sentimon.errors import ConfigError
+from sentimon.health_window import HealthSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class Metrics:
         self._pipeline_timings()
         self._consumer_state()
         self._alert_counters()
+        self._model_health()
 
     def _pipeline_counters(self) -> None:
         r = self.registry
@@ -169,7 +172,54 @@ class Metrics:
             "sentimon_alert_retries", "Alert delivery attempts retried.", ["sink"], registry=r
         )
 
+    def _model_health(self) -> None:
+        """Gauges of the model-health window (``sentimon.health_window``); NaN: not measured
+        (no reference profile, no cascade, no vocabulary)."""
+        r = self.registry
+        self.health_posts = Gauge(
+            "sentimon_model_health_posts", "Posts in the model-health window.", registry=r
+        )
+        self.label_share = Gauge(
+            "sentimon_model_label_share",
+            "Share of each label in the window.",
+            ["label"],
+            registry=r,
+        )
+        self.health_gauges = {
+            name: Gauge(f"sentimon_model_{name}", text, registry=r)
+            for name, text in (
+                ("mean_confidence", "Mean confidence (probability of the label) in the window."),
+                ("low_confidence_share", "Share of posts below SENTIMON_LOW_CONFIDENCE."),
+                ("escalation_share", "Share of posts a cascade escalated to its accurate model."),
+                ("mean_chars", "Mean text length (characters) in the window."),
+                ("unknown_share", "Share of WordPiece tokens that are the unknown token."),
+                ("fragmented_share", "Share of words cut into 3 or more WordPiece pieces."),
+            )
+        }
+        self.psi = Gauge(
+            "sentimon_model_psi",
+            "PSI of the window against the model's reference profile (0.1 moderate, 0.25 major).",
+            ["feature"],
+            registry=r,
+        )
+        self.reference = Gauge(
+            "sentimon_model_reference",
+            "1 when the model has a reference profile (reference.json), else 0.",
+            registry=r,
+        )
+
     # --- helpers ---------------------------------------------------------------------
+    def set_model_health(self, health: HealthSnapshot) -> None:
+        """Export the model-health window's figures."""
+        self.health_posts.set(health.posts)
+        for label, share in zip(LABELS, health.label_mix, strict=True):
+            self.label_share.labels(label).set(share)
+        for name, gauge in self.health_gauges.items():
+            gauge.set(_or_nan(getattr(health, name)))
+        self.psi.labels("label").set(_or_nan(health.psi_label))
+        self.psi.labels("length").set(_or_nan(health.psi_length))
+        self.reference.set(1 if health.reference is not None else 0)
+
     def set_model(self, model: str, backend: str = "", device: str = "") -> None:
         self.model_info.info({"model": model, "backend": backend, "device": device})
 
@@ -219,9 +269,14 @@ ALERT_FAILURES = DEFAULT.alert_failures
 ALERT_RETRIES = DEFAULT.alert_retries
 
 set_model = DEFAULT.set_model
+set_model_health = DEFAULT.set_model_health
 set_lag = DEFAULT.set_lag
 set_redis_up = DEFAULT.set_redis_up
 forget_partition = DEFAULT.forget_partition
+
+
+def _or_nan(value: float | None) -> float:
+    return float("nan") if value is None else value
 
 
 # --- the HTTP endpoint ---------------------------------------------------------------------

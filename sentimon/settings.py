@@ -13,11 +13,12 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
@@ -105,6 +106,28 @@ class Settings(BaseSettings):
     score_workers: int = Field(default=0, ge=0, le=16)
     label_map: dict[str, str] = Field(default_factory=dict)
     model_cache: Path = Path("models")
+    #: Apply the calibration stored with the model (``calibration.json``): calibrated
+    #: confidence and its macro-F1 decision rule (docs/MODEL.md, "Confidence").
+    calibrate: bool = True
+
+    # --- the cascade (docs/MODEL.md, "The cascade") -------------------------------------
+    #: Re-score the posts the model is unsure of with the accurate model. auto: when the
+    #: served model is the default and ``cascade_model`` has been built (`make teacher`).
+    cascade: Literal["auto", "on", "off"] = "auto"
+    cascade_model: str = "teacher"
+    #: Share of posts to escalate, turned into a threshold from the served model's
+    #: held-out confidence (ignored when ``cascade_threshold`` is set).
+    cascade_share: float = Field(default=0.2, ge=0.0, le=1.0)
+    #: Escalate posts whose calibrated confidence is below this.
+    cascade_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    #: Posts less sure than this stay in recent posts but are left out of the aggregates
+    #: (and so of the alerts); 0 counts every post.
+    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    #: Model health (docs/MODEL.md): posts less sure than this count as low-confidence in
+    #: the health window (a health figure only: they are still counted everywhere).
+    low_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
+    #: Posts the model-health window holds (the last N the consumer wrote).
+    health_window: int = Field(default=2000, ge=10, le=1_000_000)
 
     # --- aggregates --------------------------------------------------------------------
     windows: list[str] = Field(default_factory=lambda: ["5m", "1h", "24h"])
@@ -137,11 +160,37 @@ class Settings(BaseSettings):
     alerts_enabled: bool = True
     #: Entries kept in the ``alerts`` history stream (approximate trim).
     alerts_history_max: int = Field(default=10_000, ge=100)
+    #: Queue deliverable alert notices in the outbox (the dispatcher's input). Replays
+    #: and backtests set it from ``replay_outbox``: off unless asked (``--outbox``).
+    alerts_outbox: bool = True
+    replay_outbox: bool = False
+    #: Exchange (ISO 10383 code, e.g. XNYS, XNAS, XLON) whose sessions and holidays
+    #: drive seasonal alert baselines and ``hours`` limits; a rule may set its own.
+    exchange: str = "XNYS"
     #: Dispatcher: per-request timeout, attempts per sink before dead-lettering, backoff.
     dispatch_timeout_s: float = Field(default=5.0, gt=0)
     dispatch_max_attempts: int = Field(default=8, ge=1)
     dispatch_backoff_s: float = Field(default=0.5, gt=0)
     dispatch_backoff_max_s: float = Field(default=60.0, gt=0)
+    #: Alertmanager API v2 base URLs (``http://am1:9093,http://am2:9093`` or a JSON list):
+    #: every alert goes to each; see docs/ALERTS.md, "Alertmanager".
+    alertmanager_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: A firing alert is re-sent to Alertmanager this often, its ``endsAt`` four of these
+    #: ahead (Prometheus' resend delay: 1m).
+    alertmanager_resend_s: float = Field(default=60.0, ge=1)
+    #: The dashboard's address, linked from Alertmanager alerts (``generatorURL``).
+    dashboard_url: str | None = None
+    #: The email receiver (docs/ALERTS.md, "Email"): on when ``smtp_host`` and ``smtp_to``
+    #: are set. ``smtp_to``: comma-separated or a JSON list. ``smtp_ca_file``: trust this
+    #: CA (PEM) for STARTTLS instead of the system's (a private or self-signed server).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = "sentimon@localhost"
+    smtp_to: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_ca_file: Path | None = None
 
     # --- dashboard ---------------------------------------------------------------------
     dashboard_refresh_s: float = Field(default=2.0, gt=0)
@@ -188,6 +237,17 @@ class Settings(BaseSettings):
     def _check_token_budget(cls, value: int) -> int:
         if 0 < value < 128:
             raise ValueError("use 0 (auto: 1024 on CPU, 16384 on CUDA) or at least 128")
+        return value
+
+    @field_validator("alertmanager_urls", "smtp_to", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        """Comma-separated (``a,b``) or a JSON list (what ``as_env`` writes)."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
     @field_validator("topics")

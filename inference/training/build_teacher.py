@@ -30,17 +30,23 @@ from inference.training.build_default import (
     HEADLINES_TRAIN,
     RECIPE,
     TEACHER_TARGETS,
-    TRANSFER_COPIES,
     mark_trained,
     recipe_hash,
     reusable_training,
     training_threads,
-    transfer_set,
 )
+from inference.training.calibrate import calibrate_model
 from inference.training.evaluate import evaluate
 from inference.training.finetune import Provenance, train_model
+from inference.training.student_data import (
+    TRANSFER_COPIES,
+    split_holdout,
+    transfer_base,
+    transfer_variants,
+)
 from inference.training.trainer import TrainConfig
-from sentimon.errors import SentimonError
+from inference.training.verified_export import export_verified
+from sentimon.errors import ParityError, SentimonError
 from sentimon.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -53,13 +59,25 @@ TEACHER_RECIPE = replace(
 
 
 def build(
-    train_csv: Path, valid_csv: Path, out: Path, targets: Path, cache: Path, cfg: TrainConfig
+    train_csv: Path,
+    valid_csv: Path,
+    out: Path,
+    targets: Path | None,
+    cache: Path,
+    cfg: TrainConfig,
 ) -> dict[str, Any]:
     """Train the teacher into ``out`` (unless a finished training of this recipe on these
-    files is there), evaluate it and write its soft targets for the training texts."""
+    files is there), export and calibrate it for serving in the cascade, evaluate it and
+    (unless ``targets`` is None) write its soft targets for the training texts.
+
+    The teacher trains on every training text, the student's held-out slice included (it
+    is the more accurate for it); its calibration is fitted on that slice all the same,
+    which makes its confidence somewhat too sure (docs/MODEL.md, "The cascade")."""
 
     train_files = [Path(train_csv), HEADLINES_TRAIN]
-    train = dataset.concat([dataset.read_labelled(p) for p in train_files])
+    tweets = dataset.read_labelled(Path(train_csv))
+    headlines = dataset.read_labelled(HEADLINES_TRAIN)
+    train = dataset.concat([tweets, headlines])
     valid = dataset.read_labelled(Path(valid_csv))
     started = time.perf_counter()
     fingerprint = recipe_hash(cfg, train_files)
@@ -76,11 +94,24 @@ def build(
         best = train_model(train, valid, out, cfg, prov, base_dir=str(base)).best
         mark_trained(out, fingerprint)
     trained = time.perf_counter()
-    scorer = load_scorer(model=str(out), backend="torch", device="auto")
-    report = evaluate(scorer, valid)
-    # the student's transfer set: variants of the training texts, as make model derives them
-    scored = train.texts + transfer_set(train)
-    rows = distill.write_targets(targets, scored, distill.log_probs(scorer.score(scored).probs))
+    try:
+        export_verified(out, out / "onnx", int8=True, sample=valid, max_length=cfg.max_length)
+    except ParityError as exc:
+        # the fp32 export passed before int8 was tried: the cascade serves fp32 then
+        if not (out / "onnx" / "model.onnx").is_file():
+            raise
+        log.warning("the teacher's int8 export failed parity, serving ONNX fp32: %s", exc)
+    calibration = calibrate_model(out, split_holdout(tweets)[1])
+    served = load_scorer(model=str(out), device="cpu", cascade="off")
+    report = evaluate(served, valid)
+    rows = 0
+    if targets is not None:
+        # the student's transfer set: variants of the training texts, as make model draws them
+        scorer = load_scorer(model=str(out), backend="torch", device="auto", calibrate=False)
+        variants = [v for _, v in transfer_variants(transfer_base(tweets, headlines))]
+        scored = train.texts + variants
+        probs = scorer.score(scored).probs
+        rows = distill.write_targets(targets, scored, distill.log_probs(probs))
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     record = {
         "teacher": packaged.TEACHER_NAME,
@@ -90,18 +121,17 @@ def build(
         "transfer_copies": TRANSFER_COPIES,
         "config": asdict(cfg),
         "best": best,
-        "valid": {k: report[k] for k in ("n", "accuracy", "macro_f1", "per_class")},
+        "valid": {k: report[k] for k in ("n", "accuracy", "macro_f1", "ece", "per_class")},
+        "served": served.model_id,
+        "calibration": calibration.fitted,
         # the teacher's own training time (also when this run reused it), then this run's
         "train_seconds": metrics["train_seconds"],
         "seconds": {"train": trained - started, "total": time.perf_counter() - started},
         "date": dt.date.today().isoformat(),
     }
-    targets.with_suffix(".json").write_text(
-        json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    log.info(
-        "teacher valid macro-F1 %.4f; %d soft targets in %s", report["macro_f1"], rows, targets
-    )
+    record_path = targets.with_suffix(".json") if targets else out / "teacher.json"
+    record_path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    log.info("teacher valid macro-F1 %.4f; %d soft targets", report["macro_f1"], rows)
     return record
 
 
@@ -111,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--valid", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=Path("models/teacher"))
     parser.add_argument("--targets", type=Path, default=TEACHER_TARGETS)
+    parser.add_argument(
+        "--no-targets",
+        action="store_true",
+        help="train, export and calibrate the teacher for the cascade only (no soft targets)",
+    )
     parser.add_argument("--cache", type=Path, default=Path("models/bases"))
     parser.add_argument(
         "--threads",
@@ -126,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             args.train,
             args.valid,
             args.out,
-            args.targets,
+            None if args.no_targets else args.targets,
             args.cache,
             replace(TEACHER_RECIPE, threads=args.threads or training_threads()),
         )

@@ -59,6 +59,27 @@ def write_targets(path: Path, texts: Sequence[str], logits: np.ndarray) -> int:
 
 def read_targets(path: Path, texts: Sequence[str]) -> np.ndarray:
     """The teacher's log-probabilities for ``texts`` in order; ModelError if any is missing."""
+    targets, found = read_some_targets(path, texts)
+    if not found.all():
+        missing = [t for t, ok in zip(texts, found.tolist(), strict=True) if not ok]
+        raise ModelError(
+            f"{path} has no targets for {len(missing)} of {len(texts)} training texts "
+            f"(first: {missing[0][:60]!r}): the training data changed; {REBUILD_HINT}"
+        )
+    return targets
+
+
+def label_targets(labels: np.ndarray, weight: float = 0.9) -> np.ndarray:
+    """Stand-in targets for labelled texts the teacher never scored: log of a smoothed
+    one-hot (``weight`` on the label, the rest shared)."""
+    rows = np.full((len(labels), len(LABELS)), (1.0 - weight) / (len(LABELS) - 1))
+    rows[np.arange(len(labels)), labels] = weight
+    return log_probs(rows).astype(np.float32)
+
+
+def read_some_targets(path: Path, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The teacher's log-probabilities for ``texts`` (zeros where it has none) and, per
+    text, whether it had one."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.reader(handle)
@@ -71,13 +92,9 @@ def read_targets(path: Path, texts: Sequence[str]) -> np.ndarray:
     except (ValueError, IndexError) as exc:
         raise ModelError(f"{path} is malformed ({exc}); {REBUILD_HINT}") from exc
     keys = [text_key(t) for t in texts]
-    missing = [t for t, key in zip(texts, keys, strict=True) if key not in table]
-    if missing:
-        raise ModelError(
-            f"{path} has no targets for {len(missing)} of {len(texts)} training texts "
-            f"(first: {missing[0][:60]!r}): the training data changed; {REBUILD_HINT}"
-        )
-    return np.array([table[key] for key in keys], dtype=np.float32)
+    found = np.array([key in table for key in keys], dtype=bool)
+    zeros = [0.0] * len(LABELS)
+    return np.array([table.get(key, zeros) for key in keys], dtype=np.float32), found
 
 
 def distillation_loss(student_logits: Any, teacher_logits: Any, temperature: float) -> Any:

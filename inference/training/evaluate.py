@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from inference.calibration import expected_calibration_error, reliability
 from inference.scorer import Scorer
 from inference.training import scores as metrics
 from inference.training.dataset import Labelled
@@ -19,8 +20,13 @@ def evaluate(scorer: Scorer, data: Labelled, *, warmup: bool = True) -> dict[str
     started = time.perf_counter()
     batch = scorer.score(data.texts)
     seconds = time.perf_counter() - started
-    out = metrics.report(data.labels, batch.label_ids)
+    predicted = batch.label_ids
+    out = metrics.report(data.labels, predicted)
+    correct = predicted == data.labels
     out.update(
+        ece=expected_calibration_error(batch.confidence, correct),
+        reliability=reliability(batch.confidence, correct),
+        escalated=None if batch.escalated is None else float(batch.escalated.mean()),
         model_id=scorer.model_id,
         data=data.source,
         seconds=seconds,
@@ -36,6 +42,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"data      {report['data']} ({report['n']} texts)",
         f"accuracy  {report['accuracy']:.4f}",
         f"macro-F1  {report['macro_f1']:.4f}",
+        f"ECE       {report['ece']:.4f} (expected calibration error of the confidence)",
         f"speed     {report['texts_per_second']:.0f} texts/s",
         "",
         f"{'class':<10} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}",

@@ -45,6 +45,10 @@ class Baseline:
     rate: float = 0.0
     #: windows the rate covers (since the first non-empty one)
     rate_windows: int = 0
+    #: seasonal baselines (``sentimon.alerts.seasonal``): days the tick's time-of-day
+    #: slot has seen, and its weight in the blend with the EWMA (0: EWMA only)
+    seasonal_days: float = 0.0
+    seasonal_weight: float = 0.0
 
     @property
     def std(self) -> float:

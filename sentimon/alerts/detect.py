@@ -1,5 +1,8 @@
 """Spike detection (pure): one rule, one entity's current window and baseline -> a signal.
 
+A rule's ``hours`` (``limit_hours``) keeps it from opening outside the exchange's regular
+sessions (``market``) or inside them (``closed``).
+
 A signal says whether the opening condition holds (``active``) and whether the looser
 resolve condition holds (``cleared``). Too few posts or a baseline still warming up give
 neither an opening nor a reason to stay open: ``active=False, cleared=True``.
@@ -31,7 +34,8 @@ class Signal:
     window_s: int = 60
     #: what ``value`` is: "z", "ratio" or "negative_share" ("" when nothing was measured)
     metric: str = ""
-    #: why nothing was measured: "min_count", "warmup" or ""
+    #: why nothing was measured: "min_count", "warmup", "" or, when the rule's ``hours``
+    #: kept a met condition from opening, "hours"
     reason: str = ""
     #: whether ``window`` (and the baseline) count stories rather than posts
     stories: bool = False
@@ -54,6 +58,9 @@ class Signal:
                 "baseline_rate": _r(b.rate),
                 "baseline_windows": b.windows,
             }
+            if b.seasonal_weight:
+                info["baseline_seasonal_days"] = b.seasonal_days
+                info["baseline_seasonal_weight"] = b.seasonal_weight
         if self.stories:  # no sum of squares for stories: no spread to report
             info["std"] = None
             if b is not None:
@@ -98,6 +105,15 @@ def _measure(rule: Rule, window: Stats, baseline: Baseline | None) -> Signal:
     if rule.kind == "sentiment_drop":
         return Signal(z <= -rule.threshold, z > -rule.resolve, z, window, b, rule.window_s, "z")
     return Signal(z >= rule.threshold, z < rule.resolve, z, window, b, rule.window_s, "z")
+
+
+def limit_hours(rule: Rule, signal: Signal, in_session: bool) -> Signal:
+    """The signal under the rule's ``hours``: outside them it cannot open (``active``
+    False, reason "hours"); ``cleared`` is kept, so an open alert resolves as usual."""
+    allowed = rule.hours == "any" or (in_session == (rule.hours == "market"))
+    if allowed or not signal.active:
+        return signal
+    return replace(signal, active=False, reason="hours")
 
 
 def _warming(rule: Rule, baseline: Baseline) -> bool:

@@ -8,6 +8,12 @@ outcome is recorded as it happens, so after a crash or restart the dispatcher re
 pending entries and re-sends only to sinks whose success it had not yet recorded (those
 receivers see the same ``Idempotency-Key`` again).
 
+With a routing tree (``router``), a notice is first routed into its alert groups
+(``sentimon.alerts.router``) and acknowledged in the same Redis transaction; a group's
+notification comes back through the outbox addressed to its receiver's sinks (``sinks``)
+and is delivered as above. Entries with ``sinks`` (notifications, redrives) are never
+routed.
+
 The consumer never waits for any of this: it only appends to the outbox.
 """
 
@@ -26,7 +32,8 @@ import redis
 from sentimon import metrics
 from sentimon.alerts.backoff import Backoff
 from sentimon.alerts.outbox import Entry, Outbox
-from sentimon.alerts.sinks import DeliveryError, Sink
+from sentimon.alerts.router import Router
+from sentimon.alerts.sinks import DeliveryError, Periodic, Sink
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +67,11 @@ class Dispatcher:
         registry: metrics.Metrics = metrics.DEFAULT,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        router: Router | None = None,
     ) -> None:
+        self.router = router
+        #: ``run(once=True)``: flush every group with news at once, not at its time
+        self.force_flush = False
         self.outbox = outbox
         self.sinks = {sink.name: sink for sink in sinks}
         self.backoff = backoff
@@ -77,10 +88,12 @@ class Dispatcher:
     def start(self) -> None:
         """Create the group, resume this dispatcher's pending entries, adopt stale ones."""
         self.outbox.ensure_group()
+        for sink in self._periodic():  # e.g. the Alertmanager sink's re-send state
+            sink.open(self.outbox.client, self.outbox.keys)
         resumed = self.outbox.read_own_pending()
         claimed = self.outbox.claim_stale(_CLAIM_IDLE_MS)
         for entry in [*resumed, *claimed]:
-            self._take(entry)
+            self._route_or_take(entry)
         if self.inflight:
             log.info("resuming %d pending alert deliveries", len(self.inflight))
         self.healthy = True
@@ -88,6 +101,7 @@ class Dispatcher:
     def run(self, stop: threading.Event, *, once: bool = False) -> int:
         """Deliver until ``stop`` is set (or, with ``once``, until nothing is left)."""
         self.start()
+        self.force_flush = once
         while not stop.is_set():
             try:
                 fresh = self.step(block_ms=100 if once else None)
@@ -109,10 +123,17 @@ class Dispatcher:
         block = self._block_ms() if block_ms is None else block_ms
         entries = self.outbox.read_new(_READ_COUNT, block)
         for entry in entries:
-            self._take(entry)
+            self._route_or_take(entry)
+        if self.router is not None:
+            self.router.flush_due(force=self.force_flush)
         self._attempt_due()
         self._keep_claimed()
+        for sink in self._periodic():  # re-send what is due (sentimon.alerts.sinks.Periodic)
+            sink.tick()
         return len(entries)
+
+    def _periodic(self) -> list[Periodic]:
+        return [sink for sink in self.sinks.values() if isinstance(sink, Periodic)]
 
     def _block_ms(self) -> int:
         if not self.inflight:
@@ -137,9 +158,15 @@ class Dispatcher:
             self.outbox.touch(self.inflight)
         for entry in self.outbox.claim_stale(_CLAIM_IDLE_MS):
             log.info("adopting %s, left pending by another dispatcher", entry.event_id)
-            self._take(entry)
+            self._route_or_take(entry)
 
     # --- entries -----------------------------------------------------------------------
+    def _route_or_take(self, entry: Entry) -> None:
+        if self.router is not None and entry.sinks is None:
+            self.router.accept(entry)
+        else:
+            self._take(entry)
+
     def _take(self, entry: Entry) -> None:
         if entry.entry_id in self.inflight:
             return

@@ -43,6 +43,8 @@ import redis
 
 from sentimon.aggregate import AggregateUpdate
 from sentimon.alerts import payload as payloads
+from sentimon.alerts.alert_labels import builtin_labels, rule_alert_labels
+from sentimon.alerts.inhibition import LEGACY, inhibiting
 from sentimon.alerts.lifecycle import Notice
 from sentimon.alerts.notices import NoticeWriter
 from sentimon.alerts.pairs import (
@@ -57,7 +59,7 @@ from sentimon.alerts.pairs import (
     within,
 )
 from sentimon.alerts.rulefile import load_rules
-from sentimon.alerts.rules import Rule, RuleSet, entity_order
+from sentimon.alerts.rules import MODEL_DRIFT, Rule, RuleSet, entity_order
 from sentimon.alerts.silences import alert_labels, muting_silence
 from sentimon.alerts.state import (
     WINDOW_BLOCK,
@@ -65,13 +67,14 @@ from sentimon.alerts.state import (
     AlertStore,
     MinuteRange,
     Reads,
+    decode_profile,
     decode_record,
     encode_record,
     pair_field,
     split_field,
 )
 from sentimon.alerts.sweep import Tick, entity_mentions, sweep, ticks_at_least
-from sentimon.keys import MARKET, SS, Keys, N, S, window_field
+from sentimon.keys import SS, Keys, N, S, window_field
 from sentimon.settings import Settings
 from sentimon.windows import Stats, minute_of
 from sentimon.writeplan import Guard, WritePlan
@@ -108,12 +111,23 @@ class AlertHook:
         outbox_max: int = 100_000,
         top_posts: int = payloads.TOP_POSTS,
         clock: Callable[[], float] = time.time,
+        outbox: bool = True,
     ) -> None:
         self.rules = rules
         self.keys = keys
         self.store = AlertStore(client, keys)
         self.writer = NoticeWriter(
-            keys, self.store, history_max=history_max, outbox_max=outbox_max, top_posts=top_posts
+            keys,
+            self.store,
+            history_max=history_max,
+            outbox_max=outbox_max,
+            top_posts=top_posts,
+            outbox=outbox,
+            routed=rules.routing is not None,
+        )
+        #: the file's inhibition rules; ``inhibit = true`` is ``LEGACY`` (docs/ALERTS.md)
+        self.inhibit_rules = rules.inhibit_rules + (
+            (LEGACY,) if rules.inhibit and LEGACY not in rules.inhibit_rules else ()
         )
         self.clock = clock
         #: notices of the last planned write (read by after_write, tests, tools)
@@ -126,12 +140,20 @@ class AlertHook:
         """The hook for ``settings`` (its rules file or the shipped one); None if disabled."""
         if not settings.alerts_enabled:
             return None
-        rules = load_rules(settings.alert_rules, min_relevance=settings.min_relevance)
+        rules = load_rules(
+            settings.alert_rules, min_relevance=settings.min_relevance, exchange=settings.exchange
+        )
         if not rules.rules:
             log.info("alert rules %s define no rules: alerts off", rules.source)
             return None
         log.info("alerts: %d rules from %s", len(rules.rules), rules.source)
-        return cls(rules, client, keys, history_max=settings.alerts_history_max)
+        return cls(
+            rules,
+            client,
+            keys,
+            history_max=settings.alerts_history_max,
+            outbox=settings.alerts_outbox,
+        )
 
     # --- BatchHook -------------------------------------------------------------------
     def before_write(self, plan: WritePlan, update: AggregateUpdate) -> None:
@@ -218,6 +240,8 @@ class AlertHook:
         for name in sorted(names):
             rule_name, entity = split_field(name)
             rule = self.rules.by_name(rule_name)
+            if rule is not None and rule.kind == MODEL_DRIFT:
+                continue  # the model's alert: sentimon.alerts.drift_rule evaluates it
             if rule is None or not rule.matches(entity):
                 if guess:
                     continue
@@ -261,6 +285,7 @@ class AlertHook:
     def _evaluate(self, pair: Pair, batch: _Batch) -> None:
         rule = pair.rule
         state = decode_record(pair.raw)
+        profile = decode_profile(pair.raw) if rule.seasonal else None
         result = sweep(
             rule,
             state,
@@ -272,13 +297,18 @@ class AlertHook:
             make_id=lambda opened: payloads.fingerprint(
                 self.keys.namespace, rule.name, pair.entity, opened
             ),
+            profile=profile,
         )
-        if result.state != state:  # the open index changes only with the guarded record
+        kept = result.profile if rule.seasonal else None
+        # The open index changes only with the guarded record (which holds the profile).
+        if result.state != state or kept != profile:
             batch.plan.guards.append(Guard(self.keys.alert_state, pair.key, pair.raw))
-            batch.plan.add("HSET", self.keys.alert_state, pair.key, encode_record(result.state))
+            record = encode_record(result.state, kept)
+            batch.plan.add("HSET", self.keys.alert_state, pair.key, record)
             self.writer.track_open(
-                batch.plan, batch.open, pair.key, rule, pair.entity, result.state
-            )
+                batch.plan, batch.open, pair.key, rule, pair.entity, result.state,
+                self._labels(rule, pair.entity, batch),
+            )  # fmt: skip
         for emitted in result.emitted:
             body = self.writer.emit(
                 batch.plan,
@@ -287,6 +317,7 @@ class AlertHook:
                 pair.entity,
                 window_range(pair, emitted.tick),
                 batch.update,
+                self._labels(rule, pair.entity, batch),
             )
             self.notices.append((emitted.notice, body))
 
@@ -295,11 +326,34 @@ class AlertHook:
         silence = muting_silence(batch.snapshot.silences, labels, batch.wall_ms)
         if silence is not None:
             return f"silence:{silence.id}"
-        if self.rules.inhibit and entity.startswith("ticker:"):
-            for summary in batch.open.values():
-                if summary.get("entity") == MARKET and summary.get("kind") == rule.kind:
-                    return f"inhibited:{summary.get('id')}"
-        return None
+        if not self.inhibit_rules:
+            return None
+        key = pair_field(rule.name, entity)
+        firing = [
+            (str(s.get("id")), self._open_labels(s, batch))
+            for k, s in batch.open.items()
+            if k != key  # an alert never inhibits itself
+        ]
+        source = inhibiting(self.inhibit_rules, self._labels(rule, entity, batch), firing)
+        return None if source is None else f"inhibited:{source}"
+
+    def _labels(self, rule: Rule, entity: str, batch: _Batch) -> dict[str, str]:
+        model = batch.update.posts[0].model_id if batch.update.posts else None
+        return rule_alert_labels(rule, entity, namespace=self.keys.namespace, model=model)
+
+    def _open_labels(self, summary: dict[str, Any], batch: _Batch) -> dict[str, str]:
+        """An open alert's labels (an index entry written before labels: rebuilt)."""
+        labels = summary.get("labels")
+        if labels:
+            return dict(labels)
+        rule = self.rules.by_name(str(summary.get("rule")))
+        if rule is None:
+            return builtin_labels(
+                str(summary.get("rule")), str(summary.get("kind")),
+                str(summary.get("severity")), str(summary.get("entity")),
+                namespace=self.keys.namespace, model=None,
+            )  # fmt: skip
+        return self._labels(rule, str(summary.get("entity")), batch)
 
 
 def _by_entity(buckets: dict[tuple[str, int], Stats]) -> dict[str, list[tuple[int, Stats]]]:

@@ -4,7 +4,10 @@ Per (rule, entity) an ``AlertState`` is either ``ok`` or ``firing``. All times a
 time (epoch ms), so replays and backtests behave like the live run.
 
 - ``ok`` -> ``firing`` when the signal is active and the cooldown since the last
-  resolution has passed. The alert gets its id then.
+  resolution has passed. The alert gets its id then. A rule with ``for`` (``for_s``)
+  first keeps the pair *pending*: the signal must stay active from the first tick that
+  saw it until a tick ``for`` later (event time; a tick where it is not active starts
+  the wait over), so replays open the alert at the same moment as the live run.
 - ``firing`` -> ``ok`` once the signal has been *cleared* (the looser resolve threshold)
   continuously for ``resolve_after``; going back above it restarts that wait.
 - While firing, a firing notice goes out when none has been delivered yet, then again
@@ -44,6 +47,8 @@ class AlertState:
     clear_since_ms: int | None = None
     #: when the previous alert of this pair resolved (for the cooldown)
     resolved_ms: int | None = None
+    #: since when the opening condition has held, while waiting out the rule's ``for``
+    pending_since_ms: int | None = None
 
     @property
     def firing(self) -> bool:
@@ -54,7 +59,13 @@ class AlertState:
         """The latest event time this state has acted on."""
         times = [
             t
-            for t in (self.opened_ms, self.sent_ms, self.clear_since_ms, self.resolved_ms)
+            for t in (
+                self.opened_ms,
+                self.sent_ms,
+                self.clear_since_ms,
+                self.resolved_ms,
+                self.pending_since_ms,
+            )
             if t is not None
         ]
         return max(times) if times else None
@@ -78,6 +89,8 @@ class Notice:
     at_ms: int
     deliver: bool
     muted: str = ""
+    #: a firing notice of this alert was delivered (resolved notices: receivers know it)
+    was_sent: bool = False
 
     @property
     def event_id(self) -> str:
@@ -101,7 +114,10 @@ def step(
         return state, None
     if not state.firing:
         if not (signal.active and _cooled_down(state, now_ms, rule)):
-            return state, None
+            return replace(state, pending_since_ms=None), None
+        since = state.pending_since_ms if state.pending_since_ms is not None else now_ms
+        if now_ms - since < rule.for_s * 1000:
+            return replace(state, pending_since_ms=since), None
         opened = AlertState(FIRING, make_id(now_ms), now_ms, resolved_ms=state.resolved_ms)
         return _notify_firing(opened, now_ms, rule, mute, just_opened=True)
     if signal.cleared:
@@ -137,5 +153,13 @@ def _notify_firing(
 def _resolve(state: AlertState, now_ms: int, rule: Rule) -> tuple[AlertState, Notice]:
     assert state.alert_id is not None and state.opened_ms is not None
     deliver = rule.send_resolved and state.sent_ms is not None
-    notice = Notice(RESOLVED, state.alert_id, state.seq, state.opened_ms, now_ms, deliver)
+    notice = Notice(
+        RESOLVED,
+        state.alert_id,
+        state.seq,
+        state.opened_ms,
+        now_ms,
+        deliver,
+        was_sent=state.sent_ms is not None,
+    )
     return AlertState(OK, resolved_ms=now_ms), notice

@@ -2,7 +2,10 @@
 
 Everything here only adds commands to the batch's ``WritePlan``; they are applied in the
 same atomic write as the aggregates. The history stream (``Keys.alerts``) gets every notice
-(``notify=0`` when muted or not sent); the outbox only the ones to deliver.
+(``notify=0`` when muted or not sent); the outbox only the ones to deliver (none with
+``outbox=False``: backtests). With a routing tree (``routed``) the outbox also gets the
+resolved notices of delivered alerts whose rule sends none, marked ``quiet=1``, so the
+dispatcher can drop the alert from its group without telling anyone.
 """
 
 from __future__ import annotations
@@ -23,8 +26,18 @@ _RECENT_SCAN = 100
 
 class NoticeWriter:
     def __init__(
-        self, keys: Keys, store: AlertStore, *, history_max: int, outbox_max: int, top_posts: int
+        self,
+        keys: Keys,
+        store: AlertStore,
+        *,
+        history_max: int,
+        outbox_max: int,
+        top_posts: int,
+        outbox: bool = True,
+        routed: bool = False,
     ) -> None:
+        self.outbox = outbox
+        self.routed = routed
         self.keys = keys
         self.store = store
         self.history_max = history_max
@@ -39,8 +52,10 @@ class NoticeWriter:
         rule: Rule,
         entity: str,
         state: AlertState,
+        labels: dict[str, str] | None = None,
     ) -> None:
-        """Keep the open-alert index (and the in-batch view ``opened``) in step."""
+        """Keep the open-alert index (and the in-batch view ``opened``) in step; an open
+        alert's summary carries its ``labels`` (inhibition rules match them)."""
         was_open = key in opened
         if state.firing and (not was_open or opened[key].get("id") != state.alert_id):
             summary = {
@@ -50,6 +65,7 @@ class NoticeWriter:
                 "severity": rule.severity,
                 "entity": entity,
                 "opened_ms": state.opened_ms,
+                "labels": labels or {},
             }
             opened[key] = summary
             plan.add("HSET", self.keys.alert_open, key, payloads.encode(summary))
@@ -65,9 +81,12 @@ class NoticeWriter:
         entity: str,
         window: MinuteRange,
         update: AggregateUpdate,
+        labels: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Add the notice's history entry (and outbox entry); return its payload."""
         notice = emitted.notice
+        quiet = self.routed and notice.status == "resolved" and notice.was_sent
+        quiet = quiet and not notice.deliver
         body = payloads.build_payload(
             notice,
             rule,
@@ -77,6 +96,7 @@ class NoticeWriter:
             window_end_ms=emitted.tick.ts_ms,
             model=update.posts[0].model_id,
             posts=self._posts(rule, entity, window, update),
+            labels=labels,
         )
         text = payloads.encode(body)
         plan.add(
@@ -88,7 +108,7 @@ class NoticeWriter:
             "*",
             *_history_fields(notice, rule, entity, text),
         )
-        if notice.deliver:
+        if self.outbox and (notice.deliver or quiet):
             plan.add(
                 "XADD",
                 self.keys.alert_outbox,
@@ -100,6 +120,7 @@ class NoticeWriter:
                 notice.event_id,
                 "payload",
                 text,
+                *(("quiet", 1) if quiet else ()),
             )
         return body
 

@@ -31,8 +31,11 @@ class Entry:
     entry_id: str
     event_id: str
     body: str
-    #: only these sinks (a redrive); None: every configured sink
+    #: only these sinks (a redrive, a group notification); None: every configured sink
+    #: (or, with a routing tree, the routes the notice's labels select)
     sinks: frozenset[str] | None = None
+    #: a resolved notice only for the router's bookkeeping (the rule sends none)
+    quiet: bool = False
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -110,6 +113,7 @@ class Outbox:
                     fields.get("event", ""),
                     fields["payload"],
                     frozenset(sinks.split(",")) if sinks else None,
+                    fields.get("quiet") == "1",
                 )
             )
         return out

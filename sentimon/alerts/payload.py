@@ -8,7 +8,8 @@ event id ``<alert id>.<seq>``, which receivers use as the idempotency key.
 sector alerts; null for market and source kinds, whose posts have no relevance, and for
 rules counting stories, which count every story naming the company). ``count`` says what
 the figures count: ``"posts"`` or ``"stories"`` (stories begun, each once); a rule
-counting stories lists one top post per story.
+counting stories lists one top post per story. ``labels`` (built-in and the rule's) and
+``annotations`` (the rule's) were added later: readers of older payloads find none.
 """
 
 from __future__ import annotations
@@ -90,8 +91,10 @@ def build_payload(
     window_end_ms: int,
     model: str | None,
     posts: list[dict[str, Any]],
+    labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The JSON document every sink delivers for one notice."""
+    """The JSON document every sink delivers for one notice. ``labels``: the alert's
+    (``sentimon.alerts.alert_labels``); ``annotations`` are the rule's."""
     start_ms = (window_end_ms // 60_000) * 60_000 - rule.window_s * 1000 + 60_000
     return {
         "schema": SCHEMA,
@@ -124,6 +127,8 @@ def build_payload(
         "top_posts": posts,
         "muted": notice.muted,
         "summary": summary(notice.status, rule, entity, signal),
+        "labels": dict(labels or {}),
+        "annotations": dict(rule.annotations),
     }
 
 

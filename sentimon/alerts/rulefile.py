@@ -30,12 +30,25 @@ from pathlib import Path
 from typing import Any
 
 from sentimon.alerts.baseline import MAX_WINDOWS
+from sentimon.alerts.drift_rulefile import drift_rule
 from sentimon.alerts.durations import parse_duration
+from sentimon.alerts.market_options import BASELINE_KEYS, KEYS, market_options
+from sentimon.alerts.routefile import TOP_LEVEL as ROUTING_KEYS
+from sentimon.alerts.routefile import parse_routing, rule_labels
 from sentimon.alerts.rulelines import Errors, Locations, Table
-from sentimon.alerts.rules import COUNTS, KINDS, SEVERITIES, STORY_KINDS, Rule, RuleSet
+from sentimon.alerts.rules import (
+    COUNTS,
+    KINDS,
+    MODEL_DRIFT,
+    SEVERITIES,
+    STORY_KINDS,
+    Rule,
+    RuleSet,
+)
 from sentimon.entities.universe import GICS_SECTORS
 from sentimon.errors import ConfigError
 from sentimon.keys import MARKET, RELEVANCE_SEP
+from sentimon.market_calendar import DEFAULT_EXCHANGE
 from sentimon.windows import parse_window
 
 _TOML_LINE_RE = re.compile(r"at line (\d+)")
@@ -82,7 +95,9 @@ _BASELINE = {
 #: ``count``: what a volume_spike or negative_share rule counts (``COUNTS``); [defaults]
 #: may set it for those kinds, the other kinds leave it unread.
 _COUNT = "count"
-_TOP_LEVEL = {"inhibit", "defaults", "rule"}
+_TOP_LEVEL = {"inhibit", "defaults", "rule", *ROUTING_KEYS}
+#: Routing keys of a rule (docs/ALERTS.md, "Routing"); [defaults] may set them too.
+_ROUTED = {"labels", "annotations", "for"}
 
 
 def default_rules_text() -> str:
@@ -91,22 +106,32 @@ def default_rules_text() -> str:
 
 
 def load_rules(
-    path: Path | str | None = None, *, min_relevance: float = DEFAULT_MIN_RELEVANCE
+    path: Path | str | None = None,
+    *,
+    min_relevance: float = DEFAULT_MIN_RELEVANCE,
+    exchange: str = DEFAULT_EXCHANGE,
 ) -> RuleSet:
     """Rules from ``path``, or the shipped defaults when ``path`` is None.
-    ``min_relevance``: what rules setting none get (``SENTIMON_MIN_RELEVANCE``)."""
+    ``min_relevance``, ``exchange``: what rules setting none get (``SENTIMON_MIN_RELEVANCE``,
+    ``SENTIMON_EXCHANGE``)."""
     if path is None:
-        return parse_rules(default_rules_text(), "<default alert_rules.toml>", min_relevance)
+        return parse_rules(
+            default_rules_text(), "<default alert_rules.toml>", min_relevance, exchange=exchange
+        )
     path = Path(path)
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"alert rules {path}: cannot read the file ({exc})") from exc
-    return parse_rules(text, str(path), min_relevance)
+    return parse_rules(text, str(path), min_relevance, exchange=exchange)
 
 
 def parse_rules(
-    text: str, source: str = "<text>", min_relevance: float = DEFAULT_MIN_RELEVANCE
+    text: str,
+    source: str = "<text>",
+    min_relevance: float = DEFAULT_MIN_RELEVANCE,
+    *,
+    exchange: str = DEFAULT_EXCHANGE,
 ) -> RuleSet:
     """Parse and validate rules; raises ConfigError naming file, line and field."""
     try:
@@ -132,11 +157,15 @@ def parse_rules(
     rules: list[Rule] = []
     for index, raw in enumerate(raw_rules):
         table = where.rules[index] if index < len(where.rules) else where.top
-        rule = _rule(raw, _RuleReader(raw, defaults, table, errors, index), min_relevance)
+        reader = _RuleReader(raw, defaults, table, errors, index)
+        rule = _rule(raw, reader, min_relevance, exchange)
         if any(r.name == rule.name for r in rules):
             raise errors.fail(table, f"rule {rule.name!r}", "name", "duplicate rule name")
         rules.append(rule)
-    return RuleSet(tuple(rules), inhibit=inhibit, source=source)
+    routing, inhibit_rules = parse_routing(data, errors, inhibit=inhibit)
+    return RuleSet(
+        tuple(rules), inhibit=inhibit, source=source, inhibit_rules=inhibit_rules, routing=routing
+    )
 
 
 def _defaults(raw: Any, errors: Errors) -> dict[str, Any]:
@@ -144,6 +173,8 @@ def _defaults(raw: Any, errors: Errors) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise errors.fail(table, "top level", "defaults", "must be a table ([defaults])")
     allowed = _COMMON | _BASELINE | {_COUNT} | {k for pair in _THRESHOLDS.values() for k in pair}
+    allowed |= KEYS | BASELINE_KEYS
+    allowed |= _ROUTED
     for key in raw:
         if key in ("name", "scope") or key not in allowed:
             raise errors.fail(table, "[defaults]", key, "not a key [defaults] can set")
@@ -231,7 +262,7 @@ class _RuleReader:
         return value
 
 
-def _rule(raw: Any, r: _RuleReader, min_relevance: float) -> Rule:
+def _rule(raw: Any, r: _RuleReader, min_relevance: float, exchange: str) -> Rule:
     if not isinstance(raw, dict):
         raise r.fail(None, "each [[rule]] must be a table")
     name = r.text("name")
@@ -241,9 +272,13 @@ def _rule(raw: Any, r: _RuleReader, min_relevance: float) -> Rule:
     kind = r.text("kind")
     if kind not in KINDS:
         raise r.fail("kind", f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+    if kind == MODEL_DRIFT:  # watches the model, not an entity: keys of its own
+        return drift_rule(name, r, r.table.line)
     open_key, resolve_key = _THRESHOLDS[kind]
     allowed = _COMMON | {open_key, resolve_key} | (_BASELINE if kind != "negative_share" else set())
     allowed |= {_COUNT} if kind in STORY_KINDS else set()
+    allowed |= KEYS | (BASELINE_KEYS if kind != "negative_share" else set())
+    allowed |= _ROUTED
     for key in raw:
         if key == _COUNT and kind not in STORY_KINDS:
             raise r.fail(
@@ -284,9 +319,13 @@ def _rule(raw: Any, r: _RuleReader, min_relevance: float) -> Rule:
         min_stderr=r.number("min_stderr", 0.1, low=0.0, low_open=True),
         min_rate=r.number("min_rate", 1.0, low=0.0, low_open=True),
         description=str(r.get("description", "")),
+        labels=rule_labels(r, "labels"),
+        annotations=rule_labels(r, "annotations"),
+        for_s=r.duration("for", "0m"),
         line=r.table.line,
         min_relevance=_min_relevance(r, count, min_relevance),
         count=count,
+        **market_options(r, window_s, exchange),
     )
 
 

@@ -21,6 +21,8 @@ _KEY_RE = re.compile(r'^\s*(?:"([^"]+)"|([A-Za-z0-9_-]+))\s*=')
 class Table:
     line: int
     keys: dict[str, int] = field(default_factory=dict)
+    #: sub-tables of a ``[[rule]]`` (``[rule.labels]`` -> "labels")
+    subtables: dict[str, Table] = field(default_factory=dict)
 
 
 @dataclass
@@ -30,6 +32,9 @@ class Locations:
     top: Table = field(default_factory=lambda: Table(1))
     defaults: Table | None = None
     rules: list[Table] = field(default_factory=list)
+    #: any other header (``route``, ``route.routes``, ``receiver``, ...) -> its tables in
+    #: file order (``next_table`` hands them out in that order)
+    tables: dict[str, list[Table]] = field(default_factory=dict)
 
     @classmethod
     def scan(cls, text: str) -> Locations:
@@ -53,7 +58,17 @@ class Locations:
         if bracket == "[" and name == "defaults":
             self.defaults = table
             return table
-        return None
+        if name.startswith("rule.") and self.rules:
+            self.rules[-1].subtables[name.removeprefix("rule.")] = table
+            return table
+        self.tables.setdefault(name, []).append(table)
+        return table
+
+    def next_table(self, name: str, fallback: Table) -> Table:
+        """The next unclaimed ``[name]``/``[[name]]`` table (``fallback`` when there is
+        none: an inline table has no header of its own)."""
+        found = self.tables.get(name)
+        return found.pop(0) if found else fallback
 
 
 class Errors:

@@ -27,7 +27,12 @@ sentiment_rise     z-score >= threshold                    z < resolve
 negative_share     negative share >= threshold             share < resolve
 volume_spike       posts >= threshold x baseline rate      posts < resolve x rate
                    (stories and story rate when counting stories)
+model_drift        label or length PSI >= threshold, or    both PSIs < resolve and the
+                   low-confidence share >= its threshold   share < its resolve
 =================  ======================================  =============================
+
+A ``model_drift`` rule has the one scope ``model`` and is evaluated by
+``sentimon.alerts.drift_rule`` on the consumer's model-health window, never per entity.
 """
 
 from __future__ import annotations
@@ -36,10 +41,16 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
+from sentimon.alerts.inhibition import InhibitRule
+from sentimon.alerts.routing import Routing
 from sentimon.entities.relevance import RELEVANCE_LEVELS, levels_below
 from sentimon.keys import MARKET, STORY_SERIES, is_relevance_entity
 
-KINDS = ("sentiment_drop", "sentiment_rise", "negative_share", "volume_spike")
+KINDS = ("sentiment_drop", "sentiment_rise", "negative_share", "volume_spike", "model_drift")
+#: The kind that watches the model rather than an entity (``sentimon.alerts.drift_rule``),
+#: and its one scope.
+MODEL_DRIFT = "model_drift"
+MODEL_SCOPE = "model"
 SEVERITIES = ("info", "warning", "critical")
 BASELINE_KINDS = frozenset({"sentiment_drop", "sentiment_rise", "volume_spike"})
 #: What a rule counts (``count``), and the kinds that may count stories.
@@ -47,6 +58,11 @@ COUNTS = ("posts", "stories")
 STORY_KINDS = frozenset({"negative_share", "volume_spike"})
 #: Entities whose mentions have a relevance (``min_relevance`` applies to them).
 RELEVANCE_SCOPES = ("ticker:", "sector:")
+#: ``baseline``: the entity's recent windows only, or those blended with the same
+#: time-of-day slot of past days (``sentimon.alerts.seasonal``).
+BASELINES = ("ewma", "seasonal")
+#: ``hours``: when a rule may open, by the exchange's regular sessions.
+HOURS = ("any", "market", "closed")
 
 
 @dataclass(frozen=True)
@@ -79,8 +95,31 @@ class Rule:
     min_relevance: float = 0.0
     #: "posts" or "stories" (``COUNTS``; stories only for ``STORY_KINDS``)
     count: str = "posts"
+    #: model_drift: low-confidence share that opens / resolves (None: not watched); its
+    #: ``threshold``/``resolve`` are the PSI's (inf: PSI not watched)
+    low_confidence: float | None = None
+    resolve_low_confidence: float | None = None
+    #: "ewma" or "seasonal" (``BASELINES``); seasonal profiles use ``slot_s``-long
+    #: exchange-local time-of-day slots over about ``seasonal_days`` days of each type
+    baseline: str = "ewma"
+    slot_s: int = 1800
+    seasonal_days: int = 20
+    #: exchange whose calendar ``baseline = "seasonal"`` and ``hours`` use (ISO 10383)
+    exchange: str = "XNYS"
+    #: "any", "market" (open only inside regular sessions) or "closed" (only outside)
+    hours: str = "any"
+    #: ``[rule.labels]`` / ``[rule.annotations]`` as sorted (name, value) pairs (routing,
+    #: inhibition; carried in the payload) and ``for``: how long (event time) the opening
+    #: condition must hold before the alert opens
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    for_s: int = 0
 
     def __post_init__(self) -> None:
+        if self.baseline not in BASELINES:
+            raise ValueError(f"baseline must be one of {BASELINES}, got {self.baseline!r}")
+        if self.hours not in HOURS:
+            raise ValueError(f"hours must be one of {HOURS}, got {self.hours!r}")
         if self.count not in COUNTS:
             raise ValueError(f"count must be one of {COUNTS}, got {self.count!r}")
         if self.counts_stories and self.kind not in STORY_KINDS:
@@ -89,6 +128,11 @@ class Rule:
     @property
     def uses_baseline(self) -> bool:
         return self.kind in BASELINE_KINDS
+
+    @property
+    def seasonal(self) -> bool:
+        """Whether the rule's baseline blends in its time-of-day slot of past days."""
+        return self.baseline == "seasonal" and self.uses_baseline
 
     @property
     def counts_stories(self) -> bool:
@@ -141,6 +185,10 @@ class RuleSet:
     #: A firing ``market`` alert mutes ``ticker:*`` alerts of the same kind.
     inhibit: bool = False
     source: str = "<memory>"
+    #: ``[[inhibit_rule]]`` tables, plus the legacy ``inhibit = true`` as one
+    inhibit_rules: tuple[InhibitRule, ...] = ()
+    #: ``[route]`` and its receivers and mute timings; None: every notice to every sink
+    routing: Routing | None = None
     _cache: dict[str, tuple[Rule, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

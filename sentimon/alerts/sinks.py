@@ -9,7 +9,7 @@ the hook writes it in the batch's atomic write.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class DeliveryError(Exception):
@@ -36,3 +36,15 @@ class Sink(Protocol):
     def deliver(self, event_id: str, body: str, payload: dict[str, Any]) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Periodic(Protocol):
+    """A sink with work of its own between deliveries (the Alertmanager sink re-sends
+    firing alerts): the dispatcher calls ``open`` once at start with its Redis client and
+    namespace keys, then ``tick`` at every step (it must return quickly when nothing is
+    due; Redis errors may propagate)."""
+
+    def open(self, client: Any, keys: Any) -> None: ...
+
+    def tick(self) -> None: ...

@@ -4,7 +4,8 @@ Per (rule, entity) one field ``<rule>|<entity>`` of the hash ``Keys.alert_state`
 JSON lifecycle of that pair's alert. The hook reads the records of the pairs a batch
 touches and writes changed ones back inside the batch's atomic write, guarded by the value
 it read (optimistic concurrency: if another writer changed the record meanwhile, the write
-aborts and the batch is re-evaluated). Baselines come from exact per-window sums
+aborts and the batch is re-evaluated). A seasonal rule's record also carries the pair's
+time-of-day profile (``PROFILE_KEY``, ``sentimon.alerts.seasonal``). Baselines come from exact per-window sums
 (``Keys.alert_window``), which the hook increments in the same write; increments commute,
 so they need no guard.
 
@@ -24,6 +25,7 @@ from typing import Any
 import redis
 
 from sentimon.alerts.lifecycle import AlertState
+from sentimon.alerts.seasonal import SlotProfile
 from sentimon.alerts.silences import Silence
 from sentimon.errors import ScriptBoundError, SinkError
 from sentimon.keys import (
@@ -52,12 +54,25 @@ def split_field(name: str) -> tuple[str, str]:
     return rule, entity
 
 
+#: Key of a seasonal rule's profile in its pair's record (records without one load as
+#: an empty profile; other rules never write it).
+PROFILE_KEY = "season"
+
+
 def decode_record(raw: str | None) -> AlertState:
     return AlertState.from_dict(json.loads(raw)) if raw else AlertState()
 
 
-def encode_record(alert: AlertState) -> str:
-    return json.dumps(alert.as_dict(), sort_keys=True, separators=(",", ":"))
+def decode_profile(raw: str | None) -> SlotProfile:
+    """The seasonal profile kept in a pair's record (empty if none)."""
+    return SlotProfile.from_dict(json.loads(raw).get(PROFILE_KEY)) if raw else SlotProfile()
+
+
+def encode_record(alert: AlertState, profile: SlotProfile | None = None) -> str:
+    data = alert.as_dict()
+    if profile is not None and profile.folded is not None:
+        data[PROFILE_KEY] = profile.as_dict()
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 #: What the alert read sums over a range of minutes: what rules measure (volume, negative

@@ -8,6 +8,10 @@ buckets, i.e. to traffic.
 
 A rule that leaves out mentions below a minimum relevance ticks only where the batch has
 mentions it counts: a ticker named in passing is not "touched" for it.
+
+A seasonal rule first folds the settled windows into the pair's profile and compares the
+tick with its time-of-day slot blended with the EWMA (``sentimon.alerts.seasonal``); a
+rule with ``hours`` asks the exchange calendar whether the tick is in a session.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from dataclasses import dataclass, field
 
 from sentimon.aggregate import AggregateUpdate
 from sentimon.alerts.baseline import Baseline, compute, window_index
-from sentimon.alerts.detect import Signal, measure
+from sentimon.alerts.detect import Signal, limit_hours, measure
 from sentimon.alerts.lifecycle import AlertState, Notice, step
 from sentimon.alerts.rules import Rule
+from sentimon.alerts.seasonal import SlotProfile, blend, fold
 from sentimon.keys import MARKET, kind_entity, sector_entity, ticker_entity
+from sentimon.market_calendar import get_calendar
 from sentimon.windows import Stats, minute_of
 
 #: Relevance -> minute -> latest event time (ms) of the mentions at that relevance.
@@ -45,6 +51,8 @@ class SweepResult:
     state: AlertState
     emitted: list[Emitted] = field(default_factory=list)
     last_signal: Signal | None = None
+    #: the pair's seasonal profile after the sweep (unchanged for other rules)
+    profile: SlotProfile = field(default_factory=SlotProfile)
 
 
 def entity_ticks(update: AggregateUpdate) -> dict[str, list[Tick]]:
@@ -100,27 +108,32 @@ def sweep(
     mute: Callable[[], str | None],
     make_id: Callable[[int], str],
     cache: dict[tuple[int, float, int, int], Baseline] | None = None,
+    profile: SlotProfile | None = None,
 ) -> SweepResult:
     """Run the lifecycle through the ticks; ``sums`` are the baseline's per-window sums.
-    ``cache`` (per entity and window length) shares baselines between ticks and rules."""
-    result = SweepResult(state)
+    ``cache`` (per entity and window length) shares baselines between ticks and rules;
+    ``profile``: the pair's seasonal profile as read (seasonal rules)."""
+    result = SweepResult(state, profile=profile or SlotProfile())
     baselines = {} if cache is None else cache
+    calendar = get_calendar(rule.exchange) if rule.seasonal or rule.hours != "any" else None
     for tick in ticks:
         baseline: Baseline | None = None
         if rule.uses_baseline:
-            index = (
-                window_index(tick.ts_ms, rule.window_s),
-                rule.alpha,
-                rule.min_posts,
-                rule.history,
-            )
+            current = window_index(tick.ts_ms, rule.window_s)
+            index = (current, rule.alpha, rule.min_posts, rule.history)
             baseline = baselines.get(index)
             if baseline is None:
                 baseline = compute(
                     history_of(rule, tick, sums), alpha=rule.alpha, min_posts=rule.min_posts
                 )
                 baselines[index] = baseline
+            if rule.seasonal and calendar is not None:
+                result.profile = fold(result.profile, rule, calendar, current, sums)
+                end = tick.minute_s + 60  # the sliding window's end (pairs.window_range)
+                baseline = blend(baseline, result.profile, rule, calendar, end)
         signal = measure(rule, window_of(tick), baseline)
+        if rule.hours != "any" and calendar is not None:
+            signal = limit_hours(rule, signal, calendar.is_open(tick.ts_ms / 1000))
         result.state, notice = step(
             result.state, signal, tick.ts_ms, rule, mute=mute(), make_id=make_id
         )

@@ -3,7 +3,10 @@
 Headers: ``Content-Type: application/json``, ``Idempotency-Key: <event id>``,
 ``X-Sentimon-Event: firing|resolved`` and, with a secret configured,
 ``X-Sentimon-Signature: sha256=<hex HMAC-SHA256 of the body>``. The body is the alert
-payload (``json``) or a Slack-compatible message (``slack``: ``text`` + ``blocks``).
+payload (``json``), a Slack-compatible message (``slack``: ``text`` + ``blocks``) or
+a Jinja2 template's output (``template``: ``sentimon.alerts.templates``; a template that
+fails to render is a permanent failure). ``json`` and ``slack`` keep their own code, so
+their bytes never change; ``templates.BUILTIN`` reproduces both.
 2xx is success; 408, 425, 429 and 5xx (and network errors, timeouts) are retried; any
 other status is a permanent failure.
 """
@@ -18,8 +21,10 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
+from sentimon.alerts import templates
 from sentimon.alerts.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
 from sentimon.alerts.sinks import DeliveryError
+from sentimon.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +34,13 @@ _COLORS = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
 
 class WebhookSink:
     def __init__(
-        self, url: str, *, secret: str | None, fmt: str = "json", timeout_s: float = 5.0
+        self,
+        url: str,
+        *,
+        secret: str | None,
+        fmt: str = "json",
+        timeout_s: float = 5.0,
+        template: str | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -38,6 +49,9 @@ class WebhookSink:
         self.secret = secret
         self.fmt = fmt
         self.timeout_s = timeout_s
+        if (fmt == "template") != (template is not None):
+            raise ValueError('a webhook template goes with fmt="template", and only with it')
+        self.template = template
         self._name = "webhook-" + hashlib.sha256(url.encode()).hexdigest()[:8]
 
     @property
@@ -50,6 +64,14 @@ class WebhookSink:
     def body(self, body: str, payload: dict[str, Any]) -> bytes:
         if self.fmt == "slack":
             return json.dumps(slack_message(payload), separators=(",", ":")).encode("utf-8")
+        if self.template is not None:
+            try:
+                text = templates.render_payload(
+                    self.template, payload, source=f"{self.name} template"
+                )
+            except ConfigError as exc:
+                raise DeliveryError(str(exc), permanent=True) from None
+            return text.encode("utf-8")
         return body.encode("utf-8")
 
     def deliver(self, event_id: str, body: str, payload: dict[str, Any]) -> None:
@@ -62,18 +84,24 @@ class WebhookSink:
         }
         if self.secret:
             headers[SIGNATURE_HEADER] = sign(data, self.secret)
-        request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                response.read(65536)
-        except urllib.error.HTTPError as exc:
-            raise _http_error(exc) from None
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise DeliveryError(f"{host_only(self.url)}: {type(exc).__name__}: {reason}") from None
+        post(self.url, data, headers, self.timeout_s)
 
     def close(self) -> None:
         return None
+
+
+def post(url: str, data: bytes, headers: dict[str, str], timeout_s: float) -> None:
+    """POST ``data``; return on 2xx, else raise ``DeliveryError`` (permanent for statuses
+    retrying cannot fix). Shared by every HTTP sink."""
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            response.read(65536)
+    except urllib.error.HTTPError as exc:
+        raise _http_error(exc) from None
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryError(f"{host_only(url)}: {type(exc).__name__}: {reason}") from None
 
 
 def _http_error(exc: urllib.error.HTTPError) -> DeliveryError:

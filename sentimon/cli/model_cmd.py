@@ -40,6 +40,7 @@ def register(subparsers: Any) -> None:
     _add_eval(actions)
     _add_eval_entities(actions)
     _add_export(actions)
+    _add_profile(actions)
     parser.set_defaults(func=run)
 
 
@@ -65,6 +66,20 @@ def _add_eval(actions: Any) -> None:
     p.add_argument("--model", help="model dir, hub id or 'default' (default: SENTIMON_MODEL)")
     p.add_argument("--label-map", help=LABEL_MAP_HELP)
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--cascade",
+        choices=["auto", "on", "off"],
+        help="re-score unsure texts with the accurate model (default: SENTIMON_CASCADE)",
+    )
+    p.add_argument(
+        "--no-calibration", action="store_true", help="the model's raw probabilities and labels"
+    )
+    p.add_argument(
+        "--plot",
+        type=Path,
+        metavar="PNG",
+        help="write a reliability diagram (calibrated beside uncalibrated) to this file",
+    )
 
 
 def _add_eval_entities(actions: Any) -> None:
@@ -95,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         "eval": _eval,
         "eval-entities": _eval_entities,
         "export": _export,
+        "profile": _profile,
     }
     return handlers[args.model_action](args)
 
@@ -131,8 +147,19 @@ def _train(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
 
     data = dataset.read_labelled(args.data, _csv_map(args.label_map))
-    scorer = load_scorer(model=args.model)
+    calibrate = not args.no_calibration
+    scorer = load_scorer(model=args.model, calibrate=calibrate, cascade=args.cascade)
     report = evaluate(scorer, data)
+    if args.plot:
+        from inference.training.reliability_plot import plot_reliability  # noqa: PLC0415
+
+        before = None
+        if calibrate:
+            # the served model's raw probabilities (no calibration, so no cascade threshold)
+            raw = load_scorer(model=args.model, calibrate=False, cascade="off")
+            before = evaluate(raw, data, warmup=False)
+            report["ece_uncalibrated"] = before["ece"]
+        log.info("reliability diagram: %s", plot_reliability(report, args.plot, before=before))
     if args.json:
         emit_json(report)
     else:
@@ -154,6 +181,22 @@ def _eval_entities(args: argparse.Namespace) -> int:
         emit_json(report)
     else:
         print(format_entity_report(report))
+    return 0
+
+
+def _add_profile(actions: Any) -> None:
+    p = actions.add_parser(
+        "profile", help="(re)write a model's reference profile (reference.json) for drift"
+    )
+    p.add_argument("--model", type=Path, required=True, help="model directory")
+    p.add_argument("--data", type=Path, required=True, help="its training CSV (a text column)")
+    p.add_argument("--limit", type=int, help="profile only the first N rows")
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from inference.profile import profile_model  # noqa: PLC0415 (heavy: loaded only when used)
+
+    print(f"wrote {profile_model(args.model, args.data, limit=args.limit)}")
     return 0
 
 

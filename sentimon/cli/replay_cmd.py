@@ -93,6 +93,12 @@ def _run_options(parser: argparse.ArgumentParser, *, kafka: bool) -> None:
         "not on the speed)",
     )
     parser.add_argument("--replace", action="store_true", help="clear the namespace first")
+    parser.add_argument(
+        "--outbox",
+        action="store_true",
+        default=None,
+        help="queue alert notices for `sentimon alerts dispatch` (default: none)",
+    )
     parser.add_argument("--report", type=Path, default=None, metavar="DIR", help="write a report")
     _price_options(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -177,6 +183,7 @@ def _common(args: argparse.Namespace) -> dict[str, Any]:
         "prices": args.prices,
         "market_proxy": args.market_proxy,
         "progress": not args.no_progress,
+        "outbox": args.outbox,
     }
 
 

@@ -5,9 +5,12 @@ line, either a JSON object in the input contract (``{"id", "text", "ts", "ticker
 or plain text. Each post goes through the consumer's own validation, entity linking and
 per-company scoring (``inference.posts.PostScorer``), and gets its story: the first
 earlier post of the input it is a near-duplicate of, or with ``--namespace NS`` also of
-the stories that namespace holds (read only: nothing is written). A bad line is reported on standard
-error with its line number and the reason, and the rest are scored; the exit code is 1
-when any line was bad.
+the stories that namespace holds (read only: nothing is written). ``--explain`` adds why
+each post scored so (``inference.explain``, occlusion on the same model): the text with
+the words that push the score highlighted (green up, red down; ``[+word]``/``[-word]``
+when standard output is not a terminal) and the top words, or with ``--json`` an
+``explanation`` object. A bad line is reported on standard error with its line number and
+the reason, and the rest are scored; the exit code is 1 when any line was bad.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from inference.explain import Occlusion
 from inference.posts import PostScorer, linker_of, scored_json
 from sentimon.aggregate import ScoredPost
+from sentimon.cli import highlight
 from sentimon.contract import Invalid, Limits, Post, validate
 from sentimon.errors import SentimonError
 from sentimon.keys import Keys
@@ -52,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, help="default SENTIMON_MODEL")
     p.add_argument("--json", action="store_true", help="one JSON object per post")
     p.add_argument(
+        "--explain", action="store_true", help="show which words pushed each score, and how far"
+    )
+    p.add_argument(
         "--namespace", default=None, help="find stories among a namespace's too (reads Redis)"
     )
     p.set_defaults(func=run)
@@ -65,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
     from inference.loader import load_scorer  # noqa: PLC0415 (heavy: loaded only when used)
 
     scorer = PostScorer(load_scorer(settings, model=args.model), linker_of(settings))
+    explainer = Occlusion(scorer.scorer) if args.explain else None
     stories = _stories(settings, args.namespace)
+    tty = sys.stdout.isatty()
     bad = 0
     for line, result in _score(scorer, lines):
         if not isinstance(result, str):
@@ -74,9 +84,14 @@ def run(args: argparse.Namespace) -> int:
             bad += 1
             print(f"{line.where}: {result}", file=sys.stderr)
         elif args.json:
-            print(json.dumps(scored_json(result), ensure_ascii=False))
+            out = scored_json(result)
+            if explainer is not None:
+                out["explanation"] = explainer.explain(result.post.text).as_json()
+            print(json.dumps(out, ensure_ascii=False))
         else:
             _print_readable(result)
+            if explainer is not None:
+                print("\n".join(highlight.render(explainer.explain(result.post.text), tty=tty)))
     return 1 if bad else 0
 
 

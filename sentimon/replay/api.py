@@ -49,6 +49,7 @@ def replay_spec(
     prices: str | Path | None = None,
     market_proxy: str | None = None,
     progress: bool = True,
+    outbox: bool | None = None,
 ) -> ReplaySpec:
     """The spec of a file backtest (``files``) or else a Kafka replay of ``topics``
     (default: ``settings.topics``) over ``[start, end)`` into ``bt:NAMESPACE``.
@@ -57,7 +58,8 @@ def replay_spec(
     ``slack``/``scan_all``: Kafka only (how far broker timestamps may differ from event
     times; read whole partitions); ``batch_span``: most event time one batch covers;
     ``replace``: clear the namespace first; ``report``: a folder to write the report to;
-    ``prices`` (CSV ticker,ts,price) and ``market_proxy``: forward returns in it.
+    ``prices`` (CSV ticker,ts,price) and ``market_proxy``: forward returns in it;
+    ``outbox``: queue alert notices for a dispatcher (None: ``settings.replay_outbox``).
 
     >>> spec = replay_spec(settings, topics=["news"], start="2026-10-26T08:00Z",
     ...                    end="2026-10-26T12:00Z", namespace="morning")
@@ -92,6 +94,7 @@ def replay_spec(
         market_proxy=market_proxy,
         progress=progress,
         span_ms=span_ms,
+        outbox=outbox,
     )
     if paths:
         spec.files = paths

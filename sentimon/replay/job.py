@@ -3,8 +3,9 @@ build the live processor for it, drive the source through it, summarise and repo
 
 Dead letters of a replay are collected in memory and counted in the namespace (they are
 already in ``<topic>.dlq`` from the live run); nothing is ever written to a Kafka topic,
-and the alert outbox of a backtest namespace has no dispatcher, so receivers never hear
-of backtest alerts.
+and a backtest writes no alert outbox (its alerts are in its history and report), so
+receivers never hear of backtest alerts; ``ReplaySpec.outbox`` (``--outbox``, else
+``SENTIMON_REPLAY_OUTBOX``) queues them anyway, for a dispatcher run on purpose.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class ReplaySpec:
     market_proxy: str | None = None
     progress: bool = True
     span_ms: int = 300_000
+    #: write the alert outbox (None: ``settings.replay_outbox``, off by default)
+    outbox: bool | None = None
 
     @property
     def source(self) -> str:
@@ -149,6 +152,7 @@ def _job_settings(
         "topic_kinds": kinds,
         "namespace": spec.namespace,
         "webhook_urls": [],
+        "alerts_outbox": settings.replay_outbox if spec.outbox is None else spec.outbox,
     }
     if spec.rules is not None:
         update["alert_rules"] = spec.rules
@@ -165,7 +169,9 @@ def _execute(
     scorer: Scorer | None,
 ) -> tuple[RunStats, CollectingDeadLetters, str]:
     if job.alert_rules is not None:
-        load_rules(job.alert_rules)  # fail before loading a model, with file/line/field
+        load_rules(
+            job.alert_rules, exchange=job.exchange
+        )  # fail before loading a model, with file/line/field
     if scorer is None:
         scorer = load_scorer(job)
     letters = CollectingDeadLetters()

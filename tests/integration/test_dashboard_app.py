@@ -365,3 +365,28 @@ def test_stories_per_hour_equal_the_story_reads(live: Env, app_env: None) -> Non
     groups = group_by_story(query.recent_posts(None, 50))
     assert list(feed["copies"]) == [g.copies for g in groups]
     assert list(feed["story"]) == [summary(g) for g in groups]
+
+
+def test_picking_a_post_explains_its_score_on_the_configured_model(
+    live: Env, app_env: None
+) -> None:
+    at = run_app()
+    picker = at.selectbox(key="feed_why")
+    assert picker.value is None and not at.get("html")  # no model loaded until asked
+    post = picker.options[0]
+    picker.select_index(0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    page = at.container(key="feed_explanation").get("html")[0].proto.body
+    assert 'class="why-text"' in page and "why-word why-" in page  # coloured words
+    assert "occlusion" in page and "tiny@" in page
+    assert post.split(" · ", 1)[1][:40].split()[0] in page
+
+
+def test_without_a_model_the_explanation_says_so(
+    live: Env, app_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    at = run_app(monkeypatch, SENTIMON_MODEL=str(tmp_path / "no-such-model"))
+    at.selectbox(key="feed_why").select_index(0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    info = at.container(key="feed_explanation").info
+    assert info and "No model available to explain scores" in info[0].value

@@ -1,8 +1,9 @@
 """The running dashboard (``sentimon dashboard``) in headless Chromium: charts render, the
 sector table and the drill-down's companies per post are drawn, the ticker table has its
 stories column, the drill-down of the wire story's ticker shows its copies as one story,
-the page refreshes itself without re-mounting them, no Streamlit error element, the alert
-the pipeline fired is on the Alerts tab; screenshots go to ``tests/artifacts/``."""
+the page refreshes itself without re-mounting them, picking a story in "Why this score?"
+highlights its words (the tiny model loaded on demand), no Streamlit error element, the
+alert the pipeline fired is on the Alerts tab; screenshots go to ``tests/artifacts/``."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"]
 #: The data grid draws on a canvas; its accessibility table holds the visible cells' text.
 CELL = '[data-testid="stDataFrame"] td[role="gridcell"]'
 HEADER = '[data-testid="stDataFrame"] th'
+#: The words of a picked story that pushed its score, coloured (dashboard/panels/explanation.py).
+EXPLAINED = ".st-key-feed_explanation .why-text span.why-up, .st-key-feed_explanation .why-text span.why-down"
 ENTITY = re.compile(r"[A-Z][A-Z.]* (positive|neutral|negative) · [01]\.\d")
 
 
@@ -131,6 +134,13 @@ def test_dashboard_renders_in_chromium(server: str, browser: Any) -> None:
     wait.until(lambda d: refreshed(d) not in ("", stamp))  # the fragment re-ran by itself
     assert chart.is_displayed()  # updated in place, not re-mounted (else: stale element)
 
+    explain_first_story(browser)
+    words = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, EXPLAINED))
+    assert all(w.get_attribute("data-weight") for w in words)
+    assert "occlusion" in browser.find_element(By.CSS_SELECTOR, ".st-key-feed_explanation").text
+    assert not browser.find_elements(By.CSS_SELECTOR, ERROR)
+    browser.save_screenshot(str(ARTIFACTS / "dashboard-explanation.png"))
+
     tab = next(
         t for t in browser.find_elements(By.CSS_SELECTOR, "[role=tab]") if t.text == "Alerts"
     )
@@ -141,6 +151,22 @@ def test_dashboard_renders_in_chromium(server: str, browser: Any) -> None:
     wait.until(lambda d: "dash-negative-share" in d.find_element(By.TAG_NAME, "body").text)
     assert not browser.find_elements(By.CSS_SELECTOR, ERROR)
     browser.save_screenshot(str(ARTIFACTS / "dashboard-alerts.png"))
+
+    open_tab(browser, "Pipeline")  # the model-health panel the consumer's summary feeds
+    wait.until(lambda d: "Model health" in d.find_element(By.TAG_NAME, "body").text)
+    wait.until(lambda d: "PSI of the label mix" in cells(d))
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Mean confidence" in body and "Escalated (cascade)" in body and "Last " in body
+    assert not browser.find_elements(By.CSS_SELECTOR, ERROR)
+    browser.save_screenshot(str(ARTIFACTS / "dashboard-pipeline.png"))
+
+
+def open_tab(driver: Any, name: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    tab = next(t for t in driver.find_elements(By.CSS_SELECTOR, "[role=tab]") if t.text == name)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tab)
+    tab.click()
 
 
 def drill_into(driver: Any, symbol: str) -> None:
@@ -157,6 +183,23 @@ def drill_into(driver: Any, symbol: str) -> None:
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
     field.click()
     field.send_keys(symbol)
+    field.send_keys(Keys.ENTER)
+
+
+def explain_first_story(driver: Any) -> None:
+    """Open the latest-stories feed's "Why this score?" picker and take its first story."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    panel = driver.find_element(By.CSS_SELECTOR, ".st-key-feed_panel")
+    box = next(
+        b
+        for b in panel.find_elements(By.CSS_SELECTOR, '[data-testid="stSelectbox"]')
+        if "Why this score?" in b.text
+    )
+    field = box.find_element(By.TAG_NAME, "input")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
+    field.click()
     field.send_keys(Keys.ENTER)
 
 

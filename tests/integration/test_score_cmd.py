@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,57 @@ def test_copies_within_the_input_share_the_first_post_s_story(tiny_model: Path) 
     assert [(o["id"], o["story_id"], o["novel"]) for o in out] == [
         ("w1", "w1", True), ("w2", "w2", True), ("w3", "w1", False), ("w4", "w1", False),
     ]  # fmt: skip
+
+
+EXPLAINED = "Acme shares plunge after the company cuts its profit forecast"
+
+
+def test_explain_marks_the_words_that_moved_the_score(tiny_model: Path) -> None:
+    proc = score(tiny_model, "--explain", EXPLAINED)
+    assert proc.returncode == 0, proc.stderr
+    why = next(line for line in proc.stdout.splitlines() if line.startswith("  why: "))
+    assert "\x1b[" not in proc.stdout  # not a terminal: markers, no colours
+    marks = re.findall(r"\[([+-])([^\]]+)\]", why)
+    assert marks and all(word in EXPLAINED.split() for _, word in marks)
+    assert re.sub(r"\[[+-]([^\]]+)\]", r"\1", why[len("  why: ") :]) == EXPLAINED
+    top = next(line for line in proc.stdout.splitlines() if "top words" in line)
+    assert re.search(r"(\S+) [+-]\d\.\d{3}", top)
+
+
+def test_explain_json_gives_words_spans_and_weights(tiny_model: Path) -> None:
+    proc = score(tiny_model, "--json", "--explain", EXPLAINED)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    ex = out["explanation"]
+    assert (ex["label"], ex["method"], ex["model"]) == (out["label"], "occlusion", out["model"])
+    assert ex["base_score"] == pytest.approx(out["score"], abs=1e-4)
+    assert [w["word"] for w in ex["words"]] == EXPLAINED.split()
+    assert all(EXPLAINED[w["start"] : w["end"]] == w["word"] for w in ex["words"])
+    assert any(w["score_weight"] != 0 for w in ex["words"])
+
+
+def test_explain_on_a_terminal_is_coloured(tiny_model: Path) -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENTIMON_")}
+    env.update(SENTIMON_MODEL=str(tiny_model), SENTIMON_BACKEND="torch", HF_HUB_OFFLINE="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sentimon.cli.main", "score", "--explain", EXPLAINED],
+        stdout=follower, stderr=subprocess.DEVNULL, env=env, timeout=180, cwd=ROOT,
+    )  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    text = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert re.search(r"\x1b\[97;48;5;(22|28|34|40|52|88|124|160)m\S+\x1b\[0m", text)
+    assert "[+" not in text and "[-" not in text

@@ -40,6 +40,10 @@ PLACEMENT: dict[str, int] = {
             "kafka_config",
             "logs",
             "version",
+            "market_calendar",
+            "drift",
+            "wordpieces",
+            "health_window",
             "entities",
             "stories",
         )

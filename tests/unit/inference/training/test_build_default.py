@@ -24,7 +24,7 @@ def built(tmp_path: Path) -> Built:
     train = tmp_path / "train.csv"
     train.write_text("text,label\nup,positive\n")
     out = tmp_path / "default"
-    fingerprint = build_default.recipe_hash(build_default.RECIPE, [train])
+    fingerprint = build_default.build_fingerprint(build_default.RECIPE, [train], None)
     for name in build_default.REQUIRED:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes(b"x")
@@ -101,7 +101,7 @@ def test_the_transfer_set_is_part_of_the_recipe(built: Built):
 def test_a_teacher_file_without_the_transfer_set_says_how_to_rebuild_it(tmp_path: Path):
     """Targets for the training texts alone (an older make teacher) are not enough once
     the student also learns from variants: the build names the fix instead of training."""
-    from inference.training import dataset, distill
+    from inference.training import dataset, distill, student_data
     from sentimon.errors import ModelError
 
     train = tmp_path / "train.csv"
@@ -116,6 +116,6 @@ def test_a_teacher_file_without_the_transfer_set_says_how_to_rebuild_it(tmp_path
     texts = dataset.read_labelled(train).texts
     targets = tmp_path / "targets.csv"
     distill.write_targets(targets, texts, np.zeros((len(texts), 3)))
-    assert build_default.transfer_set(dataset.read_labelled(train))
+    assert student_data.transfer_variants(dataset.read_labelled(train).texts)
     with pytest.raises(ModelError, match="make teacher"):
         build_default.build(train, valid, tmp_path / "new", headlines=False, teacher=targets)

@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from inference.calibration import Calibration
 from inference.training import build_teacher, dataset, distill
 from inference.training.build_teacher import TEACHER_RECIPE
+from inference.training.student_data import transfer_base, transfer_variants
 from sentimon.testing import FixedScorer
 
 
@@ -38,6 +40,11 @@ def trainings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[float]:
         "inference.training.build_teacher.load_scorer", lambda **kwargs: neutral_teacher()
     )
     monkeypatch.setattr(build_teacher.packaged, "teacher_encoder_dir", lambda cache: tmp_path)
+    # the export and calibration for the cascade are tested on real (tiny) models elsewhere
+    monkeypatch.setattr("inference.training.build_teacher.export_verified", lambda *a, **k: {})
+    monkeypatch.setattr(
+        "inference.training.build_teacher.calibrate_model", lambda *a, **k: Calibration()
+    )
     return runs
 
 
@@ -55,10 +62,10 @@ def test_same_recipe_and_files_are_reused(tmp_path: Path, trainings: list[float]
     assert trainings == [TEACHER_RECIPE.lr]
     run(tmp_path, train, replace(TEACHER_RECIPE, threads=1))  # threads are not the recipe
     assert trainings == [TEACHER_RECIPE.lr]
-    data = dataset.concat(
-        [dataset.read_labelled(train), dataset.read_labelled(build_teacher.HEADLINES_TRAIN)]
-    )
-    variants = build_teacher.transfer_set(data)
+    tweets = dataset.read_labelled(train)
+    headlines = dataset.read_labelled(build_teacher.HEADLINES_TRAIN)
+    data = dataset.concat([tweets, headlines])
+    variants = [v for _, v in transfer_variants(transfer_base(tweets, headlines))]
     assert variants  # the headlines have variants ("up" and "down" are too short)
     # one row per distinct training text and per variant the student will learn from
     assert record["rows"] == len(set(data.texts)) + len(variants)

@@ -50,6 +50,7 @@ def test_shipped_defaults_parse_and_cover_every_kind():
         "sentiment_rise",
         "negative_share",
         "volume_spike",
+        "model_drift",
     }
     scopes = {p for r in rules.rules for p in r.scope}
     assert {"ticker:*", "market", "kind:news", "kind:social"} <= scopes
