@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
 
 from inference.scorer import ScoreBatch, Scorer, decide_labels
 from sentimon.errors import ModelError
@@ -175,6 +174,9 @@ def _nll(logits: np.ndarray, labels: np.ndarray) -> float:
 def _fit_scaling(
     logits: np.ndarray, labels: np.ndarray
 ) -> tuple[float, tuple[float, float, float]]:
+    # scipy only fits (at build time); serving never imports it
+    from scipy.optimize import minimize  # noqa: PLC0415
+
     def loss(x: np.ndarray) -> float:
         t = float(np.exp(x[0]))
         return _nll(logits / t + np.array([x[1], 0.0, x[2]]), labels)

@@ -28,9 +28,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import exchange_calendars as xcals
-import pandas as pd
-
 from sentimon.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -69,6 +66,8 @@ def _clamp(ts: float) -> float:
 
 def _epoch(value: object) -> float | None:
     """A pandas timestamp (or NaT) as epoch seconds."""
+    import pandas as pd  # noqa: PLC0415 (already loaded with exchange-calendars)
+
     if value is None or pd.isna(value):  # no break that day: NaT
         return None
     return float(value.timestamp())  # type: ignore[attr-defined]
@@ -190,6 +189,10 @@ def get_calendar(exchange: str = DEFAULT_EXCHANGE) -> MarketCalendar:
 
 
 def _load(code: str) -> object:
+    # exchange-calendars loads pandas (about half a second): imported on the first
+    # calendar asked for, so a process whose rules never need one does not pay for it
+    import exchange_calendars as xcals  # noqa: PLC0415
+
     try:
         return xcals.get_calendar(code)
     except xcals.errors.InvalidCalendarName:

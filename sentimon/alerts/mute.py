@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sentimon.market_calendar import get_calendar
+
 MARKET_STATES = ("closed", "weekend", "holiday")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -34,14 +36,6 @@ class Calendar(Protocol):
 
 
 Calendars = Callable[[str], Calendar]
-
-
-def get_calendar(exchange: str) -> Calendar:
-    """``sentimon.market_calendar.get_calendar``, imported when first asked: it loads
-    pandas (a second of start-up the dispatcher needs only for ``market`` entries)."""
-    from sentimon.market_calendar import get_calendar as load  # noqa: PLC0415 (heavy)
-
-    return load(exchange)
 
 
 @dataclass(frozen=True)

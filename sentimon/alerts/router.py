@@ -21,9 +21,10 @@ from typing import Any
 from sentimon.alerts.alert_labels import builtin_labels
 from sentimon.alerts.group_store import GroupStore, Update
 from sentimon.alerts.grouping import Group, add_alert, flush, group_id
-from sentimon.alerts.mute import Calendars, get_calendar, muted_by
+from sentimon.alerts.mute import Calendars, muted_by
 from sentimon.alerts.outbox import Entry
 from sentimon.alerts.routing import Route, Routing, matching_routes
+from sentimon.market_calendar import get_calendar
 
 log = logging.getLogger(__name__)
 
