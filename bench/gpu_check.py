@@ -10,7 +10,10 @@ Through the scorer, on the same texts and the same model:
     python bench/gpu_check.py --model .gpu/model --data .gpu/valid.csv --out gpu_check.json
 
 ``bench/gpu_pack.sh`` builds ``.gpu/`` here (an fp16 copy of the default model, the labelled
-texts, the few wheels the device image lacks); ``docs/MODEL.md`` gives the device command.
+texts, the few wheels the device image lacks). The device command: ``run(carry=[".gpu"],
+timeout_s=480, command="python3 -m pip install -q --no-index --no-deps --no-compile --target
+/tmp/site .gpu/wheels/*.whl && PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
+python3 bench/gpu_check.py --model .gpu/model --data .gpu/valid.csv --out $OUT/gpu.json")``.
 Without CUDA it exits 2 and says so; ``--allow-cpu`` runs the same code with the "GPU"
 side on the CPU, to check the script itself.
 """
